@@ -1,0 +1,1 @@
+//! Swipy extension (placeholder until the extension lands).

@@ -1,0 +1,1 @@
+//! Swipy host library.

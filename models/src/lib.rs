@@ -1,0 +1,1 @@
+//! Swipy models (placeholder).

@@ -1,0 +1,487 @@
+//! Wire protocol between the extension and the `swipy` host.
+//!
+//! Every message is one JSON object, framed by native messaging (4-byte native-endian
+//! length + UTF-8 JSON):
+//!
+//! ```json
+//! {"v":1,"id":7,"type":"label","data":{"profile_id":"5f..","label":"like","source":"overlay","at_ms":1764331200000,"key":"k-1"}}
+//! ```
+//!
+//! Responses and events use the same envelope; a response carries `re` = the id of the
+//! request it answers, an unsolicited event has no `re`. The first message on every port is
+//! `hello`. See `docs/PROTOCOL.md` for the full contract.
+//!
+//! Rules: no u64 on the wire (JS numbers are f64; times are milliseconds as f64),
+//! error codes are append-only and never renumbered.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Protocol version spoken by this build. Bumped on any incompatible change.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Chrome refuses host→browser messages larger than 1 MiB.
+pub const MAX_FRAME_TO_BROWSER: usize = 1024 * 1024;
+
+/// The host refuses browser→host frames larger than this (Chrome itself caps at 64 MiB).
+/// A `recs` page is ~100 KB; 16 MiB leaves room for HAR-sized bodies.
+pub const MAX_FRAME_FROM_BROWSER: usize = 16 * 1024 * 1024;
+
+/// Most ids accepted in one `scores` request.
+pub const MAX_IDS_PER_REQUEST: usize = 1000;
+
+/// The name the host is registered under with browsers.
+pub const HOST_NAME: &str = "com.swipy.host";
+
+/// A message on the wire: envelope plus a typed body (`type` + `data`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    /// Protocol version of the sender.
+    pub v: u32,
+    /// Sender-chosen id, unique per port.
+    pub id: u32,
+    /// For responses: the `id` of the request answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub re: Option<u32>,
+    /// `type` + `data`.
+    #[serde(flatten)]
+    pub body: T,
+}
+
+impl<T> Envelope<T> {
+    pub fn new(id: u32, body: T) -> Self {
+        Self { v: PROTOCOL_VERSION, id, re: None, body }
+    }
+    pub fn reply(id: u32, re: u32, body: T) -> Self {
+        Self { v: PROTOCOL_VERSION, id, re: Some(re), body }
+    }
+}
+
+/// A label (or swipe) decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Like,
+    Nope,
+    Superlike,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Like => "like",
+            Verdict::Nope => "nope",
+            Verdict::Superlike => "superlike",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "like" => Some(Verdict::Like),
+            "nope" | "pass" => Some(Verdict::Nope),
+            "superlike" | "super" => Some(Verdict::Superlike),
+            _ => None,
+        }
+    }
+    /// Whether this verdict counts as a positive training example.
+    pub fn is_positive(self) -> bool {
+        !matches!(self, Verdict::Nope)
+    }
+}
+
+/// Where a label came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelSource {
+    /// The page's own like/pass call while the user browsed.
+    Swipe,
+    /// Swipy's like/nope buttons on the card.
+    Overlay,
+    /// Swipy's auto-swipe.
+    Auto,
+    /// `import-seed` and other importers.
+    Import,
+    /// `swipy label`.
+    Cli,
+}
+
+impl LabelSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LabelSource::Swipe => "swipe",
+            LabelSource::Overlay => "overlay",
+            LabelSource::Auto => "auto",
+            LabelSource::Import => "import",
+            LabelSource::Cli => "cli",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "swipe" => Some(LabelSource::Swipe),
+            "overlay" => Some(LabelSource::Overlay),
+            "auto" => Some(LabelSource::Auto),
+            "import" => Some(LabelSource::Import),
+            "cli" => Some(LabelSource::Cli),
+            _ => None,
+        }
+    }
+}
+
+/// Extension → host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum Request {
+    /// First message on every port.
+    Hello {
+        /// The sender's `PROTOCOL_VERSION`.
+        protocol: u32,
+        /// Free text, e.g. "swipy-extension 0.0.0 chrome".
+        #[serde(default)]
+        client: Option<String>,
+    },
+    /// The page's `X-Auth-Token`. Kept in host memory only; never logged, never stored.
+    Token { token: String },
+    /// A raw `/v2/recs/core` response body as the page received it.
+    Recs {
+        body: Value,
+        /// Capture time, ms since the Unix epoch.
+        captured_at_ms: f64,
+    },
+    /// The page's own like/pass/superlike call (ground truth from normal browsing or
+    /// auto-swipe verification). Becomes a label with `source`, default `swipe`.
+    SwipeSeen {
+        profile_id: String,
+        verdict: Verdict,
+        at_ms: f64,
+        /// Client-generated idempotency key; a replay with the same key is a no-op.
+        key: String,
+        /// `swipe` (user) or `auto` (Swipy's auto-swipe).
+        #[serde(default = "default_swipe_source")]
+        source: LabelSource,
+        /// The page's like response, when seen (`match`, `likes_remaining`, ...).
+        #[serde(default)]
+        response: Option<Value>,
+    },
+    /// A label from the overlay buttons (or any other client source).
+    Label {
+        profile_id: String,
+        verdict: Verdict,
+        source: LabelSource,
+        at_ms: f64,
+        /// Client-generated idempotency key; a replay with the same key is a no-op.
+        key: String,
+    },
+    /// Ask for scores of these profiles.
+    Scores { ids: Vec<String> },
+    /// Train now (progress and result arrive as events).
+    Train {},
+    /// Counts for the popup/dashboard.
+    Stats {},
+    /// Read settings.
+    SettingsGet {},
+    /// Change settings (merged into the stored ones).
+    SettingsSet { values: Map<String, Value> },
+    /// Outcome of an auto-swipe decision.
+    SwipeResult {
+        profile_id: String,
+        verdict: Verdict,
+        matched: bool,
+        at_ms: f64,
+        key: String,
+        #[serde(default)]
+        score: Option<f64>,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+}
+
+fn default_swipe_source() -> LabelSource {
+    LabelSource::Swipe
+}
+
+impl Request {
+    /// The wire `type` of this request.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Request::Hello { .. } => "hello",
+            Request::Token { .. } => "token",
+            Request::Recs { .. } => "recs",
+            Request::SwipeSeen { .. } => "swipe_seen",
+            Request::Label { .. } => "label",
+            Request::Scores { .. } => "scores",
+            Request::Train {} => "train",
+            Request::Stats {} => "stats",
+            Request::SettingsGet {} => "settings_get",
+            Request::SettingsSet { .. } => "settings_set",
+            Request::SwipeResult { .. } => "swipe_result",
+        }
+    }
+}
+
+/// All request `type`s, for telling "unknown type" apart from "bad data".
+pub const REQUEST_TYPES: &[&str] = &[
+    "hello",
+    "token",
+    "recs",
+    "swipe_seen",
+    "label",
+    "scores",
+    "train",
+    "stats",
+    "settings_get",
+    "settings_set",
+    "swipe_result",
+];
+
+/// Per-part scores; `None` where the part had no input (no face found, empty bio, ...).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Parts {
+    pub photo: Option<f64>,
+    pub face: Option<f64>,
+    pub text: Option<f64>,
+    pub meta: Option<f64>,
+}
+
+/// Score of one profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Score {
+    pub id: String,
+    /// Calibrated P(like) of the current model; `None` when it cannot be scored yet.
+    pub p_like: Option<f64>,
+    pub parts: Parts,
+    /// Model version that produced it; `None` before the first model.
+    pub model_version: Option<u32>,
+    /// `ready`, `no_model` (not trained yet), `pending` (photos/embeddings not ready),
+    /// `unknown` (profile not in the store).
+    pub state: String,
+}
+
+/// Cross-validated metrics of a trained head.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    pub roc_auc: f64,
+    pub accuracy: f64,
+    pub log_loss: f64,
+    pub n_like: u32,
+    pub n_nope: u32,
+    pub folds: u32,
+    /// Chosen L2 regularisation strength.
+    pub l2: f64,
+    /// Out-of-fold ROC curve points `[fpr, tpr]` for the dashboard.
+    #[serde(default)]
+    pub roc: Vec<[f64; 2]>,
+}
+
+/// Counts for the popup and dashboard.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    pub profiles: u32,
+    pub profiles_today: u32,
+    pub photos: u32,
+    pub labels: u32,
+    pub labels_today: u32,
+    pub likes: u32,
+    pub nopes: u32,
+    pub superlikes: u32,
+    pub matches: u32,
+    pub model_version: Option<u32>,
+    pub metrics: Option<Metrics>,
+}
+
+/// Host → extension.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum Response {
+    Hello {
+        protocol: u32,
+        host_version: String,
+        model_version: Option<u32>,
+    },
+    /// Sent after the request's effects are committed to the store, never before.
+    Ack {
+        /// The idempotency key acknowledged, when the request had one.
+        #[serde(default)]
+        key: Option<String>,
+    },
+    /// Answer to `recs`: what was stored.
+    Ingested {
+        /// `user` results parsed.
+        profiles: u32,
+        /// Of those, new to the store.
+        new_profiles: u32,
+        /// Results skipped (not `user`, rate-limit pseudo users, unparseable).
+        skipped: u32,
+        /// Ids in the order the page received them (the card stack order).
+        ids: Vec<String>,
+        /// True when the response contained a rate-limit pseudo user.
+        rate_limited: bool,
+    },
+    Scores { scores: Vec<Score> },
+    /// Event: training progress. `stage` e.g. "embed", "cv", "fit", "export".
+    TrainProgress { stage: String, done: u32, total: u32 },
+    /// Event or response: a new model is active.
+    Trained { model_version: u32, metrics: Metrics },
+    Stats(Stats),
+    Settings { values: Map<String, Value> },
+    Error(ErrorBody),
+}
+
+/// Typed error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: u16,
+    pub message: String,
+}
+
+/// Error codes. APPEND-ONLY: never renumber or reuse a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u16)]
+pub enum ErrorCode {
+    /// Frame could not be read (truncated length or body).
+    BadFrame = 1,
+    /// Frame larger than `MAX_FRAME_FROM_BROWSER`.
+    FrameTooLarge = 2,
+    /// Frame body is not UTF-8.
+    InvalidUtf8 = 3,
+    /// Frame body is not JSON.
+    BadJson = 4,
+    /// JSON is not an envelope (`v`, `id`, `type` missing or of the wrong type).
+    BadEnvelope = 5,
+    /// `v` or `hello.protocol` differs from `PROTOCOL_VERSION`.
+    VersionMismatch = 6,
+    /// `type` is not a known request.
+    UnknownType = 7,
+    /// `data` has the wrong shape for its `type`.
+    BadData = 8,
+    /// A request other than `hello` came first.
+    HelloRequired = 9,
+    /// The store failed (disk full, I/O error...).
+    Storage = 10,
+    /// A profile id is not a plausible Tinder id.
+    InvalidId = 11,
+    /// Not enough labels to train (or only one class).
+    NotEnoughLabels = 12,
+    /// A required model or the ONNX Runtime library is missing.
+    ModelMissing = 13,
+    /// Training already running, or similar.
+    Busy = 14,
+    /// The answer would exceed `MAX_FRAME_TO_BROWSER`.
+    ResponseTooLarge = 15,
+    /// A URL was refused (not https, not on the allow-list).
+    UrlRefused = 16,
+    /// No token, or the token was rejected (401).
+    TokenMissing = 17,
+    /// A setting name or value is invalid.
+    BadSetting = 18,
+    /// Anything else; the message says what.
+    Internal = 19,
+}
+
+impl ErrorCode {
+    pub fn code(self) -> u16 {
+        self as u16
+    }
+    pub fn from_code(code: u16) -> Option<Self> {
+        use ErrorCode::*;
+        Some(match code {
+            1 => BadFrame,
+            2 => FrameTooLarge,
+            3 => InvalidUtf8,
+            4 => BadJson,
+            5 => BadEnvelope,
+            6 => VersionMismatch,
+            7 => UnknownType,
+            8 => BadData,
+            9 => HelloRequired,
+            10 => Storage,
+            11 => InvalidId,
+            12 => NotEnoughLabels,
+            13 => ModelMissing,
+            14 => Busy,
+            15 => ResponseTooLarge,
+            16 => UrlRefused,
+            17 => TokenMissing,
+            18 => BadSetting,
+            19 => Internal,
+            _ => return None,
+        })
+    }
+}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code: code.code(), message: message.into() }
+    }
+}
+
+/// Why a frame body could not become a `Request`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodeError {
+    /// The request id, when it could be read (so the error can carry `re`).
+    pub id: Option<u32>,
+    pub error: ErrorBody,
+}
+
+/// Decode one frame body into a request envelope, with a typed error for every failure.
+/// Checks: UTF-8, JSON, envelope shape, protocol version, known type, data shape.
+pub fn decode_request(bytes: &[u8]) -> Result<Envelope<Request>, DecodeError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| DecodeError {
+        id: None,
+        error: ErrorBody::new(ErrorCode::InvalidUtf8, format!("frame is not UTF-8: {e}")),
+    })?;
+    let value: Value = serde_json::from_str(text).map_err(|e| DecodeError {
+        id: None,
+        error: ErrorBody::new(ErrorCode::BadJson, format!("frame is not JSON: {e}")),
+    })?;
+    let Value::Object(obj) = value else {
+        return Err(DecodeError {
+            id: None,
+            error: ErrorBody::new(ErrorCode::BadEnvelope, "message must be a JSON object"),
+        });
+    };
+    let id = obj.get("id").and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok());
+    let fail = |code, msg: String| DecodeError { id, error: ErrorBody::new(code, msg) };
+    let Some(id_ok) = id else {
+        return Err(fail(ErrorCode::BadEnvelope, "`id` must be an integer 0..=4294967295".into()));
+    };
+    let Some(v) = obj.get("v").and_then(Value::as_u64) else {
+        return Err(fail(ErrorCode::BadEnvelope, "`v` (protocol version) is missing".into()));
+    };
+    if v != u64::from(PROTOCOL_VERSION) {
+        return Err(fail(
+            ErrorCode::VersionMismatch,
+            format!("protocol version {v} is not supported; this host speaks {PROTOCOL_VERSION}"),
+        ));
+    }
+    let Some(kind) = obj.get("type").and_then(Value::as_str) else {
+        return Err(fail(ErrorCode::BadEnvelope, "`type` must be a string".into()));
+    };
+    if !REQUEST_TYPES.contains(&kind) {
+        let shown: String = kind.chars().take(64).collect();
+        return Err(fail(ErrorCode::UnknownType, format!("unknown message type `{shown}`")));
+    }
+    let mut body = Map::new();
+    body.insert("type".into(), Value::String(kind.to_owned()));
+    body.insert("data".into(), obj.get("data").cloned().unwrap_or(Value::Object(Map::new())));
+    let request: Request = serde_json::from_value(Value::Object(body))
+        .map_err(|e| fail(ErrorCode::BadData, format!("bad `data` for `{kind}`: {e}")))?;
+    if let Request::Hello { protocol, .. } = &request {
+        if *protocol != PROTOCOL_VERSION {
+            return Err(fail(
+                ErrorCode::VersionMismatch,
+                format!(
+                    "extension speaks protocol {protocol}, this host speaks {PROTOCOL_VERSION}; update both to the same release"
+                ),
+            ));
+        }
+    }
+    let re = obj.get("re").and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok());
+    Ok(Envelope { v: PROTOCOL_VERSION, id: id_ok, re, body: request })
+}
+
+/// Decode a host → extension message (used by the extension and by tests).
+pub fn decode_response(bytes: &[u8]) -> Result<Envelope<Response>, String> {
+    serde_json::from_slice(bytes).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests;

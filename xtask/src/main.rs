@@ -1,0 +1,49 @@
+//! `cargo xtask <command>`: Swipy's automation. Every command installs what it needs when
+//! it is missing, so a fresh machine can run `cargo xtask test` or `cargo xtask run`.
+#![allow(clippy::print_stdout)]
+
+mod build;
+mod models;
+mod run;
+mod test;
+mod util;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command> [options]
+
+commands:
+  run [--demo] [--headless --screenshot FILE]   set up everything and open Chromium with Swipy
+  test                                          every check and test (what CI runs)
+  build [--release]                             build the host and the extension (dist/chrome, dist/firefox)
+  models [--gpu]                                fetch the ONNX Runtime library and prepare the offline models
+  bench                                         end-to-end scoring benchmark against the Python reference
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(cmd) = args.first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let rest = &args[1..];
+    let result = match cmd.as_str() {
+        "run" => run::run(rest),
+        "test" => test::test(rest),
+        "build" => build::build(rest),
+        "models" => models::models(rest),
+        "bench" => models::bench(rest),
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
