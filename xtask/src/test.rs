@@ -1,5 +1,131 @@
-//! `cargo xtask test` (placeholder).
+//! `cargo xtask test`: every check and test, in the order a failure is cheapest to find.
+//!
+//! 1. toolchain pieces (wasm32 target) and system packages (browsers) when missing,
+//! 2. `cargo fmt --check`, `cargo clippy -D warnings` (native and wasm32),
+//! 3. ONNX Runtime library, offline models and photo fixtures (`cargo xtask models`),
+//! 4. unit and integration tests of every crate,
+//! 5. extension build (`cargo xtask build`) and the host binary,
+//! 6. end-to-end tests in real Chromium and Firefox against the mock tinder.com.
+//!
+//! Options: `--skip-e2e`, `--skip-models` (local iteration only; CI runs everything),
+//! `--e2e-only`.
 
-pub fn test(_args: &[String]) -> Result<(), String> {
-    Err("`test` is not implemented yet".into())
+use crate::util::{cargo, have, root, run};
+use std::process::Command;
+
+pub fn test(args: &[String]) -> Result<(), String> {
+    let skip_e2e = args.iter().any(|a| a == "--skip-e2e");
+    let skip_models = args.iter().any(|a| a == "--skip-models");
+    let e2e_only = args.iter().any(|a| a == "--e2e-only");
+    let ci = std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false);
+    if ci && (skip_e2e || skip_models) {
+        return Err("--skip-* options are not allowed under CI=true".into());
+    }
+
+    ensure_wasm_target()?;
+    if !e2e_only {
+        step("format");
+        run(cargo().args(["fmt", "--all", "--check"]))?;
+        step("clippy (native)");
+        run(cargo().args(["clippy", "--workspace", "--all-targets", "-j2", "--", "-D", "warnings"]))?;
+        step("clippy (wasm32 extension)");
+        run(cargo().args([
+            "clippy",
+            "-p",
+            "swipy-extension",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-j2",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+        step("shared crate builds for wasm32");
+        run(cargo().args(["build", "-p", "swipy-shared", "--target", "wasm32-unknown-unknown", "-j2"]))?;
+    }
+    if !skip_models {
+        step("ONNX Runtime, models and fixtures");
+        crate::models::models(&[])?;
+    }
+    if !e2e_only {
+        step("unit and integration tests");
+        run(cargo().args(["test", "--workspace", "-j2"]))?;
+    }
+    if !skip_e2e {
+        step("extension and host builds");
+        crate::build::build(&[])?;
+        run(cargo().args(["build", "-p", "swipy-host", "-j2"]))?;
+        step("end-to-end (Chromium, Firefox)");
+        ensure_browsers()?;
+        ensure_node_modules()?;
+        run(Command::new("node")
+            .current_dir(root())
+            .args(["tests/e2e/run.js", "--browser", "all"]))?;
+    }
+    step("all green");
+    Ok(())
+}
+
+fn step(name: &str) {
+    eprintln!("\nxtask: ==== {name} ====");
+}
+
+/// `rustup target add wasm32-unknown-unknown` when the target is missing.
+pub fn ensure_wasm_target() -> Result<(), String> {
+    let installed = crate::util::output(Command::new("rustup").args(["target", "list", "--installed"]))
+        .unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        return Ok(());
+    }
+    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// Debian's chromium and firefox-esr (and openssl for the mock's certificate).
+pub fn ensure_browsers() -> Result<(), String> {
+    let missing: Vec<&str> = [("chromium", "chromium"), ("firefox-esr", "firefox-esr"), ("openssl", "openssl")]
+        .into_iter()
+        .filter(|(bin, _)| !have(bin))
+        .map(|(_, pkg)| pkg)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !have("apt-get") {
+        return Err(format!("missing {missing:?} and no apt-get to install them"));
+    }
+    let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
+    let mut update = Command::new(sudo.first().copied().unwrap_or("apt-get"));
+    if !sudo.is_empty() {
+        update.arg("apt-get");
+    }
+    update.args(["update", "-q"]);
+    run(&mut update)?;
+    let mut install = Command::new(sudo.first().copied().unwrap_or("apt-get"));
+    if !sudo.is_empty() {
+        install.arg("apt-get");
+    }
+    install.env("DEBIAN_FRONTEND", "noninteractive").args(["install", "-y", "-q"]).args(&missing);
+    run(&mut install)
+}
+
+fn is_root() -> bool {
+    crate::util::output(Command::new("id").arg("-u")).map(|s| s.trim() == "0").unwrap_or(false)
+}
+
+/// `npm ci` in tests/ when node_modules is missing or older than the lock file.
+pub fn ensure_node_modules() -> Result<(), String> {
+    let tests = root().join("tests");
+    let lock = tests.join("package-lock.json");
+    let marker = tests.join("node_modules").join(".package-lock.json");
+    let fresh = match (std::fs::metadata(&lock), std::fs::metadata(&marker)) {
+        (Ok(l), Ok(m)) => match (l.modified(), m.modified()) {
+            (Ok(l), Ok(m)) => m >= l,
+            _ => false,
+        },
+        _ => false,
+    };
+    if fresh {
+        return Ok(());
+    }
+    run(Command::new("npm").current_dir(&tests).args(["ci", "--no-audit", "--no-fund"]))
 }
