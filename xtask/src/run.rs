@@ -1,5 +1,207 @@
-//! `cargo xtask run` (placeholder).
+//! `cargo xtask run [--demo] [--headless --screenshot FILE]`: set up everything on a fresh
+//! machine and open Chromium with Swipy.
+//!
+//! 1. builds the host and the extension, fetches the ONNX Runtime library and the models,
+//! 2. registers the host for a dedicated Chromium profile (`target/run/profile`),
+//! 3. opens Chromium with the extension on tinder.com — or, with `--demo`, on the bundled
+//!    mock tinder.com served on loopback (data in `target/run/demo-data`, so a demo never
+//!    mixes with real data).
+//!
+//! `--headless --screenshot FILE` is for machines without a display: it loads the page,
+//! waits for the extension to draw, and writes a PNG.
 
-pub fn run(_args: &[String]) -> Result<(), String> {
-    Err("`run` is not implemented yet".into())
+use crate::util::{cargo, have, is_root, root, run};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const MOCK_PORT: u16 = 8443;
+
+struct Options {
+    demo: bool,
+    headless: bool,
+    screenshot: Option<PathBuf>,
+    skip_models: bool,
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut o = Options { demo: false, headless: false, screenshot: None, skip_models: false };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--demo" => o.demo = true,
+            "--headless" => o.headless = true,
+            "--skip-models" => o.skip_models = true,
+            "--screenshot" => {
+                let f = it.next().ok_or("--screenshot needs a file name")?;
+                o.screenshot = Some(absolute(Path::new(f)));
+            }
+            other => return Err(format!("unknown option `{other}` for `run`")),
+        }
+    }
+    if o.screenshot.is_some() && !o.headless {
+        return Err("--screenshot needs --headless".into());
+    }
+    Ok(o)
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+    }
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let opts = parse(args)?;
+    crate::test::ensure_wasm_target()?;
+    crate::test::ensure_browsers()?;
+    run(cargo().args(["build", "-p", "swipy-host", "-j2"]))?;
+    crate::build::build(&[])?;
+    if !opts.skip_models {
+        crate::models::models(&[])?;
+    }
+
+    let root = root();
+    let run_dir = root.join("target").join("run");
+    let profile = run_dir.join(if opts.demo { "demo-profile" } else { "profile" });
+    std::fs::create_dir_all(&profile).map_err(|e| format!("cannot create {}: {e}", profile.display()))?;
+    let swipy = root.join("target").join("debug").join("swipy");
+    let ext = root.join("extension").join("dist").join("chrome");
+    let ext_id = std::fs::read_to_string(root.join("extension").join("static").join("EXTENSION_ID"))
+        .map_err(|e| format!("extension id missing (extension/static/EXTENSION_ID): {e}"))?;
+    let ext_id = ext_id.trim().to_owned();
+
+    let mut data_args: Vec<String> = Vec::new();
+    let mut env: Vec<(String, String)> = Vec::new();
+    if opts.demo {
+        let data = run_dir.join("demo-data");
+        data_args = vec!["--data-dir".into(), data.display().to_string()];
+        env.push(("SWIPY_HOME".into(), data.display().to_string()));
+    }
+
+    run(Command::new(&swipy)
+        .args(&data_args)
+        .args(["install", "--browser", "chromium", "--extension-id", &ext_id, "--user-data-dir"])
+        .arg(&profile))?;
+
+    let mut mock: Option<Child> = None;
+    let url;
+    let mut chromium_args: Vec<String> = vec![
+        format!("--user-data-dir={}", profile.display()),
+        format!("--disable-extensions-except={}", ext.display()),
+        format!("--load-extension={}", ext.display()),
+        "--no-first-run".into(),
+        "--disable-sync".into(),
+        "--disable-component-update".into(),
+    ];
+    if is_root() {
+        chromium_args.push("--no-sandbox".into());
+    }
+    if opts.demo {
+        let (child, ca) = start_mock(&root)?;
+        mock = Some(child);
+        let map = ["tinder.com", "api.gotinder.com", "images-ssl.gotinder.com"]
+            .iter()
+            .map(|h| format!("MAP {h} 127.0.0.1:{MOCK_PORT}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        chromium_args.push(format!("--host-resolver-rules={map}"));
+        chromium_args.push("--ignore-certificate-errors".into());
+        env.push((
+            "SWIPY_TEST_RESOLVE".into(),
+            ["images-ssl.gotinder.com", "api.gotinder.com"]
+                .iter()
+                .map(|h| format!("{h}=127.0.0.1:{MOCK_PORT}"))
+                .collect::<Vec<_>>()
+                .join(","),
+        ));
+        if let Some(ca) = ca {
+            env.push(("SWIPY_TEST_CA".into(), ca));
+        }
+        url = "https://tinder.com/".to_owned();
+    } else {
+        url = "https://tinder.com/".to_owned();
+    }
+
+    let result = if opts.headless {
+        chromium_args.push("--headless=new".into());
+        chromium_args.push("--disable-background-networking".into());
+        chromium_args.push("--window-size=1280,900".into());
+        match &opts.screenshot {
+            Some(file) => {
+                chromium_args.push(format!("--screenshot={}", file.display()));
+                chromium_args.push("--virtual-time-budget=8000".into());
+            }
+            None => {}
+        }
+        chromium_args.push(url);
+        let r = run(Command::new("chromium").args(&chromium_args).envs(env.iter().cloned()));
+        if let (Ok(()), Some(file)) = (&r, &opts.screenshot) {
+            if !file.exists() {
+                return Err(format!("Chromium did not write the screenshot {}", file.display()));
+            }
+            eprintln!("xtask: screenshot written to {}", file.display());
+        }
+        r
+    } else {
+        if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+            eprintln!("xtask: no display found; use `--headless --screenshot FILE` on machines without one");
+        }
+        chromium_args.push(url);
+        eprintln!("xtask: Chromium opens with Swipy; close the window to stop");
+        run(Command::new("chromium").args(&chromium_args).envs(env.iter().cloned()))
+    };
+    if let Some(mut m) = mock {
+        let _ = m.kill();
+        let _ = m.wait();
+    }
+    result
+}
+
+/// Start the mock tinder.com; returns the child and the CA file it announced, if any.
+fn start_mock(root: &Path) -> Result<(Child, Option<String>), String> {
+    if !have("node") {
+        return Err("the demo needs Node.js (`node`) for the mock tinder.com".into());
+    }
+    crate::test::ensure_node_modules()?;
+    let mut child = Command::new("node")
+        .current_dir(root)
+        .args(["tests/mock/server.js", "--port", &MOCK_PORT.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start the mock tinder.com: {e}"))?;
+    let stdout = child.stdout.take().ok_or("mock has no stdout")?;
+    let mut reader = BufReader::new(stdout);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut ca = None;
+    let mut line = String::new();
+    while Instant::now() < deadline {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(0) => return Err("the mock tinder.com exited before it was ready".into()),
+            Ok(_) => {
+                eprint!("mock: {line}");
+                if let Some(rest) = line.trim().strip_prefix("CA ") {
+                    ca = Some(rest.to_owned());
+                }
+                if line.contains("READY") || line.to_lowercase().contains("listening") {
+                    // Keep draining the mock's stdout so it never blocks on a full pipe.
+                    std::thread::spawn(move || {
+                        let mut sink = String::new();
+                        while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+                            sink.clear();
+                        }
+                    });
+                    return Ok((child, ca));
+                }
+            }
+            Err(e) => return Err(format!("reading the mock's output: {e}")),
+        }
+    }
+    let _ = child.kill();
+    Err("the mock tinder.com did not become ready within 30 s".into())
 }

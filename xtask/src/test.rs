@@ -10,7 +10,7 @@
 //! Options: `--skip-e2e`, `--skip-models` (local iteration only; CI runs everything),
 //! `--e2e-only`.
 
-use crate::util::{cargo, have, root, run};
+use crate::util::{cargo, have, is_root, root, run};
 use std::process::Command;
 
 pub fn test(args: &[String]) -> Result<(), String> {
@@ -106,10 +106,6 @@ pub fn ensure_browsers() -> Result<(), String> {
     }
     install.env("DEBIAN_FRONTEND", "noninteractive").args(["install", "-y", "-q"]).args(&missing);
     run(&mut install)
-}
-
-fn is_root() -> bool {
-    crate::util::output(Command::new("id").arg("-u")).map(|s| s.trim() == "0").unwrap_or(false)
 }
 
 /// `npm ci` in tests/ when node_modules is missing or older than the lock file.

@@ -59,3 +59,8 @@ pub fn cargo() -> Command {
     c.current_dir(root());
     c
 }
+
+/// Whether we run as root (Chromium then needs `--no-sandbox`; apt-get needs no sudo).
+pub fn is_root() -> bool {
+    output(Command::new("id").arg("-u")).map(|s| s.trim() == "0").unwrap_or(false)
+}
