@@ -10,7 +10,7 @@
 //! `--headless --screenshot FILE` is for machines without a display: it loads the page,
 //! waits for the extension to draw, and writes a PNG.
 
-use crate::util::{cargo, have, is_root, root, run};
+use crate::util::{cargo, have, is_root, root, run as sh};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -58,7 +58,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let opts = parse(args)?;
     crate::test::ensure_wasm_target()?;
     crate::test::ensure_browsers()?;
-    run(cargo().args(["build", "-p", "swipy-host", "-j2"]))?;
+    sh(cargo().args(["build", "-p", "swipy-host", "-j2"]))?;
     crate::build::build(&[])?;
     if !opts.skip_models {
         crate::models::models(&[])?;
@@ -82,7 +82,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         env.push(("SWIPY_HOME".into(), data.display().to_string()));
     }
 
-    run(Command::new(&swipy)
+    sh(Command::new(&swipy)
         .args(&data_args)
         .args(["install", "--browser", "chromium", "--extension-id", &ext_id, "--user-data-dir"])
         .arg(&profile))?;
@@ -138,7 +138,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             None => {}
         }
         chromium_args.push(url);
-        let r = run(Command::new("chromium").args(&chromium_args).envs(env.iter().cloned()));
+        let r = sh(Command::new("chromium").args(&chromium_args).envs(env.iter().cloned()));
         if let (Ok(()), Some(file)) = (&r, &opts.screenshot) {
             if !file.exists() {
                 return Err(format!("Chromium did not write the screenshot {}", file.display()));
@@ -152,7 +152,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
         chromium_args.push(url);
         eprintln!("xtask: Chromium opens with Swipy; close the window to stop");
-        run(Command::new("chromium").args(&chromium_args).envs(env.iter().cloned()))
+        sh(Command::new("chromium").args(&chromium_args).envs(env.iter().cloned()))
     };
     if let Some(mut m) = mock {
         let _ = m.kill();
