@@ -1,0 +1,459 @@
+//! Photo fetcher: downloads profile photos right after a recs page is stored (Tinder's
+//! photo URLs are signed and expire within hours).
+//!
+//! Safety rules: https only; host allow-list ([`ALLOWED_HOSTS`] and `*.gotinder.com`);
+//! redirects only to allow-listed https hosts (at most 3); a size cap enforced while
+//! streaming ([`FetchConfig::max_bytes`]); the image header is read and the dimensions
+//! checked ([`FetchConfig::max_side`], [`FetchConfig::max_pixels`]) before anything is
+//! decoded or stored (decompression bombs); only JPEG, PNG and WebP are kept; timeouts;
+//! bounded concurrency; retries with jittered exponential backoff on timeouts, connection
+//! errors, 429 and 5xx — never on 403 (an expired signature stays expired).
+//!
+//! ## Test-only redirection (off by default)
+//!
+//! `SWIPY_TEST_RESOLVE="images-ssl.gotinder.com=127.0.0.1:8443,api.gotinder.com=127.0.0.1:8443"`
+//! sends those host names to the given loopback address: the URL keeps its host name (TLS
+//! still checks it), the port is replaced by the given one. Non-loopback targets are
+//! refused. `SWIPY_TEST_CA=/path/ca.pem` adds one trusted root certificate. Either variable
+//! being set is logged as a warning at start.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use reqwest::Url;
+
+use crate::store::{PhotoJob, Store, StoredPhoto};
+
+/// Exact host names photos may come from.
+pub const ALLOWED_HOSTS: &[&str] = &["images-ssl.gotinder.com", "images.gotinder.com"];
+/// Any subdomain of these is allowed too (Tinder's CDN names).
+pub const ALLOWED_SUFFIXES: &[&str] = &[".gotinder.com"];
+
+/// Environment variable naming host → loopback overrides (tests only).
+pub const ENV_TEST_RESOLVE: &str = "SWIPY_TEST_RESOLVE";
+/// Environment variable naming an extra trusted root CA (PEM, tests only).
+pub const ENV_TEST_CA: &str = "SWIPY_TEST_CA";
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("URL refused: {0}")]
+    UrlRefused(String),
+    #[error("HTTP status {0}")]
+    Status(u16),
+    #[error("photo is larger than {max} bytes")]
+    TooLarge { max: u64 },
+    #[error("not a JPEG, PNG or WebP image")]
+    NotAnImage,
+    #[error("image of {width}×{height} exceeds the dimension limit")]
+    TooManyPixels { width: u32, height: u32 },
+    #[error("network error: {0}")]
+    Network(String),
+    #[error("timed out")]
+    Timeout,
+    #[error("bad test configuration: {0}")]
+    Config(String),
+    #[error("storing the photo failed: {0}")]
+    Store(String),
+}
+
+impl FetchError {
+    fn retryable(&self) -> bool {
+        match self {
+            FetchError::Status(s) => *s == 429 || *s >= 500,
+            FetchError::Network(_) | FetchError::Timeout => true,
+            _ => false,
+        }
+    }
+}
+
+/// Limits and knobs of the fetcher.
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    pub max_bytes: u64,
+    pub max_side: u32,
+    pub max_pixels: u64,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+    pub concurrency: usize,
+    /// Attempts per photo (1 = no retry).
+    pub attempts: u32,
+    pub backoff_base: Duration,
+    /// Test-only host → loopback overrides.
+    pub resolve: Vec<(String, SocketAddr)>,
+    /// Test-only extra root CA, PEM.
+    pub extra_ca_pem: Option<Vec<u8>>,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        Self {
+            max_bytes: 8 * 1024 * 1024,
+            max_side: 8000,
+            max_pixels: 40_000_000,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            concurrency: 4,
+            attempts: 3,
+            backoff_base: Duration::from_millis(400),
+            resolve: Vec::new(),
+            extra_ca_pem: None,
+        }
+    }
+}
+
+impl FetchConfig {
+    /// Defaults plus the test-only overrides from the environment (see module docs).
+    pub fn from_env() -> Result<Self, FetchError> {
+        let mut cfg = Self::default();
+        if let Ok(spec) = std::env::var(ENV_TEST_RESOLVE) {
+            if !spec.trim().is_empty() {
+                cfg.resolve = parse_resolve(&spec)?;
+                log::warn!(
+                    "{ENV_TEST_RESOLVE} is set: photo host names are redirected to loopback ({} rule(s)); test use only",
+                    cfg.resolve.len()
+                );
+            }
+        }
+        if let Some(path) = std::env::var_os(ENV_TEST_CA) {
+            let pem = std::fs::read(&path).map_err(|e| {
+                FetchError::Config(format!(
+                    "{ENV_TEST_CA}: cannot read {}: {e}",
+                    PathBuf::from(&path).display()
+                ))
+            })?;
+            log::warn!("{ENV_TEST_CA} is set: trusting an extra root CA for photo downloads; test use only");
+            cfg.extra_ca_pem = Some(pem);
+        }
+        Ok(cfg)
+    }
+}
+
+/// Parses `host=ip:port,host=ip:port`; only loopback addresses are accepted.
+pub fn parse_resolve(spec: &str) -> Result<Vec<(String, SocketAddr)>, FetchError> {
+    let mut out = Vec::new();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (host, addr) = part.split_once('=').ok_or_else(|| {
+            FetchError::Config(format!("{ENV_TEST_RESOLVE}: `{part}` is not host=ip:port"))
+        })?;
+        let addr: SocketAddr = addr.trim().parse().map_err(|_| {
+            FetchError::Config(format!("{ENV_TEST_RESOLVE}: `{addr}` is not ip:port"))
+        })?;
+        if !addr.ip().is_loopback() {
+            return Err(FetchError::Config(format!(
+                "{ENV_TEST_RESOLVE}: only loopback targets are allowed, got {addr}"
+            )));
+        }
+        out.push((host.trim().to_ascii_lowercase(), addr));
+    }
+    Ok(out)
+}
+
+/// Whether a host name is on the photo allow-list.
+pub fn host_allowed(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    ALLOWED_HOSTS.contains(&host.as_str())
+        || ALLOWED_SUFFIXES
+            .iter()
+            .any(|s| host.ends_with(s) && host.len() > s.len())
+}
+
+/// Checks a photo URL: https and an allow-listed host.
+pub fn check_url(url: &str) -> Result<Url, FetchError> {
+    let u = Url::parse(url).map_err(|e| FetchError::UrlRefused(format!("not a URL ({e})")))?;
+    if u.scheme() != "https" {
+        return Err(FetchError::UrlRefused(format!(
+            "scheme `{}` is not https",
+            u.scheme()
+        )));
+    }
+    let host = u.host_str().unwrap_or_default();
+    if !host_allowed(host) {
+        return Err(FetchError::UrlRefused(format!(
+            "host `{host}` is not on the photo allow-list"
+        )));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(FetchError::UrlRefused(
+            "URLs with credentials are refused".into(),
+        ));
+    }
+    Ok(u)
+}
+
+/// Format and dimensions of an image, read from its header only.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ImageInfo {
+    pub width: u32,
+    pub height: u32,
+    pub ext: &'static str,
+}
+
+/// Reads an image header with the default limits ([`FetchConfig::default`]).
+pub fn check_image(bytes: &[u8]) -> Result<ImageInfo, FetchError> {
+    let c = FetchConfig::default();
+    check_image_with(bytes, c.max_side, c.max_pixels)
+}
+
+/// Identifies JPEG/PNG/WebP and reads the dimensions from the header without decoding
+/// pixels; refuses images beyond the limits.
+pub fn check_image_with(
+    bytes: &[u8],
+    max_side: u32,
+    max_pixels: u64,
+) -> Result<ImageInfo, FetchError> {
+    use image::ImageFormat;
+    let format = image::guess_format(bytes).map_err(|_| FetchError::NotAnImage)?;
+    let ext = match format {
+        ImageFormat::Jpeg => "jpg",
+        ImageFormat::Png => "png",
+        ImageFormat::WebP => "webp",
+        _ => return Err(FetchError::NotAnImage),
+    };
+    let (width, height) = image::ImageReader::with_format(std::io::Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(|_| FetchError::NotAnImage)?;
+    if width == 0 || height == 0 {
+        return Err(FetchError::NotAnImage);
+    }
+    if width > max_side || height > max_side || u64::from(width) * u64::from(height) > max_pixels {
+        return Err(FetchError::TooManyPixels { width, height });
+    }
+    Ok(ImageInfo { width, height, ext })
+}
+
+/// Builds the HTTP client: https only, allow-listed redirects, timeouts, test overrides.
+pub fn build_client(cfg: &FetchConfig) -> Result<reqwest::Client, FetchError> {
+    let policy = reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() >= 3 {
+            attempt.error("too many redirects")
+        } else if check_url(attempt.url().as_str()).is_ok() {
+            attempt.follow()
+        } else {
+            attempt.error("redirect to a URL outside the photo allow-list")
+        }
+    });
+    let mut b = reqwest::Client::builder()
+        .https_only(true)
+        .redirect(policy)
+        .connect_timeout(cfg.connect_timeout)
+        .timeout(cfg.timeout)
+        .user_agent(concat!("swipy/", env!("CARGO_PKG_VERSION")))
+        .no_proxy();
+    for (host, addr) in &cfg.resolve {
+        b = b.resolve(host, *addr);
+    }
+    if let Some(pem) = &cfg.extra_ca_pem {
+        let cert = reqwest::Certificate::from_pem(pem).map_err(|e| {
+            FetchError::Config(format!("{ENV_TEST_CA}: not a PEM certificate: {e}"))
+        })?;
+        b = b.add_root_certificate(cert);
+    }
+    b.build()
+        .map_err(|e| FetchError::Config(format!("cannot build the HTTP client: {e}")))
+}
+
+fn classify(e: &reqwest::Error) -> FetchError {
+    if e.is_timeout() {
+        FetchError::Timeout
+    } else if e.is_redirect() {
+        FetchError::UrlRefused("redirect refused".into())
+    } else if let Some(s) = e.status() {
+        FetchError::Status(s.as_u16())
+    } else {
+        // Error chains can carry URLs with signatures; keep the message short.
+        FetchError::Network(
+            if e.is_connect() {
+                "connection failed"
+            } else {
+                "request failed"
+            }
+            .to_owned()
+                + &std::error::Error::source(e)
+                    .map(|s| format!(": {s}"))
+                    .unwrap_or_default(),
+        )
+    }
+}
+
+/// Downloads one URL once, enforcing the size cap while streaming.
+pub async fn download_once(
+    client: &reqwest::Client,
+    cfg: &FetchConfig,
+    url: &str,
+) -> Result<Vec<u8>, FetchError> {
+    let mut u = check_url(url)?;
+    if let Some(host) = u.host_str() {
+        if cfg.resolve.iter().any(|(h, _)| h == host) {
+            // Test redirection replaces the port, even an explicit one.
+            let _ = u.set_port(None);
+        }
+    }
+    let mut resp = client.get(u).send().await.map_err(|e| classify(&e))?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(FetchError::Status(status.as_u16()));
+    }
+    if resp.content_length().is_some_and(|n| n > cfg.max_bytes) {
+        return Err(FetchError::TooLarge { max: cfg.max_bytes });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e))? {
+        if (body.len() + chunk.len()) as u64 > cfg.max_bytes {
+            return Err(FetchError::TooLarge { max: cfg.max_bytes });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Downloads with retries (jittered exponential backoff) on transient failures.
+pub async fn download(
+    client: &reqwest::Client,
+    cfg: &FetchConfig,
+    url: &str,
+) -> Result<Vec<u8>, FetchError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match download_once(client, cfg, url).await {
+            Ok(b) => return Ok(b),
+            Err(e) if e.retryable() && attempt < cfg.attempts => {
+                let base = cfg.backoff_base.as_millis() as u64 * (1u64 << (attempt - 1).min(6));
+                let jitter = fastrand::u64(0..=base / 2 + 1);
+                log::debug!("photo download attempt {attempt} failed ({e}); retrying");
+                tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Counts jobs in flight so callers can wait for them.
+#[derive(Default)]
+struct Pending {
+    count: Mutex<usize>,
+    idle: Condvar,
+}
+
+/// Background photo fetcher with its own store connection and runtime.
+pub struct Fetcher {
+    rt: tokio::runtime::Runtime,
+    client: reqwest::Client,
+    cfg: Arc<FetchConfig>,
+    store: Arc<Mutex<Store>>,
+    sem: Arc<tokio::sync::Semaphore>,
+    pending: Arc<Pending>,
+}
+
+impl Fetcher {
+    /// A fetcher writing into the store at `data_dir` (its own connection).
+    pub fn new(data_dir: &std::path::Path, cfg: FetchConfig) -> Result<Self, FetchError> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .thread_name("swipy-fetch")
+            .build()
+            .map_err(|e| FetchError::Config(format!("cannot start the fetch runtime: {e}")))?;
+        let client = build_client(&cfg)?;
+        let store = Store::open(data_dir).map_err(|e| FetchError::Store(e.to_string()))?;
+        Ok(Self {
+            rt,
+            client,
+            sem: Arc::new(tokio::sync::Semaphore::new(cfg.concurrency.max(1))),
+            cfg: Arc::new(cfg),
+            store: Arc::new(Mutex::new(store)),
+            pending: Arc::new(Pending::default()),
+        })
+    }
+
+    /// Starts downloading these photos in the background.
+    pub fn enqueue(&self, jobs: Vec<PhotoJob>) {
+        if jobs.is_empty() {
+            return;
+        }
+        if let Ok(mut n) = self.pending.count.lock() {
+            *n += jobs.len();
+        }
+        for job in jobs {
+            let client = self.client.clone();
+            let cfg = Arc::clone(&self.cfg);
+            let store = Arc::clone(&self.store);
+            let sem = Arc::clone(&self.sem);
+            let pending = Arc::clone(&self.pending);
+            self.rt.spawn(async move {
+                let result = match sem.acquire_owned().await {
+                    Ok(_permit) => fetch_job(&client, &cfg, &store, &job).await,
+                    Err(_) => Err(FetchError::Config("fetcher shut down".into())),
+                };
+                if let Err(e) = &result {
+                    log::info!("photo {}#{} not stored: {e}", job.profile_id, job.idx);
+                    if let Ok(mut s) = store.lock() {
+                        let _ = s.record_photo_error(&job.profile_id, job.idx, &e.to_string());
+                    }
+                }
+                if let Ok(mut n) = pending.count.lock() {
+                    *n = n.saturating_sub(1);
+                    pending.idle.notify_all();
+                }
+            });
+        }
+    }
+
+    /// Jobs not finished yet.
+    pub fn pending(&self) -> usize {
+        self.pending.count.lock().map(|n| *n).unwrap_or(0)
+    }
+
+    /// Waits until every queued job has finished or `timeout` passes; returns whether idle.
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        let Ok(guard) = self.pending.count.lock() else {
+            return false;
+        };
+        match self
+            .pending
+            .idle
+            .wait_timeout_while(guard, timeout, |n| *n > 0)
+        {
+            Ok((n, _)) => *n == 0,
+            Err(_) => false,
+        }
+    }
+}
+
+async fn fetch_job(
+    client: &reqwest::Client,
+    cfg: &FetchConfig,
+    store: &Arc<Mutex<Store>>,
+    job: &PhotoJob,
+) -> Result<(), FetchError> {
+    let bytes = download(client, cfg, &job.url).await?;
+    let info = check_image_with(&bytes, cfg.max_side, cfg.max_pixels)?;
+    let store = Arc::clone(store);
+    let job = job.clone();
+    tokio::task::spawn_blocking(move || -> Result<(), FetchError> {
+        let mut s = store
+            .lock()
+            .map_err(|_| FetchError::Store("store lock poisoned".into()))?;
+        let (sha, rel) = Store::write_photo_file(s.data_dir(), &bytes, info.ext)
+            .map_err(|e| FetchError::Store(e.to_string()))?;
+        s.record_photo(
+            &job.profile_id,
+            job.idx,
+            &StoredPhoto {
+                sha256: sha,
+                path: rel,
+                width: info.width,
+                height: info.height,
+                bytes: bytes.len() as u64,
+            },
+        )
+        .map_err(|e| FetchError::Store(e.to_string()))
+    })
+    .await
+    .map_err(|e| FetchError::Store(format!("writer task failed: {e}")))?
+}
+
+#[cfg(test)]
+mod tests;

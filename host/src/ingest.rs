@@ -1,0 +1,552 @@
+//! Turning captured payloads into store rows: recs/core bodies (from the extension or a
+//! file), HAR exports, and the prototype's seed layout.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use base64::Engine as _;
+use serde_json::Value;
+use swipy_shared::protocol::{LabelSource, Verdict};
+use swipy_shared::tinder::{Photo, Profile};
+
+use crate::store::{IngestOutcome, NewLabel, Store, StoreError, StoredPhoto};
+
+/// A parsed recs page.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedRecs {
+    pub profiles: Vec<Profile>,
+    /// Results that were not usable profiles.
+    pub skipped: u32,
+    pub rate_limited: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    BadInput(String),
+}
+
+/// Parses a `/v2/recs/core` body. Never fails: what cannot be used is counted as skipped.
+pub fn parse_recs(body: &Value, now_ms: f64) -> ParsedRecs {
+    standin::parse_recs(body, now_ms)
+}
+
+/// Parses and stores one recs body. Returns what was stored and the page's ids in order.
+pub fn ingest_recs(
+    store: &mut Store,
+    body: &Value,
+    captured_at_ms: f64,
+    source: &str,
+) -> Result<(ParsedRecs, IngestOutcome), StoreError> {
+    let parsed = parse_recs(body, captured_at_ms);
+    let out = store.ingest(
+        &parsed.profiles,
+        parsed.skipped,
+        parsed.rate_limited,
+        captured_at_ms,
+        source,
+    )?;
+    Ok((parsed, out))
+}
+
+/// Whether a JSON body looks like a recs/core response at all (`data.results` array or
+/// the rate-limit shape), so `import-recs` can refuse unrelated files.
+pub fn looks_like_recs(body: &Value) -> bool {
+    body.pointer("/data/results")
+        .map(Value::is_array)
+        .unwrap_or(false)
+        || body.pointer("/data/timeout").is_some()
+        || body.pointer("/meta/status").is_some() && body.get("data").is_some()
+}
+
+/// One recs response found in a HAR file.
+#[derive(Debug, Clone)]
+pub struct HarRecs {
+    pub url: String,
+    pub started_ms: Option<f64>,
+    pub body: Value,
+}
+
+/// Extracts every `/v2/recs/core` response with a JSON body from a HAR document
+/// (plain or base64-encoded content). Entries without a body are skipped.
+pub fn recs_from_har(har: &Value) -> Result<(Vec<HarRecs>, u32), IngestError> {
+    let entries = har
+        .pointer("/log/entries")
+        .and_then(Value::as_array)
+        .ok_or_else(|| IngestError::BadInput("not a HAR file: `log.entries` is missing".into()))?;
+    let mut out = Vec::new();
+    let mut unreadable = 0;
+    for e in entries {
+        let url = e
+            .pointer("/request/url")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !url.contains("/v2/recs/core") {
+            continue;
+        }
+        let content = e.pointer("/response/content");
+        let Some(text) = content.and_then(|c| c.get("text")).and_then(Value::as_str) else {
+            unreadable += 1;
+            continue;
+        };
+        let encoding = content
+            .and_then(|c| c.get("encoding"))
+            .and_then(Value::as_str);
+        let bytes = if encoding == Some("base64") {
+            match base64::engine::general_purpose::STANDARD.decode(text.trim()) {
+                Ok(b) => b,
+                Err(_) => {
+                    unreadable += 1;
+                    continue;
+                }
+            }
+        } else {
+            text.as_bytes().to_vec()
+        };
+        let Ok(body) = serde_json::from_slice::<Value>(&bytes) else {
+            unreadable += 1;
+            continue;
+        };
+        let started_ms = e
+            .get("startedDateTime")
+            .and_then(Value::as_str)
+            .and_then(parse_iso8601_ms);
+        out.push(HarRecs {
+            url: url.to_owned(),
+            started_ms,
+            body,
+        });
+    }
+    Ok((out, unreadable))
+}
+
+/// Parses an ISO 8601 / RFC 3339 timestamp (`2026-11-28T12:00:00.123Z`, offsets allowed)
+/// to ms since the Unix epoch.
+pub fn parse_iso8601_ms(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let (date, rest) = s.split_at(s.find(['T', ' '])?);
+    let mut d = date.split('-');
+    let y: i64 = d.next()?.parse().ok()?;
+    let m: i64 = d.next()?.parse().ok()?;
+    let day: i64 = d.next()?.parse().ok()?;
+    let rest = &rest[1..];
+    let tz_pos = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
+    let (time, tz) = rest.split_at(tz_pos);
+    let mut t = time.split(':');
+    let hh: f64 = t.next()?.parse().ok()?;
+    let mm: f64 = t.next()?.parse().ok()?;
+    let ss: f64 = t.next().unwrap_or("0").parse().ok()?;
+    let offset_min: f64 = match tz.chars().next() {
+        None | Some('Z') | Some('z') => 0.0,
+        Some(sign) => {
+            let digits: String = tz[1..].chars().filter(char::is_ascii_digit).collect();
+            if digits.len() < 4 {
+                return None;
+            }
+            let h: f64 = digits[..2].parse().ok()?;
+            let mi: f64 = digits[2..4].parse().ok()?;
+            let v = h * 60.0 + mi;
+            if sign == '-' {
+                -v
+            } else {
+                v
+            }
+        }
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let days = days_from_civil(y, m, day) as f64;
+    Some(((days * 86_400.0 + hh * 3600.0 + mm * 60.0 + ss) - offset_min * 60.0) * 1000.0)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// What `import-seed` stored.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SeedOutcome {
+    pub profiles: u32,
+    pub photos: u32,
+    pub labels: u32,
+    /// Image files whose name did not follow `{id}_{name}_{n}.jpeg`, or that were not images.
+    pub skipped_files: Vec<String>,
+}
+
+/// Imports the prototype's layout: `images/{id}_{name}_{n}.jpeg`, `bios.pkl`
+/// (`{id: {name, bio, age}}`) and `labels.pkl` (`{id: 0|1}`); each part is optional but at
+/// least one must exist. Labels get source `import` and the key `import-seed:{id}`, so a
+/// second import adds nothing.
+pub fn import_seed(store: &mut Store, dir: &Path, now_ms: f64) -> Result<SeedOutcome, IngestError> {
+    let bios_path = dir.join("bios.pkl");
+    let labels_path = dir.join("labels.pkl");
+    let images_dir = dir.join("images");
+    if !bios_path.exists() && !labels_path.exists() && !images_dir.is_dir() {
+        return Err(IngestError::BadInput(format!(
+            "{} has none of images/, bios.pkl, labels.pkl",
+            dir.display()
+        )));
+    }
+    let bios = if bios_path.exists() {
+        read_pickle(&bios_path)?
+    } else {
+        Value::Null
+    };
+    let labels = if labels_path.exists() {
+        read_pickle(&labels_path)?
+    } else {
+        Value::Null
+    };
+
+    // Images grouped by profile id.
+    let mut images: HashMap<String, Vec<(u32, String, std::path::PathBuf)>> = HashMap::new();
+    let mut out = SeedOutcome::default();
+    if images_dir.is_dir() {
+        let rd = std::fs::read_dir(&images_dir).map_err(|e| IngestError::Read {
+            path: images_dir.display().to_string(),
+            source: e,
+        })?;
+        for entry in rd.flatten() {
+            let fname = entry.file_name().to_string_lossy().into_owned();
+            match parse_seed_image_name(&fname) {
+                Some((id, name, n)) => {
+                    images.entry(id).or_default().push((n, name, entry.path()));
+                }
+                None => out.skipped_files.push(fname),
+            }
+        }
+    }
+    for v in images.values_mut() {
+        v.sort_by_key(|(n, _, _)| *n);
+    }
+
+    let mut ids: Vec<String> = images.keys().cloned().collect();
+    for map in [&bios, &labels] {
+        if let Value::Object(m) = map {
+            ids.extend(m.keys().cloned());
+        }
+    }
+    ids.sort();
+    ids.dedup();
+
+    let mut profiles = Vec::new();
+    for id in &ids {
+        let bio = bios.get(id);
+        let from_image = images
+            .get(id)
+            .and_then(|v| v.first())
+            .map(|(_, n, _)| n.clone());
+        let name = bio
+            .and_then(|b| b.get("name"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or(from_image)
+            .unwrap_or_default();
+        let age = bio.and_then(|b| b.get("age")).and_then(|a| {
+            a.as_u64()
+                .or_else(|| a.as_f64().map(|f| f as u64))
+                .or_else(|| a.as_str()?.trim().parse().ok())
+        });
+        let text = bio
+            .and_then(|b| b.get("bio"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let photos = images
+            .get(id)
+            .map(|v| {
+                v.iter()
+                    .map(|(_, _, p)| {
+                        let url = format!(
+                            "seed:images/{}",
+                            p.file_name()
+                                .map(|f| f.to_string_lossy().into_owned())
+                                .unwrap_or_default()
+                        );
+                        Photo {
+                            id: None,
+                            url: url.clone(),
+                            best_url: url,
+                            faces: Vec::new(),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        profiles.push(Profile {
+            id: id.clone(),
+            name,
+            age: age.and_then(|a| u32::try_from(a).ok()),
+            birth_date: None,
+            bio: text.to_owned(),
+            distance_km: None,
+            hide_age: false,
+            hide_distance: false,
+            gender: None,
+            photos,
+            jobs: Vec::new(),
+            schools: Vec::new(),
+            city: None,
+            interests: Vec::new(),
+            descriptors: Vec::new(),
+            teasers: Vec::new(),
+            s_number: None,
+            raw: serde_json::json!({ "seed": bio.cloned().unwrap_or(Value::Null) }),
+        });
+    }
+    let stored = store.ingest(&profiles, 0, false, now_ms, "import-seed")?;
+    out.profiles = stored.profiles;
+
+    // Copy the images into the content-addressed store.
+    for job in &stored.to_fetch {
+        let Some(files) = images.get(&job.profile_id) else {
+            continue;
+        };
+        let Some((_, _, path)) = files.get(job.idx as usize) else {
+            continue;
+        };
+        let bytes = std::fs::read(path).map_err(|e| IngestError::Read {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        match crate::fetch::check_image(&bytes) {
+            Ok(info) => {
+                let (sha, rel) = Store::write_photo_file(store.data_dir(), &bytes, info.ext)?;
+                store.record_photo(
+                    &job.profile_id,
+                    job.idx,
+                    &StoredPhoto {
+                        sha256: sha,
+                        path: rel,
+                        width: info.width,
+                        height: info.height,
+                        bytes: bytes.len() as u64,
+                    },
+                )?;
+                out.photos += 1;
+            }
+            Err(e) => {
+                store.record_photo_error(&job.profile_id, job.idx, &e.to_string())?;
+                out.skipped_files.push(path.display().to_string());
+            }
+        }
+    }
+
+    if let Value::Object(m) = &labels {
+        for (id, v) in m {
+            let verdict = match v.as_i64().or_else(|| v.as_bool().map(i64::from)) {
+                Some(1) => Verdict::Like,
+                Some(0) => Verdict::Nope,
+                _ => {
+                    return Err(IngestError::BadInput(format!(
+                        "labels.pkl: label of {id} is {v}, expected 0 or 1"
+                    )))
+                }
+            };
+            let key = format!("import-seed:{id}");
+            if store.add_label(&NewLabel {
+                profile_id: id,
+                verdict,
+                source: LabelSource::Import,
+                at_ms: now_ms,
+                key: &key,
+            })? {
+                out.labels += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `{id}_{name}_{n}.jpeg` → (id, name, n). Names may contain underscores.
+fn parse_seed_image_name(fname: &str) -> Option<(String, String, u32)> {
+    let lower = fname.to_ascii_lowercase();
+    let stem = [".jpeg", ".jpg", ".png", ".webp"].iter().find_map(|ext| {
+        lower
+            .ends_with(ext)
+            .then(|| &fname[..fname.len() - ext.len()])
+    })?;
+    let (head, n) = stem.rsplit_once('_')?;
+    let n: u32 = n.parse().ok()?;
+    let (id, name) = head.split_once('_')?;
+    if id.is_empty() {
+        return None;
+    }
+    Some((id.to_owned(), name.to_owned(), n))
+}
+
+/// Reads a pickle file into JSON (dict keys become strings).
+fn read_pickle(path: &Path) -> Result<Value, IngestError> {
+    let bytes = std::fs::read(path).map_err(|e| IngestError::Read {
+        path: path.display().to_string(),
+        source: e,
+    })?;
+    let v: serde_pickle::Value =
+        serde_pickle::value_from_slice(&bytes, serde_pickle::DeOptions::new()).map_err(|e| {
+            IngestError::BadInput(format!("{} is not a readable pickle: {e}", path.display()))
+        })?;
+    Ok(pickle_to_json(v))
+}
+
+fn pickle_to_json(v: serde_pickle::Value) -> Value {
+    use serde_pickle::{HashableValue as H, Value as P};
+    fn key(h: H) -> String {
+        match h {
+            H::String(s) => s,
+            H::Bytes(b) => String::from_utf8_lossy(&b).into_owned(),
+            H::I64(i) => i.to_string(),
+            H::Int(i) => i.to_string(),
+            H::F64(f) => f.to_string(),
+            H::Bool(b) => b.to_string(),
+            H::None => "None".into(),
+            H::Tuple(t) => format!("{t:?}"),
+            H::FrozenSet(s) => format!("{s:?}"),
+        }
+    }
+    match v {
+        P::None => Value::Null,
+        P::Bool(b) => Value::Bool(b),
+        P::I64(i) => Value::from(i),
+        P::Int(i) => i
+            .to_string()
+            .parse::<f64>()
+            .map(Value::from)
+            .unwrap_or(Value::Null),
+        P::F64(f) => Value::from(f),
+        P::Bytes(b) => Value::String(String::from_utf8_lossy(&b).into_owned()),
+        P::String(s) => Value::String(s),
+        P::List(l) | P::Tuple(l) => Value::Array(l.into_iter().map(pickle_to_json).collect()),
+        P::Set(s) | P::FrozenSet(s) => {
+            Value::Array(s.into_iter().map(|h| Value::String(key(h))).collect())
+        }
+        P::Dict(d) => Value::Object(
+            d.into_iter()
+                .map(|(k, v)| (key(k), pickle_to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// A small stand-in recs parser, used until the shared crate's `parse_recs` lands.
+mod standin {
+    use super::*;
+
+    pub fn parse_recs(body: &Value, now_ms: f64) -> ParsedRecs {
+        let mut out = ParsedRecs::default();
+        let Some(results) = body.pointer("/data/results").and_then(Value::as_array) else {
+            return out;
+        };
+        for r in results {
+            let user = r.get("user");
+            let id = user
+                .and_then(|u| u.get("_id"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if id.starts_with("tinder_rate_limited_id_") {
+                out.rate_limited = true;
+                out.skipped += 1;
+                continue;
+            }
+            if r.get("type").and_then(Value::as_str) != Some("user") || id.is_empty() {
+                out.skipped += 1;
+                continue;
+            }
+            let Some(u) = user else { continue };
+            let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+            let birth_date = s(u.get("birth_date"));
+            let hide_age = u.get("hide_age").and_then(Value::as_bool).unwrap_or(false);
+            let hide_distance = u
+                .get("hide_distance")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let age = if hide_age {
+                None
+            } else {
+                birth_date.as_deref().and_then(|b| age_years(b, now_ms))
+            };
+            let distance_km = if hide_distance {
+                None
+            } else {
+                r.get("distance_mi")
+                    .and_then(Value::as_f64)
+                    .map(|mi| mi * 1.609344)
+            };
+            let photos = u
+                .get("photos")
+                .and_then(Value::as_array)
+                .map(|ps| {
+                    ps.iter()
+                        .filter_map(|p| {
+                            let url = p.get("url").and_then(Value::as_str)?.to_owned();
+                            let best = p
+                                .get("processedFiles")
+                                .and_then(Value::as_array)
+                                .and_then(|fs| {
+                                    fs.iter().find(|f| {
+                                        f.get("width").and_then(Value::as_u64) == Some(640)
+                                            && f.get("height").and_then(Value::as_u64) == Some(800)
+                                    })
+                                })
+                                .and_then(|f| f.get("url")?.as_str())
+                                .map(str::to_owned)
+                                .unwrap_or_else(|| url.clone());
+                            Some(Photo {
+                                id: s(p.get("id")),
+                                url,
+                                best_url: best,
+                                faces: Vec::new(),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.profiles.push(Profile {
+                id: id.to_owned(),
+                name: s(u.get("name")).unwrap_or_default(),
+                age,
+                birth_date,
+                bio: s(u.get("bio")).unwrap_or_default(),
+                distance_km,
+                hide_age,
+                hide_distance,
+                gender: u.get("gender").and_then(Value::as_i64),
+                photos,
+                jobs: Vec::new(),
+                schools: Vec::new(),
+                city: u
+                    .pointer("/city/name")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                interests: Vec::new(),
+                descriptors: Vec::new(),
+                teasers: Vec::new(),
+                s_number: r.get("s_number").and_then(Value::as_f64),
+                raw: r.clone(),
+            });
+        }
+        out
+    }
+
+    fn age_years(birth: &str, now_ms: f64) -> Option<u32> {
+        let b = parse_iso8601_ms(birth)?;
+        let years = (now_ms - b) / (365.2425 * 86_400_000.0);
+        (years >= 0.0).then_some(years.floor() as u32)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,101 @@
+//! Where Swipy keeps things: the data dir and the lookup paths for ONNX Runtime and the
+//! prepared models (see the team contract for the order).
+
+use std::path::{Path, PathBuf};
+
+/// Environment variable overriding the data dir.
+pub const ENV_HOME: &str = "SWIPY_HOME";
+
+/// `--data-dir`, else `$SWIPY_HOME`, else the platform data dir
+/// (Linux `$XDG_DATA_HOME/swipy` or `~/.local/share/swipy`, macOS
+/// `~/Library/Application Support/swipy`, Windows `%APPDATA%\swipy`).
+pub fn data_dir(explicit: Option<&Path>) -> Result<PathBuf, String> {
+    if let Some(p) = explicit {
+        return Ok(absolute(p));
+    }
+    if let Some(p) = std::env::var_os(ENV_HOME).filter(|s| !s.is_empty()) {
+        return Ok(absolute(Path::new(&p)));
+    }
+    platform_data_dir()
+        .map(|d| d.join("swipy"))
+        .ok_or_else(|| "cannot find a data directory: set SWIPY_HOME or pass --data-dir".to_owned())
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|c| c.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
+    }
+}
+
+fn env_dir(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
+}
+
+#[cfg(target_os = "windows")]
+fn platform_data_dir() -> Option<PathBuf> {
+    env_dir("APPDATA")
+}
+
+#[cfg(target_os = "macos")]
+fn platform_data_dir() -> Option<PathBuf> {
+    env_dir("HOME").map(|h| h.join("Library/Application Support"))
+}
+
+#[cfg(not(any(target_os = "windows", target_os = "macos")))]
+fn platform_data_dir() -> Option<PathBuf> {
+    env_dir("XDG_DATA_HOME").or_else(|| env_dir("HOME").map(|h| h.join(".local/share")))
+}
+
+/// The running executable, absolute and with links resolved.
+pub fn current_exe() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
+    Ok(exe.canonicalize().unwrap_or(exe))
+}
+
+/// Candidate locations of the ONNX Runtime library, in lookup order.
+pub fn ort_candidates(data_dir: &Path) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    if let Some(p) = env_dir("ORT_DYLIB_PATH") {
+        v.push(p);
+    }
+    if let Some(dir) = current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        v.push(dir.join("../ort").join(ort_file_name()));
+    }
+    v.push(data_dir.join("ort").join(ort_file_name()));
+    v
+}
+
+/// Candidate locations of the prepared models dir, in lookup order.
+pub fn models_candidates(data_dir: &Path) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    if let Some(p) = env_dir("SWIPY_MODELS_DIR") {
+        v.push(p);
+    }
+    if let Some(dir) = current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        v.push(dir.join("../models"));
+    }
+    v.push(data_dir.join("models"));
+    v
+}
+
+fn ort_file_name() -> &'static str {
+    if cfg!(windows) {
+        "onnxruntime.dll"
+    } else if cfg!(target_os = "macos") {
+        "libonnxruntime.dylib"
+    } else {
+        "libonnxruntime.so"
+    }
+}

@@ -1,0 +1,616 @@
+//! Serve mode: the native messaging host the browser starts.
+//!
+//! # Launch
+//!
+//! Browsers start `swipy` with the caller's origin as the first argument:
+//! Chromium-family browsers pass `chrome-extension://<id>/` (on Windows followed by
+//! `--parent-window=<n>`), Firefox passes `<path of the host manifest> <add-on id>`.
+//! `swipy serve` does the same by hand. See [`BrowserLaunch::detect`].
+//!
+//! # Frames
+//!
+//! Each message is a 4-byte native-endian length followed by that many bytes of UTF-8
+//! JSON (the envelope of `swipy_shared::protocol`). Limits:
+//!
+//! - browser → host: at most [`MAX_FRAME_FROM_BROWSER`] (16 MiB). A longer frame is
+//!   answered with error `frame_too_large` (code 2); its body is skipped unread into
+//!   memory and the host keeps serving.
+//! - host → browser: at most [`MAX_FRAME_TO_BROWSER`] (1 MiB, Chrome's limit). A `scores`
+//!   answer that would be longer is split into several `scores` messages answering the
+//!   same request (`re`); any other oversized answer becomes error `response_too_large`
+//!   (code 15).
+//! - stdout carries frames only; logs go to stderr and `<data dir>/logs/swipy.log`.
+//!
+//! # Conversation
+//!
+//! The first request must be `hello` with the same protocol version (else error
+//! `hello_required` (9) / `version_mismatch` (6)). Every malformed frame, bad JSON,
+//! unknown `type` or bad `data` gets a typed `error` (with `re` when the request id could
+//! be read) and the host reads the next frame. `ack`s are sent only after the store has
+//! committed; a replayed idempotency key is acknowledged again without a second write.
+//! The `token` is kept in memory for this process only.
+//!
+//! # Exit codes (serve mode)
+//!
+//! - 0: stdin reached its end (the browser closed the port), including a frame cut off by
+//!   the end of the stream, or stdout was closed by the browser.
+//! - 1: the store could not be opened or stdin failed with an I/O error.
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use swipy_shared::protocol::{
+    decode_request, Envelope, ErrorBody, ErrorCode, LabelSource, Request, Response,
+    MAX_FRAME_FROM_BROWSER, MAX_FRAME_TO_BROWSER, MAX_IDS_PER_REQUEST, PROTOCOL_VERSION,
+};
+
+use crate::fetch::Fetcher;
+use crate::ingest;
+use crate::learn;
+use crate::store::{now_ms, NewLabel, NewSwipe, Store, StoreError};
+use crate::transport::{FrameError, FrameReader, FrameWriter};
+
+/// How long the host keeps downloading photos after the browser closed the port.
+pub const FETCH_GRACE: Duration = Duration::from_secs(20);
+
+/// Longest accepted idempotency key.
+pub const MAX_KEY_LEN: usize = 200;
+/// Longest accepted setting name.
+pub const MAX_SETTING_NAME: usize = 64;
+/// Largest accepted setting value (serialized).
+pub const MAX_SETTING_BYTES: usize = 64 * 1024;
+
+/// How the browser started us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrowserLaunch {
+    /// `chrome-extension://ID/` (Chromium family).
+    Chromium { origin: String },
+    /// `<manifest path> <add-on id>` (Firefox).
+    Firefox { manifest: String, addon_id: String },
+}
+
+impl BrowserLaunch {
+    /// Recognizes a browser launch from the arguments after the program name.
+    pub fn detect(args: &[String]) -> Option<Self> {
+        let first = args.first()?;
+        if first.starts_with("chrome-extension://") {
+            return Some(BrowserLaunch::Chromium {
+                origin: first.clone(),
+            });
+        }
+        let second = args.get(1)?;
+        let is_manifest = std::path::Path::new(first)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        if is_manifest && !second.starts_with('-') && !second.is_empty() {
+            return Some(BrowserLaunch::Firefox {
+                manifest: first.clone(),
+                addon_id: second.clone(),
+            });
+        }
+        None
+    }
+
+    /// The caller, as recorded in the log.
+    pub fn caller(&self) -> String {
+        match self {
+            BrowserLaunch::Chromium { origin } => origin.clone(),
+            BrowserLaunch::Firefox { addon_id, .. } => format!("firefox add-on {addon_id}"),
+        }
+    }
+}
+
+/// One port's state: the store, the photo fetcher, the token (memory only).
+pub struct Session {
+    store: Store,
+    fetcher: Option<Fetcher>,
+    /// The page's auth token. Memory only: never logged, never stored, never echoed.
+    token: Option<String>,
+    hello: bool,
+    caller: Option<String>,
+    next_id: u32,
+}
+
+impl Session {
+    pub fn new(store: Store, fetcher: Option<Fetcher>, caller: Option<String>) -> Self {
+        Self {
+            store,
+            fetcher,
+            token: None,
+            hello: false,
+            caller,
+            next_id: 1,
+        }
+    }
+
+    /// Whether a token has been received on this port.
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn fetcher(&self) -> Option<&Fetcher> {
+        self.fetcher.as_ref()
+    }
+
+    fn next_id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
+        id
+    }
+
+    /// Handles one frame body; returns the frames (serialized envelopes) to send back.
+    pub fn handle_frame(&mut self, body: &[u8]) -> Vec<Vec<u8>> {
+        let (re, responses) = match decode_request(body) {
+            Ok(env) => {
+                let re = env.id;
+                (Some(re), self.handle(env))
+            }
+            Err(e) => {
+                log::info!(
+                    "refused a frame: code {} ({} bytes)",
+                    e.error.code,
+                    body.len()
+                );
+                (e.id, vec![Response::Error(e.error)])
+            }
+        };
+        let mut frames = Vec::new();
+        for r in responses {
+            frames.extend(self.encode(re, r));
+        }
+        frames
+    }
+
+    /// Serializes a response, splitting `scores` over several frames when needed.
+    fn encode(&mut self, re: Option<u32>, body: Response) -> Vec<Vec<u8>> {
+        let id = self.next_id();
+        let env = Envelope {
+            v: PROTOCOL_VERSION,
+            id,
+            re,
+            body,
+        };
+        match serde_json::to_vec(&env) {
+            Ok(bytes) if bytes.len() <= MAX_FRAME_TO_BROWSER => vec![bytes],
+            Ok(bytes) => match env.body {
+                Response::Scores { mut scores } if scores.len() > 1 => {
+                    let tail = scores.split_off(scores.len() / 2);
+                    let mut out = self.encode(re, Response::Scores { scores });
+                    out.extend(self.encode(re, Response::Scores { scores: tail }));
+                    out
+                }
+                _ => {
+                    log::warn!(
+                        "a response of {} bytes exceeded the browser's limit",
+                        bytes.len()
+                    );
+                    self.encode(
+                        re,
+                        Response::Error(ErrorBody::new(
+                            ErrorCode::ResponseTooLarge,
+                            format!(
+                                "the answer would be {} bytes; the browser accepts at most {MAX_FRAME_TO_BROWSER}",
+                                bytes.len()
+                            ),
+                        )),
+                    )
+                }
+            },
+            Err(e) => self.encode(
+                re,
+                Response::Error(ErrorBody::new(
+                    ErrorCode::Internal,
+                    format!("cannot serialize the answer: {e}"),
+                )),
+            ),
+        }
+    }
+
+    /// Handles one decoded request; returns the responses (usually one).
+    pub fn handle(&mut self, env: Envelope<Request>) -> Vec<Response> {
+        let kind = env.body.kind();
+        if !self.hello && !matches!(env.body, Request::Hello { .. }) {
+            return vec![err(
+                ErrorCode::HelloRequired,
+                format!("send `hello` before `{kind}`"),
+            )];
+        }
+        match self.dispatch(env.body) {
+            Ok(r) => r,
+            Err(e) => {
+                log::info!("`{kind}` failed: code {}", e.code);
+                vec![Response::Error(e)]
+            }
+        }
+    }
+
+    fn dispatch(&mut self, req: Request) -> Result<Vec<Response>, ErrorBody> {
+        Ok(match req {
+            Request::Hello {
+                protocol: _,
+                client,
+            } => {
+                self.hello = true;
+                log::info!(
+                    "hello from {} ({})",
+                    self.caller.as_deref().unwrap_or("an unnamed caller"),
+                    client
+                        .as_deref()
+                        .map(|c| c.chars().take(80).collect::<String>())
+                        .unwrap_or_default()
+                );
+                let model_version = self
+                    .store
+                    .active_model()
+                    .map_err(storage)?
+                    .map(|m| m.version);
+                vec![Response::Hello {
+                    protocol: PROTOCOL_VERSION,
+                    host_version: env!("CARGO_PKG_VERSION").to_owned(),
+                    model_version,
+                }]
+            }
+            Request::Token { token } => {
+                if token.is_empty() || token.len() > 4096 || token.chars().any(char::is_control) {
+                    return Err(ErrorBody::new(
+                        ErrorCode::BadData,
+                        "the token is empty, too long or not printable",
+                    ));
+                }
+                self.token = Some(token);
+                log::info!("token received (kept in memory only)");
+                vec![Response::Ack { key: None }]
+            }
+            Request::Recs {
+                body,
+                captured_at_ms,
+            } => {
+                let at = if captured_at_ms.is_finite() && captured_at_ms > 0.0 {
+                    captured_at_ms
+                } else {
+                    now_ms()
+                };
+                let (parsed, out) = ingest::ingest_recs(&mut self.store, &body, at, "extension")
+                    .map_err(storage)?;
+                log::info!(
+                    "recs: {} profiles ({} new), {} skipped, {} photos to fetch",
+                    out.profiles,
+                    out.new_profiles,
+                    parsed.skipped,
+                    out.to_fetch.len()
+                );
+                let resp = Response::Ingested {
+                    profiles: out.profiles,
+                    new_profiles: out.new_profiles,
+                    skipped: parsed.skipped,
+                    ids: parsed.profiles.iter().map(|p| p.id.clone()).collect(),
+                    rate_limited: parsed.rate_limited,
+                };
+                if let Some(f) = &self.fetcher {
+                    f.enqueue(out.to_fetch);
+                }
+                vec![resp]
+            }
+            Request::Label {
+                profile_id,
+                verdict,
+                source,
+                at_ms,
+                key,
+            } => {
+                check_id(&profile_id)?;
+                check_key(&key)?;
+                let stored = self
+                    .store
+                    .add_label(&NewLabel {
+                        profile_id: &profile_id,
+                        verdict,
+                        source,
+                        at_ms,
+                        key: &key,
+                    })
+                    .map_err(storage)?;
+                log::info!(
+                    "label {} ({}){}",
+                    verdict.as_str(),
+                    source.as_str(),
+                    if stored { "" } else { " replayed" }
+                );
+                vec![Response::Ack { key: Some(key) }]
+            }
+            Request::SwipeSeen {
+                profile_id,
+                verdict,
+                at_ms,
+                key,
+                source,
+                response,
+            } => {
+                check_id(&profile_id)?;
+                check_key(&key)?;
+                let matched = response.as_ref().map(response_matched);
+                self.store
+                    .record_swipe(
+                        &NewSwipe {
+                            kind: "seen",
+                            profile_id: &profile_id,
+                            verdict,
+                            source,
+                            at_ms,
+                            key: &key,
+                            matched,
+                            score: None,
+                            reason: None,
+                            response: response.as_ref(),
+                        },
+                        true,
+                    )
+                    .map_err(storage)?;
+                vec![Response::Ack { key: Some(key) }]
+            }
+            Request::SwipeResult {
+                profile_id,
+                verdict,
+                matched,
+                at_ms,
+                key,
+                score,
+                reason,
+            } => {
+                check_id(&profile_id)?;
+                check_key(&key)?;
+                self.store
+                    .record_swipe(
+                        &NewSwipe {
+                            kind: "result",
+                            profile_id: &profile_id,
+                            verdict,
+                            source: LabelSource::Auto,
+                            at_ms,
+                            key: &key,
+                            matched: Some(matched),
+                            score,
+                            reason: reason.as_deref(),
+                            response: None,
+                        },
+                        false,
+                    )
+                    .map_err(storage)?;
+                vec![Response::Ack { key: Some(key) }]
+            }
+            Request::Stats {} => vec![Response::Stats(
+                self.store.stats(now_ms()).map_err(storage)?,
+            )],
+            Request::SettingsGet {} => vec![Response::Settings {
+                values: self.store.settings().map_err(storage)?,
+            }],
+            Request::SettingsSet { values } => {
+                check_settings(&values)?;
+                vec![Response::Settings {
+                    values: self.store.merge_settings(&values).map_err(storage)?,
+                }]
+            }
+            Request::Scores { ids } => {
+                if ids.len() > MAX_IDS_PER_REQUEST {
+                    return Err(ErrorBody::new(
+                        ErrorCode::BadData,
+                        format!(
+                            "{} ids in one request; at most {MAX_IDS_PER_REQUEST}",
+                            ids.len()
+                        ),
+                    ));
+                }
+                for id in &ids {
+                    check_id(id)?;
+                }
+                let scores = learn::scores(&self.store, &ids)
+                    .map_err(|e| ErrorBody::new(e.code(), e.to_string()))?;
+                vec![Response::Scores { scores }]
+            }
+            Request::Train {} => {
+                let mut events = Vec::new();
+                let mut progress = |stage: &str, done: u32, total: u32| {
+                    events.push(Response::TrainProgress {
+                        stage: stage.to_owned(),
+                        done,
+                        total,
+                    });
+                };
+                let (model_version, metrics) = learn::train(&mut self.store, &mut progress)
+                    .map_err(|e| ErrorBody::new(e.code(), e.to_string()))?;
+                events.push(Response::Trained {
+                    model_version,
+                    metrics,
+                });
+                events
+            }
+        })
+    }
+
+    /// Waits (bounded) for photo downloads still running.
+    pub fn finish(&self, grace: Duration) {
+        if let Some(f) = &self.fetcher {
+            let n = f.pending();
+            if n > 0 {
+                log::info!(
+                    "waiting up to {}s for {n} photo download(s)",
+                    grace.as_secs()
+                );
+                if !f.wait_idle(grace) {
+                    log::warn!("{} photo download(s) abandoned at exit", f.pending());
+                }
+            }
+        }
+    }
+}
+
+fn err(code: ErrorCode, msg: impl Into<String>) -> Response {
+    Response::Error(ErrorBody::new(code, msg))
+}
+
+fn storage(e: StoreError) -> ErrorBody {
+    log::error!("store failure: {e}");
+    ErrorBody::new(ErrorCode::Storage, format!("the store failed: {e}"))
+}
+
+/// Whether a like response reports a match (`match` is `true` or a match object).
+fn response_matched(v: &Value) -> bool {
+    match v.get("match") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Object(_)) => true,
+        _ => false,
+    }
+}
+
+/// A plausible Tinder profile id: 1–64 ASCII letters, digits, `_` or `-`.
+pub fn check_id(id: &str) -> Result<(), ErrorBody> {
+    if !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        Ok(())
+    } else {
+        let shown: String = id.chars().take(64).collect();
+        Err(ErrorBody::new(
+            ErrorCode::InvalidId,
+            format!("`{shown}` is not a profile id"),
+        ))
+    }
+}
+
+fn check_key(key: &str) -> Result<(), ErrorBody> {
+    if key.is_empty() || key.len() > MAX_KEY_LEN {
+        Err(ErrorBody::new(
+            ErrorCode::BadData,
+            format!("`key` must be 1..={MAX_KEY_LEN} bytes"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_settings(values: &Map<String, Value>) -> Result<(), ErrorBody> {
+    for (k, v) in values {
+        let name_ok = !k.is_empty()
+            && k.len() <= MAX_SETTING_NAME
+            && k.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+        if !name_ok {
+            let shown: String = k.chars().take(64).collect();
+            return Err(ErrorBody::new(
+                ErrorCode::BadSetting,
+                format!("setting name `{shown}` must be 1..={MAX_SETTING_NAME} of a-z 0-9 _ ."),
+            ));
+        }
+        let size = serde_json::to_vec(v).map(|b| b.len()).unwrap_or(usize::MAX);
+        if size > MAX_SETTING_BYTES {
+            return Err(ErrorBody::new(
+                ErrorCode::BadSetting,
+                format!("setting `{k}` is {size} bytes; at most {MAX_SETTING_BYTES}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// How a serve loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServeEnd {
+    /// stdin ended between frames.
+    Eof,
+    /// stdin ended inside a frame.
+    Truncated,
+    /// The browser stopped reading (stdout closed).
+    OutputClosed,
+}
+
+/// Runs the request/response loop until the input ends.
+pub fn serve_loop<R: Read, W: Write>(
+    input: R,
+    output: W,
+    session: &mut Session,
+) -> std::io::Result<ServeEnd> {
+    let mut reader = FrameReader::new(input, MAX_FRAME_FROM_BROWSER);
+    let mut writer = FrameWriter::new(output);
+    loop {
+        let frames = match reader.read_frame() {
+            Ok(Some(body)) => session.handle_frame(&body),
+            Ok(None) => return Ok(ServeEnd::Eof),
+            Err(FrameError::TooLarge { len, max }) => {
+                log::warn!("refused a frame of {len} bytes (limit {max})");
+                session.encode(
+                    None,
+                    err(
+                        ErrorCode::FrameTooLarge,
+                        format!("frame of {len} bytes exceeds the limit of {max} bytes"),
+                    ),
+                )
+            }
+            Err(e @ (FrameError::TruncatedLength { .. } | FrameError::TruncatedBody { .. })) => {
+                log::warn!("input ended inside a frame: {e}");
+                let frames = session.encode(None, err(ErrorCode::BadFrame, e.to_string()));
+                for f in frames {
+                    let _ = writer.send_bytes(&f);
+                }
+                return Ok(ServeEnd::Truncated);
+            }
+            Err(FrameError::Io(e)) => return Err(e),
+            Err(e) => return Err(std::io::Error::other(e.to_string())),
+        };
+        for f in frames {
+            if let Err(e) = writer.send_bytes(&f) {
+                log::info!("the browser stopped reading: {e}");
+                return Ok(ServeEnd::OutputClosed);
+            }
+        }
+    }
+}
+
+/// Serve mode on stdin/stdout. Returns the process exit code.
+pub fn run(data_dir: &std::path::Path, caller: Option<String>) -> i32 {
+    let store = match Store::open(data_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            log::error!("cannot open the store in {}: {e}", data_dir.display());
+            return 1;
+        }
+    };
+    let fetcher =
+        match crate::fetch::FetchConfig::from_env().and_then(|c| Fetcher::new(data_dir, c)) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                log::error!("photo fetching is off: {e}");
+                None
+            }
+        };
+    log::info!(
+        "serving {} (data dir {})",
+        caller.as_deref().unwrap_or("stdio"),
+        data_dir.display()
+    );
+    let mut session = Session::new(store, fetcher, caller);
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let result = serve_loop(stdin.lock(), stdout.lock(), &mut session);
+    session.finish(FETCH_GRACE);
+    match result {
+        Ok(end) => {
+            log::info!("port closed ({end:?}); exiting");
+            0
+        }
+        Err(e) => {
+            log::error!("reading from the browser failed: {e}");
+            1
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

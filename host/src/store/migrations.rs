@@ -1,0 +1,125 @@
+//! Schema migrations, all in one place. `PRAGMA user_version` holds the number of
+//! migrations applied; each entry runs once, in order, inside one transaction.
+//! APPEND-ONLY: never edit a migration that has shipped; add a new one.
+
+use rusqlite::Connection;
+
+/// Migration `i` moves the schema from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    r#"
+    CREATE TABLE profiles (
+        id            TEXT PRIMARY KEY,
+        name          TEXT NOT NULL,
+        age           INTEGER,
+        birth_date    TEXT,
+        bio           TEXT NOT NULL DEFAULT '',
+        distance_km   REAL,
+        hide_age      INTEGER NOT NULL DEFAULT 0,
+        hide_distance INTEGER NOT NULL DEFAULT 0,
+        gender        INTEGER,
+        city          TEXT,
+        jobs          TEXT NOT NULL DEFAULT '[]',
+        schools       TEXT NOT NULL DEFAULT '[]',
+        interests     TEXT NOT NULL DEFAULT '[]',
+        descriptors   TEXT NOT NULL DEFAULT '[]',
+        teasers       TEXT NOT NULL DEFAULT '[]',
+        s_number      REAL,
+        raw           TEXT NOT NULL,
+        first_seen    REAL NOT NULL,
+        last_seen     REAL NOT NULL,
+        times_seen    INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE TABLE photos (
+        profile_id  TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+        idx         INTEGER NOT NULL,
+        photo_id    TEXT,
+        url         TEXT NOT NULL,
+        best_url    TEXT NOT NULL,
+        faces       TEXT NOT NULL DEFAULT '[]',
+        sha256      TEXT,
+        path        TEXT,
+        width       INTEGER,
+        height      INTEGER,
+        bytes       INTEGER,
+        fetched_at  REAL,
+        fetch_error TEXT,
+        PRIMARY KEY (profile_id, idx)
+    );
+    CREATE INDEX photos_sha ON photos(sha256);
+    CREATE TABLE labels (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        profile_id TEXT NOT NULL,
+        verdict    TEXT NOT NULL CHECK (verdict IN ('like', 'nope', 'superlike')),
+        source     TEXT NOT NULL,
+        at_ms      REAL NOT NULL,
+        key        TEXT NOT NULL UNIQUE,
+        stored_at  REAL NOT NULL
+    );
+    CREATE INDEX labels_profile ON labels(profile_id, at_ms);
+    CREATE TABLE swipes (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind       TEXT NOT NULL,
+        profile_id TEXT NOT NULL,
+        verdict    TEXT NOT NULL,
+        source     TEXT NOT NULL,
+        at_ms      REAL NOT NULL,
+        key        TEXT NOT NULL,
+        matched    INTEGER,
+        score      REAL,
+        reason     TEXT,
+        response   TEXT,
+        stored_at  REAL NOT NULL,
+        UNIQUE (kind, key)
+    );
+    CREATE TABLE matches (
+        profile_id TEXT PRIMARY KEY,
+        at_ms      REAL NOT NULL
+    );
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE embeddings (
+        key     TEXT NOT NULL,
+        model   TEXT NOT NULL,
+        dim     INTEGER NOT NULL,
+        vec     BLOB NOT NULL,
+        created REAL NOT NULL,
+        PRIMARY KEY (key, model)
+    );
+    CREATE TABLE models (
+        version INTEGER PRIMARY KEY AUTOINCREMENT,
+        created REAL NOT NULL,
+        metrics TEXT NOT NULL,
+        onnx    BLOB NOT NULL,
+        active  INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE recs_log (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        captured_at_ms REAL NOT NULL,
+        profiles       INTEGER NOT NULL,
+        skipped        INTEGER NOT NULL,
+        rate_limited   INTEGER NOT NULL,
+        source         TEXT NOT NULL
+    );
+    "#,
+];
+
+/// Brings the schema up to date. Refuses a database written by a newer build.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let target = MIGRATIONS.len() as i64;
+    if current > target {
+        return Err(rusqlite::Error::InvalidParameterName(format!(
+            "the database has schema version {current}, newer than this build's {target}; update swipy"
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
