@@ -1,0 +1,1 @@
+//! End-to-end benchmark: decode → preprocess → encoders → head, on a folder of photos.

@@ -1,0 +1,307 @@
+//! ONNX Runtime: loading the shared library, the process-wide environment and sessions
+//! on the chosen execution provider.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use ort::environment::Environment;
+use ort::session::Session;
+
+use crate::error::{Error, Result};
+
+/// Where inference runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Device {
+    /// CPU execution provider.
+    #[default]
+    Cpu,
+    /// CUDA execution provider, required: an error when it cannot be used.
+    Cuda,
+    /// CUDA when it can be used, else CPU (logged).
+    Auto,
+}
+
+impl Device {
+    /// Parses `cpu`, `cuda` or `auto`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "cpu" => Some(Device::Cpu),
+            "cuda" | "gpu" => Some(Device::Cuda),
+            "auto" => Some(Device::Auto),
+            _ => None,
+        }
+    }
+}
+
+/// What `swipy doctor` reports about the runtime.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RuntimeInfo {
+    /// ONNX Runtime version, e.g. `1.32.0` (or `unknown`).
+    pub version: String,
+    /// The library file that was loaded.
+    pub library: PathBuf,
+    /// Execution providers this build can use with this library (`CPUExecutionProvider`, ...).
+    pub providers: Vec<String>,
+    /// Whether this build has the CUDA execution provider compiled in.
+    pub cuda_feature: bool,
+}
+
+struct Runtime {
+    env: Environment,
+    info: RuntimeInfo,
+}
+
+static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+static INIT_LOCK: Mutex<()> = Mutex::new(());
+
+/// Library file name on this platform (`libonnxruntime.so`, `onnxruntime.dll`, ...).
+pub fn library_file_name() -> String {
+    format!(
+        "{}onnxruntime{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    )
+}
+
+/// Candidate locations of the ONNX Runtime library, in lookup order:
+/// `$ORT_DYLIB_PATH`, `<exe dir>/../ort/<lib>`, `<exe dir>/ort/<lib>`, then `<data_dir>/ort/<lib>`.
+pub fn runtime_library_candidates(data_dir: Option<&Path>) -> Vec<PathBuf> {
+    let lib = library_file_name();
+    let mut out = Vec::new();
+    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
+        out.push(PathBuf::from(p));
+    }
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        if let Some(up) = dir.parent() {
+            out.push(up.join("ort").join(&lib));
+        }
+        out.push(dir.join("ort").join(&lib));
+    }
+    if let Some(d) = data_dir {
+        out.push(d.join("ort").join(&lib));
+    }
+    out
+}
+
+/// The first existing candidate of [`runtime_library_candidates`].
+pub fn find_runtime_library(data_dir: Option<&Path>) -> Option<PathBuf> {
+    runtime_library_candidates(data_dir)
+        .into_iter()
+        .find(|p| p.is_file())
+}
+
+/// Loads ONNX Runtime (once per process) from `lib`, or from the first existing
+/// [`runtime_library_candidates`] when `None`. Later calls return the first result's info.
+pub fn init_runtime(lib: Option<&Path>) -> Result<RuntimeInfo> {
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt.info.clone());
+    }
+    let _guard = INIT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt.info.clone());
+    }
+    let path = match lib {
+        Some(p) => p.to_path_buf(),
+        None => find_runtime_library(None).ok_or_else(|| {
+            let tried: Vec<String> = runtime_library_candidates(None)
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            Error::RuntimeMissing(format!(
+                "{} not found (tried: {}); run `cargo xtask models` or set ORT_DYLIB_PATH",
+                library_file_name(),
+                if tried.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    tried.join(", ")
+                }
+            ))
+        })?,
+    };
+    if !path.is_file() {
+        return Err(Error::RuntimeMissing(format!(
+            "{} does not exist",
+            path.display()
+        )));
+    }
+    let builder = ort::init_from(&path).map_err(|e| Error::RuntimeMissing(e.to_string()))?;
+    let env = builder
+        .with_name("swipy")
+        .with_telemetry(false)
+        .build()
+        .map_err(|e| Error::ort("environment", e))?;
+    let version = runtime_version(&path);
+    let mut providers = vec!["CPUExecutionProvider".to_string()];
+    if cuda_compiled_in() && cuda_available() {
+        providers.push("CUDAExecutionProvider".to_string());
+    }
+    let info = RuntimeInfo {
+        version,
+        library: path.clone(),
+        providers,
+        cuda_feature: cuda_compiled_in(),
+    };
+    log::info!(
+        "ONNX Runtime {} loaded from {} (providers: {})",
+        info.version,
+        path.display(),
+        info.providers.join(", ")
+    );
+    let _ = RUNTIME.set(Runtime {
+        env,
+        info: info.clone(),
+    });
+    Ok(info)
+}
+
+/// Info of the loaded runtime, if [`init_runtime`] succeeded.
+pub fn runtime_info() -> Option<RuntimeInfo> {
+    RUNTIME.get().map(|r| r.info.clone())
+}
+
+fn environment() -> Result<&'static Environment> {
+    if RUNTIME.get().is_none() {
+        init_runtime(None)?;
+    }
+    RUNTIME
+        .get()
+        .map(|r| &r.env)
+        .ok_or_else(|| Error::RuntimeMissing("not initialised".into()))
+}
+
+fn runtime_version(path: &Path) -> String {
+    // Build info reads e.g. "ORT Build Info: git-branch=rel-1.32.0, ...".
+    let info = ort::info();
+    if let Some(rest) = info.split("git-branch=rel-").nth(1) {
+        let v: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        if !v.is_empty() {
+            return v;
+        }
+    }
+    // Fall back to the versioned file name a symlink points at (libonnxruntime.so.1.32.0).
+    let resolved = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let name = resolved
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match name.split_once(std::env::consts::DLL_SUFFIX) {
+        Some((_, v)) if v.starts_with('.') && v.len() > 1 => v[1..].to_string(),
+        _ => "unknown".to_string(),
+    }
+}
+
+fn cuda_compiled_in() -> bool {
+    cfg!(feature = "cuda")
+}
+
+#[cfg(feature = "cuda")]
+fn cuda_available() -> bool {
+    use ort::ep::ExecutionProvider;
+    ort::ep::CUDA::is_available().unwrap_or(false)
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda_available() -> bool {
+    false
+}
+
+/// How a session is loaded.
+pub(crate) enum ModelSource<'a> {
+    File(&'a Path),
+    Memory(&'a [u8]),
+}
+
+/// Creates a session on `device`; returns it with the name of the execution provider in use.
+pub(crate) fn create_session(
+    src: ModelSource<'_>,
+    device: Device,
+    threads: usize,
+    what: &str,
+) -> Result<(Session, &'static str)> {
+    let env = environment()?;
+    let commit = |b: ort::session::builder::SessionBuilder| -> Result<Session> {
+        let mut b = b;
+        match src {
+            ModelSource::File(p) => b
+                .commit_from_file(p)
+                .map_err(|e| Error::ort(&format!("loading {what} from {}", p.display()), e)),
+            ModelSource::Memory(bytes) => b
+                .commit_from_memory(bytes)
+                .map_err(|e| Error::ort(&format!("loading {what}"), e)),
+        }
+    };
+    let cpu_builder = || -> Result<ort::session::builder::SessionBuilder> {
+        let b = Session::builder(env).map_err(|e| Error::ort("session builder", e))?;
+        b.with_intra_threads(threads.max(1))
+            .map_err(|e| Error::ort("session threads", e))
+    };
+    match device {
+        Device::Cpu => {
+            let s = commit(cpu_builder()?)?;
+            log::info!("{what}: CPU execution provider ({threads} thread(s))");
+            Ok((s, "CPUExecutionProvider"))
+        }
+        Device::Cuda => {
+            let s = cuda_session(cpu_builder()?, &commit, what)?;
+            Ok((s, "CUDAExecutionProvider"))
+        }
+        Device::Auto => match cuda_session(cpu_builder()?, &commit, what) {
+            Ok(s) => Ok((s, "CUDAExecutionProvider")),
+            Err(e) => {
+                log::info!(
+                    "{what}: CUDA not used ({e}); falling back to the CPU execution provider"
+                );
+                let s = commit(cpu_builder()?)?;
+                log::info!("{what}: CPU execution provider ({threads} thread(s))");
+                Ok((s, "CPUExecutionProvider"))
+            }
+        },
+    }
+}
+
+#[cfg(feature = "cuda")]
+fn cuda_session(
+    b: ort::session::builder::SessionBuilder,
+    commit: &dyn Fn(ort::session::builder::SessionBuilder) -> Result<Session>,
+    what: &str,
+) -> Result<Session> {
+    let ep = ort::ep::CUDA::default().build().error_on_failure();
+    let b = b
+        .with_execution_providers([ep])
+        .map_err(|e| Error::Provider {
+            provider: "CUDA".into(),
+            message: e.to_string(),
+        })?;
+    let s = commit(b).map_err(|e| Error::Provider {
+        provider: "CUDA".into(),
+        message: e.to_string(),
+    })?;
+    log::info!("{what}: CUDA execution provider");
+    Ok(s)
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda_session(
+    _b: ort::session::builder::SessionBuilder,
+    _commit: &dyn Fn(ort::session::builder::SessionBuilder) -> Result<Session>,
+    _what: &str,
+) -> Result<Session> {
+    Err(Error::Provider {
+        provider: "CUDA".into(),
+        message: "this build has no CUDA support (build with the `cuda` feature)".into(),
+    })
+}
+
+/// Default intra-op thread cap: the available parallelism, at most 8.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8)
+}

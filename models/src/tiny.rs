@@ -1,0 +1,1 @@
+//! Tiny generated test models.
