@@ -93,7 +93,17 @@ def make_set(photos_dir: Path, out: Path, n: int) -> None:
     print(f"bench: {n} profiles in {out}", file=sys.stderr)
 
 
-def run(models: Path, set_dir: Path, json_out: Path | None, threads: int) -> dict:
+def providers_for(device: str) -> list:
+    """CPU only, or CUDA first (TF32 off, so results stay comparable with the CPU) + CPU for
+    the few shape/integer nodes CUDA does not take."""
+    if device == "cpu":
+        return ["CPUExecutionProvider"]
+    if device == "cuda":
+        return [("CUDAExecutionProvider", {"device_id": "0", "use_tf32": "0"}), "CPUExecutionProvider"]
+    raise SystemExit(f"bench: unknown device {device!r}")
+
+
+def run(models: Path, set_dir: Path, json_out: Path | None, threads: int, device: str = "cpu") -> dict:
     import numpy as np
     import onnxruntime as ort
     from tokenizers import Tokenizer
@@ -108,7 +118,10 @@ def run(models: Path, set_dir: Path, json_out: Path | None, threads: int) -> dic
         o.log_severity_level = 3
         if threads:
             o.intra_op_num_threads = threads
-        return ort.InferenceSession(str(p), sess_options=o, providers=["CPUExecutionProvider"])
+        s = ort.InferenceSession(str(p), sess_options=o, providers=providers_for(device))
+        if device == "cuda" and "CUDAExecutionProvider" not in s.get_providers():
+            raise SystemExit(f"bench: the CUDA execution provider did not load for {p} (no silent CPU fallback)")
+        return s
 
     t_load = time.perf_counter()
     tok = Tokenizer.from_file(str(models / "e5-small" / "tokenizer.json"))
@@ -162,6 +175,7 @@ def run(models: Path, set_dir: Path, json_out: Path | None, threads: int) -> dic
 
     result = {
         "impl": "python",
+        "device": device,
         "profiles": len(profiles),
         "photos": sum(len(p["photos"]) for p in profiles),
         "seconds": round(elapsed, 3),
@@ -191,11 +205,12 @@ def main() -> int:
     b.add_argument("--set", type=Path, required=True)
     b.add_argument("--json", type=Path)
     b.add_argument("--threads", type=int, default=0, help="ONNX Runtime intra-op threads (0 = its default)")
+    b.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = ap.parse_args()
     if args.cmd == "make-set":
         make_set(args.photos, args.out, args.profiles)
         return 0
-    r = run(args.models, args.set, args.json, args.threads)
+    r = run(args.models, args.set, args.json, args.threads, args.device)
     summary = {k: v for k, v in r.items() if k != "scores"}
     print(json.dumps(summary))
     return 0
