@@ -1,0 +1,6 @@
+//! Browser glue (wasm32 only): feeds browser events into the pure logic and carries out the
+//! actions it returns. Kept thin on purpose; decisions live in `logic`.
+
+mod js;
+mod popup;
+mod worker;

@@ -1,0 +1,262 @@
+//! The background worker: owns the [`Brain`], the ports and the native connection.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+
+use serde_json::Value;
+use swipy_shared::HOST_NAME;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use super::js;
+use crate::logic::brain::{Action, Brain, PortKind};
+use crate::logic::outbox::STORAGE_PREFIX;
+
+struct Worker {
+    brain: Brain,
+    ports: HashMap<u32, JsValue>,
+    host: Option<JsValue>,
+    /// Bumped whenever the host port is replaced, so events of an old port are ignored.
+    host_gen: u32,
+    timer: Option<f64>,
+    queue: VecDeque<Action>,
+    draining: bool,
+}
+
+thread_local! {
+    static WORKER: RefCell<Option<Worker>> = const { RefCell::new(None) };
+}
+
+fn with<R>(f: impl FnOnce(&mut Worker) -> R) -> Option<R> {
+    WORKER.with(|w| w.borrow_mut().as_mut().map(f))
+}
+
+/// Start the brain: read the outbox back from storage, then connect to the host.
+#[wasm_bindgen]
+pub async fn worker_start(browser: String) -> Result<(), JsValue> {
+    let all = JsFuture::from(js::storage_get(&JsValue::NULL)?).await?;
+    let mut stored = Vec::new();
+    for key in js_sys::Object::keys(&all.clone().into()).iter() {
+        let Some(k) = key.as_string() else { continue };
+        if k.starts_with(STORAGE_PREFIX) {
+            match js::from_js(js::get(&all, &k)) {
+                Ok(v) => stored.push(v),
+                Err(e) => js::warn(&format!("swipy: unreadable outbox entry {k}: {e}")),
+            }
+        }
+    }
+    let seed = (js_sys::Math::random() * 9.0e15) as u64;
+    let mut brain = Brain::new(&browser, seed);
+    let actions = brain.start(stored, js::now_ms());
+    WORKER.with(|w| {
+        *w.borrow_mut() = Some(Worker {
+            brain,
+            ports: HashMap::new(),
+            host: None,
+            host_gen: 0,
+            timer: None,
+            queue: VecDeque::new(),
+            draining: false,
+        })
+    });
+    run(actions);
+    Ok(())
+}
+
+/// An event from `background.js`: `connect` (payload: the port), `message` (payload: the
+/// message), `disconnect`, `startup`.
+#[wasm_bindgen]
+pub fn worker_event(kind: &str, port: u32, payload: JsValue) {
+    let now = js::now_ms();
+    let actions = with(|w| match kind {
+        "connect" => {
+            let name = js::get(&payload, "name").as_string().unwrap_or_default();
+            match PortKind::from_name(&name) {
+                Some(k) => {
+                    w.ports.insert(port, payload);
+                    w.brain.port_connected(port, k, now)
+                }
+                None => {
+                    let _ = js::call(&payload, "disconnect", &[]);
+                    Vec::new()
+                }
+            }
+        }
+        "message" => match js::from_js(payload) {
+            Ok(v) => w.brain.port_message(port, &v, now),
+            Err(e) => vec![Action::Log(format!("unreadable port message: {e}"))],
+        },
+        "disconnect" => {
+            w.ports.remove(&port);
+            w.brain.port_closed(port);
+            Vec::new()
+        }
+        "startup" => w.brain.wake(now),
+        _ => Vec::new(),
+    });
+    if let Some(a) = actions {
+        run(a);
+    }
+}
+
+/// The brain's state for tests and the console (never the token).
+#[wasm_bindgen]
+pub fn worker_debug() -> JsValue {
+    with(|w| js::to_js(&w.brain.debug_state())).unwrap_or(JsValue::NULL)
+}
+
+fn run(actions: Vec<Action>) {
+    let start = with(|w| {
+        w.queue.extend(actions);
+        if w.draining {
+            false
+        } else {
+            w.draining = true;
+            true
+        }
+    })
+    .unwrap_or(false);
+    if start {
+        wasm_bindgen_futures::spawn_local(drain());
+    }
+}
+
+/// Carry out queued actions one at a time, in order (a `Store` finishes before the `ToHost`
+/// after it starts).
+async fn drain() {
+    loop {
+        let next = with(|w| {
+            let a = w.queue.pop_front();
+            if a.is_none() {
+                w.draining = false;
+            }
+            a
+        })
+        .flatten();
+        let Some(action) = next else { return };
+        match action {
+            Action::Store { key, value } => {
+                let obj = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&obj, &JsValue::from_str(&key), &js::to_js(&value));
+                await_storage(js::storage_set(&obj), &key).await;
+            }
+            Action::Unstore { key } => {
+                await_storage(js::storage_remove(&JsValue::from_str(&key)), &key).await;
+            }
+            Action::OpenHost => open_host(),
+            Action::CloseHost => {
+                if let Some(Some(port)) = with(|w| {
+                    w.host_gen = w.host_gen.wrapping_add(1);
+                    w.host.take()
+                }) {
+                    let _ = js::call(&port, "disconnect", &[]);
+                }
+            }
+            Action::ToHost(v) => {
+                if let Some(Some(port)) = with(|w| w.host.clone()) {
+                    if let Err(e) = js::call(&port, "postMessage", &[&js::to_js(&v)]) {
+                        js::warn(&format!("swipy: cannot post to the host: {}", js::error_text(&e)));
+                    }
+                }
+            }
+            Action::Post { port, msg } => {
+                if let Some(Some(p)) = with(|w| w.ports.get(&port).cloned()) {
+                    // A tab that just closed: nothing to do.
+                    let _ = js::call(&p, "postMessage", &[&js::to_js(&msg)]);
+                }
+            }
+            Action::TickIn(ms) => schedule_tick(ms),
+            Action::Log(s) => js::warn(&format!("swipy: {s}")),
+        }
+    }
+}
+
+async fn await_storage(p: Result<js_sys::Promise, JsValue>, key: &str) {
+    let r = match p {
+        Ok(p) => JsFuture::from(p).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = r {
+        js::warn(&format!("swipy: storage failed for {key}: {}", js::error_text(&e)));
+    }
+}
+
+fn schedule_tick(ms: f64) {
+    if let Some(Some(old)) = with(|w| w.timer.take()) {
+        js::clear_timeout(old);
+    }
+    let f = Closure::once_into_js(move || {
+        let _ = with(|w| w.timer = None);
+        if let Some(a) = with(|w| w.brain.tick(js::now_ms())) {
+            run(a);
+        }
+    });
+    let handle = js::set_timeout(&f, ms.clamp(0.0, 3_600_000.0));
+    let _ = with(|w| w.timer = handle);
+}
+
+fn open_host() {
+    let now = js::now_ms();
+    let port = match js::connect_native(HOST_NAME) {
+        Ok(p) => p,
+        Err(e) => {
+            let reason = js::error_text(&e);
+            if let Some(a) = with(|w| w.brain.host_lost(&reason, now)) {
+                run(a);
+            }
+            return;
+        }
+    };
+    let Some(gen) = with(|w| {
+        w.host_gen = w.host_gen.wrapping_add(1);
+        w.host = Some(port.clone());
+        w.host_gen
+    }) else {
+        return;
+    };
+    let on_msg = Closure::<dyn FnMut(JsValue)>::new(move |msg: JsValue| {
+        let value: Result<Value, String> = js::from_js(msg);
+        let actions = with(|w| {
+            if w.host_gen != gen {
+                return Vec::new();
+            }
+            match value {
+                Ok(v) => w.brain.host_message(&v, js::now_ms()),
+                Err(e) => vec![Action::Log(format!("unreadable host message: {e}"))],
+            }
+        });
+        if let Some(a) = actions {
+            run(a);
+        }
+    });
+    let on_disc = Closure::<dyn FnMut(JsValue)>::new(move |p: JsValue| {
+        // Firefox: `port.error`; Chromium: `chrome.runtime.lastError`.
+        let mut reason = js::get(&js::get(&p, "error"), "message").as_string();
+        if reason.is_none() {
+            let last = js::get(&js::get(&js::get(&js_sys::global(), "chrome"), "runtime"), "lastError");
+            reason = js::get(&last, "message").as_string();
+        }
+        let reason = reason.unwrap_or_else(|| "Native host has exited.".into());
+        let actions = with(|w| {
+            if w.host_gen != gen {
+                return Vec::new();
+            }
+            w.host = None;
+            w.brain.host_lost(&reason, js::now_ms())
+        });
+        if let Some(a) = actions {
+            run(a);
+        }
+    });
+    let ok = js::add_listener(&port, "onMessage", on_msg.as_ref())
+        .and_then(|_| js::add_listener(&port, "onDisconnect", on_disc.as_ref()));
+    on_msg.forget();
+    on_disc.forget();
+    let actions = match ok {
+        Ok(()) => with(|w| w.brain.host_opened(now)),
+        Err(e) => with(|w| w.brain.host_lost(&js::error_text(&e), now)),
+    };
+    if let Some(a) = actions {
+        run(a);
+    }
+}

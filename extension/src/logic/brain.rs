@@ -1,0 +1,717 @@
+//! The worker's brain: one state machine fed with browser events, answering with
+//! [`Action`]s for the glue to carry out in order. No I/O here, so every routing decision is
+//! tested natively.
+//!
+//! Ports: each tab's `content.js` and each open popup hold a `chrome.runtime` port, known
+//! here by a number the glue assigns. The host is the one native port.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde_json::{json, Value};
+use swipy_shared::{
+    Envelope, ErrorBody, ErrorCode, LabelSource, Request, Response, Score, Stats,
+    MAX_IDS_PER_REQUEST, PROTOCOL_VERSION,
+};
+
+use super::cards::CardQueue;
+use super::conn::{Conn, ConnState};
+use super::outbox::{self, Added, Entry, Outbox};
+use super::page::{BadgeView, CardFacts, LabelView, TabMsg, ToTab};
+use super::popup::{self, PopupView};
+
+/// Re-ask for a score that was not ready after this long.
+const SCORE_RETRY_MS: f64 = 5_000.0;
+
+/// What the glue must do, in this order. `Store` must complete before the next action runs
+/// (an entry is durable before it is sent).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// `chrome.storage.local.set({[key]: value})`.
+    Store { key: String, value: Value },
+    /// `chrome.storage.local.remove(key)`.
+    Unstore { key: String },
+    /// Open the native port (`connectNative`), then call [`Brain::host_opened`], or
+    /// [`Brain::host_lost`] when that throws.
+    OpenHost,
+    /// Close the native port (the glue must not report it as lost).
+    CloseHost,
+    /// Post a message on the native port.
+    ToHost(Value),
+    /// Post a message on a tab or popup port.
+    Post { port: u32, msg: Value },
+    /// Call [`Brain::tick`] after this many ms (replaces any earlier timer).
+    TickIn(f64),
+    /// A diagnostic for the worker console (never contains the token).
+    Log(String),
+}
+
+/// Kinds of `chrome.runtime` ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortKind {
+    /// A tinder.com tab's content script (port name `tab`).
+    Tab,
+    /// The popup (port name `popup`).
+    Popup,
+}
+
+impl PortKind {
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "tab" => Some(PortKind::Tab),
+            "popup" => Some(PortKind::Popup),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct TabState {
+    queue: CardQueue,
+    card: Option<CardFacts>,
+    last_sent: Option<Value>,
+}
+
+#[derive(Debug, Clone)]
+struct LabelRec {
+    verdict: swipy_shared::Verdict,
+    source: LabelSource,
+    key: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Pending {
+    Outbox(String),
+    Scores,
+    Stats,
+    Other,
+}
+
+/// The brain. Create one per worker start.
+#[derive(Debug)]
+pub struct Brain {
+    client: String,
+    conn: Conn,
+    outbox: Outbox,
+    tabs: BTreeMap<u32, TabState>,
+    popups: BTreeMap<u32, Option<PopupView>>,
+    token: Option<String>,
+    next_id: u32,
+    pending: HashMap<u32, Pending>,
+    sent_this_conn: HashSet<String>,
+    labels: HashMap<String, LabelRec>,
+    scores: HashMap<String, Score>,
+    score_asked: HashMap<String, f64>,
+    stats: Option<Stats>,
+    stats_inflight: bool,
+    stats_dirty: bool,
+    last_error: Option<String>,
+    rng: u64,
+    started: bool,
+}
+
+fn value<T: serde::Serialize>(v: &T) -> Value {
+    // Serializing our own plain types cannot fail; fall back to null rather than panic.
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+impl Brain {
+    /// `browser`: "chrome" or "firefox" (sent in `hello`). `seed`: any number, for jitter.
+    pub fn new(browser: &str, seed: u64) -> Self {
+        Self {
+            client: format!("swipy-extension {} {browser}", env!("CARGO_PKG_VERSION")),
+            conn: Conn::new(),
+            outbox: Outbox::new(),
+            tabs: BTreeMap::new(),
+            popups: BTreeMap::new(),
+            token: None,
+            next_id: 1,
+            pending: HashMap::new(),
+            sent_this_conn: HashSet::new(),
+            labels: HashMap::new(),
+            scores: HashMap::new(),
+            score_asked: HashMap::new(),
+            stats: None,
+            stats_inflight: false,
+            stats_dirty: false,
+            last_error: None,
+            rng: seed | 1,
+            started: false,
+        }
+    }
+
+    fn jitter(&mut self) -> f64 {
+        // xorshift64
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        (self.rng >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn take_id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        id
+    }
+
+    // ----- events -------------------------------------------------------------------------
+
+    /// The worker started: `stored` are the outbox entries read back from storage. Connects
+    /// to the host.
+    pub fn start(&mut self, stored: Vec<Value>, now_ms: f64) -> Vec<Action> {
+        let mut out = Vec::new();
+        let mut entries = Vec::new();
+        for v in stored {
+            match serde_json::from_value::<Entry>(v) {
+                Ok(e) => entries.push(e),
+                Err(e) => out.push(Action::Log(format!("skipping a broken outbox entry: {e}"))),
+            }
+        }
+        self.outbox.load(entries);
+        let loaded: Vec<(Request, String)> =
+            self.outbox.pending().map(|e| (e.request.clone(), e.key.clone())).collect();
+        for (req, key) in loaded {
+            self.remember_label(&req, &key);
+        }
+        self.started = true;
+        self.maybe_connect(now_ms, true, &mut out);
+        self.refresh(now_ms, &mut out);
+        out
+    }
+
+    /// The worker was woken (browser start, alarm): reconnect now if the host is gone.
+    pub fn wake(&mut self, now_ms: f64) -> Vec<Action> {
+        let mut out = Vec::new();
+        self.maybe_connect(now_ms, true, &mut out);
+        out
+    }
+
+    pub fn port_connected(&mut self, port: u32, kind: PortKind, now_ms: f64) -> Vec<Action> {
+        let mut out = Vec::new();
+        match kind {
+            PortKind::Tab => {
+                self.tabs.insert(port, TabState::default());
+            }
+            PortKind::Popup => {
+                self.popups.insert(port, None);
+                self.ask_stats(&mut out);
+            }
+        }
+        self.maybe_connect(now_ms, true, &mut out);
+        self.refresh(now_ms, &mut out);
+        out
+    }
+
+    pub fn port_closed(&mut self, port: u32) {
+        self.tabs.remove(&port);
+        self.popups.remove(&port);
+    }
+
+    /// A message from a tab or popup port.
+    pub fn port_message(&mut self, port: u32, msg: &Value, now_ms: f64) -> Vec<Action> {
+        let mut out = Vec::new();
+        if let Some(last) = self.popups.get_mut(&port) {
+            // The popup only asks for a fresh status.
+            if msg.get("kind").and_then(Value::as_str) == Some("status") {
+                *last = None;
+                self.ask_stats(&mut out);
+            }
+            self.refresh(now_ms, &mut out);
+            return out;
+        }
+        if !self.tabs.contains_key(&port) {
+            return out;
+        }
+        match TabMsg::parse(msg) {
+            Ok(m) => self.tab_message(port, m, now_ms, &mut out),
+            Err(e) => out.push(Action::Log(format!("ignored a message from a tab: {e}"))),
+        }
+        self.refresh(now_ms, &mut out);
+        out
+    }
+
+    fn tab_message(&mut self, port: u32, m: TabMsg, now_ms: f64, out: &mut Vec<Action>) {
+        match m {
+            TabMsg::Token(t) => {
+                if self.token.as_deref() != Some(t.as_str()) {
+                    self.token = Some(t);
+                    if self.conn.is_ready() {
+                        self.send_token(out);
+                    }
+                }
+            }
+            TabMsg::Recs { body, at_ms } => {
+                if let Some(tab) = self.tabs.get_mut(&port) {
+                    tab.queue.ingest(&body, at_ms);
+                }
+                let key = outbox::recs_key(at_ms, &body);
+                self.enqueue(key, Request::Recs { body, captured_at_ms: at_ms }, now_ms, out);
+            }
+            TabMsg::Swipe { profile_id, verdict, at_ms, status, response } => {
+                if let Some(tab) = self.tabs.get_mut(&port) {
+                    tab.queue.mark_swiped(&profile_id);
+                }
+                if let Some(s) = status.filter(|s| !(200..300).contains(s)) {
+                    out.push(Action::Log(format!(
+                        "the page's {} call answered HTTP {s}; recorded as the user's choice",
+                        verdict.as_str()
+                    )));
+                }
+                let key = outbox::swipe_key(&profile_id, verdict.as_str(), at_ms);
+                let req = Request::SwipeSeen {
+                    profile_id,
+                    verdict,
+                    at_ms,
+                    key: key.clone(),
+                    source: LabelSource::Swipe,
+                    response,
+                };
+                self.enqueue(key, req, now_ms, out);
+            }
+            TabMsg::Card(card) => {
+                if let Some(tab) = self.tabs.get_mut(&port) {
+                    tab.card = card;
+                }
+            }
+            TabMsg::Label { verdict, card } => {
+                let resolved = self
+                    .tabs
+                    .get(&port)
+                    .and_then(|t| t.queue.resolve(&card))
+                    .map(|p| p.id.clone());
+                let Some(profile_id) = resolved else {
+                    let msg = ToTab::LabelRefused {
+                        message: format!(
+                            "Swipy has not seen {}'s profile load yet, so this card cannot be labelled. Reload the page.",
+                            card.name
+                        ),
+                    };
+                    out.push(Action::Post { port, msg: value(&msg) });
+                    return;
+                };
+                let key = outbox::label_key(&profile_id, verdict.as_str(), now_ms);
+                let req = Request::Label {
+                    profile_id,
+                    verdict,
+                    source: LabelSource::Overlay,
+                    at_ms: now_ms,
+                    key: key.clone(),
+                };
+                self.enqueue(key, req, now_ms, out);
+            }
+        }
+    }
+
+    /// The native port is open: say hello.
+    pub fn host_opened(&mut self, now_ms: f64) -> Vec<Action> {
+        let id = self.take_id();
+        self.conn.opened(id, now_ms);
+        self.pending.clear();
+        self.sent_this_conn.clear();
+        let hello = Envelope::new(
+            id,
+            Request::Hello { protocol: PROTOCOL_VERSION, client: Some(self.client.clone()) },
+        );
+        let mut out = vec![Action::ToHost(value(&hello))];
+        self.schedule(now_ms, &mut out);
+        self.refresh(now_ms, &mut out);
+        out
+    }
+
+    /// The native port closed (or `connectNative` threw), with the browser's reason.
+    pub fn host_lost(&mut self, reason: &str, now_ms: f64) -> Vec<Action> {
+        let jitter = self.jitter();
+        let delay = self.conn.lost(reason, now_ms, jitter);
+        self.pending.clear();
+        self.sent_this_conn.clear();
+        self.stats_inflight = false;
+        let mut out = vec![Action::Log(format!(
+            "host connection lost ({reason}); retrying in {:.1} s",
+            delay / 1000.0
+        ))];
+        self.schedule(now_ms, &mut out);
+        self.refresh(now_ms, &mut out);
+        out
+    }
+
+    /// Timer: retry the connection, or give up on a silent handshake.
+    pub fn tick(&mut self, now_ms: f64) -> Vec<Action> {
+        let mut out = Vec::new();
+        if self.conn.handshake_expired(now_ms) {
+            out.push(Action::CloseHost);
+            out.extend(self.host_lost("the Swipy app did not answer hello", now_ms));
+            return out;
+        }
+        self.maybe_connect(now_ms, false, &mut out);
+        self.schedule(now_ms, &mut out);
+        out
+    }
+
+    /// A message from the host.
+    pub fn host_message(&mut self, msg: &Value, now_ms: f64) -> Vec<Action> {
+        let mut out = Vec::new();
+        let env: Envelope<Response> = match serde_json::from_value(msg.clone()) {
+            Ok(e) => e,
+            Err(e) => {
+                out.push(Action::Log(format!("the host sent a message this extension does not understand: {e}")));
+                return out;
+            }
+        };
+        let pending = env.re.and_then(|re| self.pending.remove(&re));
+        match env.body {
+            Response::Hello { protocol, host_version, model_version } => {
+                let re = env.re.unwrap_or(0);
+                if protocol != PROTOCOL_VERSION {
+                    let why = format!(
+                        "The Swipy app speaks protocol {protocol}, this extension {PROTOCOL_VERSION}; update both."
+                    );
+                    self.last_error = Some(why.clone());
+                    out.push(Action::CloseHost);
+                    out.extend(self.host_lost(&why, now_ms));
+                    return out;
+                }
+                if self.conn.hello_answered(re, host_version, model_version) {
+                    self.on_ready(&mut out);
+                }
+            }
+            Response::Ack { key } => {
+                let key = key.or(match pending {
+                    Some(Pending::Outbox(k)) => Some(k),
+                    _ => None,
+                });
+                if let Some(k) = key {
+                    self.acked(&k, &mut out);
+                }
+            }
+            Response::Ingested { ids, .. } => {
+                if let Some(Pending::Outbox(k)) = pending {
+                    self.acked(&k, &mut out);
+                }
+                let want: Vec<String> =
+                    ids.into_iter().filter(|id| !self.scores.contains_key(id)).collect();
+                self.ask_scores(want, now_ms, &mut out);
+            }
+            Response::Scores { scores } => {
+                for s in scores {
+                    self.scores.insert(s.id.clone(), s);
+                }
+            }
+            Response::Stats(s) => {
+                self.stats = Some(s);
+                self.stats_inflight = false;
+                if std::mem::take(&mut self.stats_dirty) {
+                    self.ask_stats(&mut out);
+                }
+            }
+            Response::Trained { model_version, .. } => {
+                self.conn.set_model_version(model_version);
+                self.scores.clear();
+                self.score_asked.clear();
+                self.ask_stats(&mut out);
+            }
+            Response::TrainProgress { .. } | Response::Settings { .. } => {}
+            Response::Error(e) => self.host_error(e, pending, &mut out),
+        }
+        self.refresh(now_ms, &mut out);
+        out
+    }
+
+    fn host_error(&mut self, e: ErrorBody, pending: Option<Pending>, out: &mut Vec<Action>) {
+        let words = popup::error_body_words(&e);
+        out.push(Action::Log(format!("host error {}: {}", e.code, e.message)));
+        self.last_error = Some(words);
+        match pending {
+            Some(Pending::Outbox(key)) => {
+                let permanent = matches!(
+                    ErrorCode::from_code(e.code),
+                    Some(
+                        ErrorCode::BadData
+                            | ErrorCode::InvalidId
+                            | ErrorCode::UnknownType
+                            | ErrorCode::BadEnvelope
+                            | ErrorCode::FrameTooLarge
+                    )
+                );
+                if permanent {
+                    // The host will never take it: drop it instead of replaying forever.
+                    self.outbox.remove(&key);
+                    self.labels.retain(|_, l| l.key != key);
+                    out.push(Action::Unstore { key: outbox::storage_key(&key) });
+                }
+            }
+            Some(Pending::Stats) => self.stats_inflight = false,
+            _ => {}
+        }
+    }
+
+    // ----- internals ----------------------------------------------------------------------
+
+    fn maybe_connect(&mut self, now_ms: f64, eager: bool, out: &mut Vec<Action>) {
+        if self.started && self.conn.should_connect(now_ms, eager) {
+            // Mark the attempt so a burst of events opens one port only.
+            self.conn.state = ConnState::Handshaking { hello_id: 0, since_ms: now_ms };
+            out.push(Action::OpenHost);
+        }
+    }
+
+    fn schedule(&self, now_ms: f64, out: &mut Vec<Action>) {
+        if let Some(at) = self.conn.next_deadline() {
+            out.push(Action::TickIn((at - now_ms).max(0.0)));
+        }
+    }
+
+    fn on_ready(&mut self, out: &mut Vec<Action>) {
+        self.last_error = None;
+        if self.token.is_some() {
+            self.send_token(out);
+        }
+        let keys: Vec<String> = self.outbox.pending().map(|e| e.key.clone()).collect();
+        for k in keys {
+            self.send_entry(&k, out);
+        }
+        if !self.popups.is_empty() {
+            self.ask_stats(out);
+        }
+        self.score_asked.clear();
+    }
+
+    fn send_token(&mut self, out: &mut Vec<Action>) {
+        if let Some(t) = self.token.clone() {
+            let id = self.take_id();
+            self.pending.insert(id, Pending::Other);
+            out.push(Action::ToHost(value(&Envelope::new(id, Request::Token { token: t }))));
+        }
+    }
+
+    fn enqueue(&mut self, key: String, req: Request, now_ms: f64, out: &mut Vec<Action>) {
+        let (added, entry) = self.outbox.add(key.clone(), req, now_ms);
+        let Added::New { evicted } = added else {
+            return;
+        };
+        for k in evicted {
+            out.push(Action::Log(format!("too many recs pages waiting; dropped {k}")));
+            out.push(Action::Unstore { key: outbox::storage_key(&k) });
+        }
+        if let Some(e) = entry {
+            self.remember_label(&e.request, &e.key);
+            out.push(Action::Store { key: outbox::storage_key(&e.key), value: value(&e) });
+        }
+        if self.conn.is_ready() {
+            self.send_entry(&key, out);
+        }
+    }
+
+    fn remember_label(&mut self, req: &Request, key: &str) {
+        match req {
+            Request::Label { profile_id, verdict, source, .. }
+            | Request::SwipeSeen { profile_id, verdict, source, .. } => {
+                self.labels.insert(
+                    profile_id.clone(),
+                    LabelRec { verdict: *verdict, source: *source, key: key.to_owned() },
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn send_entry(&mut self, key: &str, out: &mut Vec<Action>) {
+        if self.sent_this_conn.contains(key) {
+            return;
+        }
+        let Some(entry) = self.outbox.get(key) else {
+            return;
+        };
+        let req = entry.request.clone();
+        let id = self.take_id();
+        self.pending.insert(id, Pending::Outbox(key.to_owned()));
+        self.sent_this_conn.insert(key.to_owned());
+        out.push(Action::ToHost(value(&Envelope::new(id, req))));
+    }
+
+    fn acked(&mut self, key: &str, out: &mut Vec<Action>) {
+        if self.outbox.remove(key).is_some() {
+            out.push(Action::Unstore { key: outbox::storage_key(key) });
+            if !key.starts_with("r-") && !self.popups.is_empty() {
+                self.ask_stats(out);
+            }
+        }
+    }
+
+    fn ask_stats(&mut self, out: &mut Vec<Action>) {
+        if !self.conn.is_ready() {
+            return;
+        }
+        if self.stats_inflight {
+            self.stats_dirty = true;
+            return;
+        }
+        let id = self.take_id();
+        self.pending.insert(id, Pending::Stats);
+        self.stats_inflight = true;
+        out.push(Action::ToHost(value(&Envelope::new(id, Request::Stats {}))));
+    }
+
+    fn ask_scores(&mut self, ids: Vec<String>, now_ms: f64, out: &mut Vec<Action>) {
+        if !self.conn.is_ready() || ids.is_empty() {
+            return;
+        }
+        for chunk in ids.chunks(MAX_IDS_PER_REQUEST) {
+            for id in chunk {
+                self.score_asked.insert(id.clone(), now_ms);
+            }
+            let id = self.take_id();
+            self.pending.insert(id, Pending::Scores);
+            out.push(Action::ToHost(value(&Envelope::new(id, Request::Scores { ids: chunk.to_vec() }))));
+        }
+    }
+
+    fn badge(&self, profile_id: Option<&str>) -> BadgeView {
+        let Some(id) = profile_id else {
+            return BadgeView {
+                state: "unknown",
+                text: "?".into(),
+                title: "Swipy has not matched this card to a captured profile yet".into(),
+                p_like: None,
+            };
+        };
+        match self.scores.get(id) {
+            Some(s) if s.p_like.is_some() => {
+                let p = s.p_like.unwrap_or_default();
+                let part = |name: &str, v: Option<f64>| match v {
+                    Some(x) => format!("{name} {:.0}%", x * 100.0),
+                    None => format!("{name} –"),
+                };
+                let title = format!(
+                    "P(like) {:.0}% · {} · {} · {} · {} · model v{}",
+                    p * 100.0,
+                    part("photo", s.parts.photo),
+                    part("face", s.parts.face),
+                    part("bio", s.parts.text),
+                    part("meta", s.parts.meta),
+                    s.model_version.map(|v| v.to_string()).unwrap_or_else(|| "?".into())
+                );
+                BadgeView { state: "score", text: format!("{:.0}%", p * 100.0), title, p_like: Some(p) }
+            }
+            Some(s) if s.state == "no_model" => BadgeView {
+                state: "learning",
+                text: "learning…".into(),
+                title: "No model yet: keep labelling, then train".into(),
+                p_like: None,
+            },
+            _ if !self.conn.is_ready() => BadgeView {
+                state: "offline",
+                text: "offline".into(),
+                title: "The Swipy app is not connected".into(),
+                p_like: None,
+            },
+            _ => BadgeView {
+                state: "scoring",
+                text: "scoring…".into(),
+                title: "Photos and bio are being processed".into(),
+                p_like: None,
+            },
+        }
+    }
+
+    /// Post what changed to tabs and popups; ask for scores the top cards need.
+    fn refresh(&mut self, now_ms: f64, out: &mut Vec<Action>) {
+        // Scores for top cards that have none (or a stale not-ready one).
+        let mut want = Vec::new();
+        for tab in self.tabs.values() {
+            let Some(card) = &tab.card else { continue };
+            let Some(p) = tab.queue.resolve(card) else { continue };
+            let ready = self.scores.get(&p.id).is_some_and(|s| s.p_like.is_some());
+            let asked = self.score_asked.get(&p.id).is_some_and(|t| now_ms - t < SCORE_RETRY_MS);
+            if !ready && !asked {
+                want.push(p.id.clone());
+            }
+        }
+        self.ask_scores(want, now_ms, out);
+
+        let connected = self.conn.is_ready();
+        let mut posts = Vec::new();
+        for (port, tab) in &self.tabs {
+            let Some(card) = &tab.card else { continue };
+            let profile_id = tab.queue.resolve(card).map(|p| p.id.clone());
+            let label = profile_id.as_ref().and_then(|id| self.labels.get(id)).map(|l| LabelView {
+                verdict: l.verdict,
+                state: if self.outbox.contains(&l.key) { "pending" } else { "saved" },
+                source: l.source.as_str(),
+            });
+            let info = ToTab::CardInfo {
+                name: card.name.clone(),
+                age: card.age,
+                badge: self.badge(profile_id.as_deref()),
+                profile_id,
+                label,
+                host_connected: connected,
+            };
+            let v = value(&info);
+            if tab.last_sent.as_ref() != Some(&v) {
+                posts.push((*port, v));
+            }
+        }
+        for (port, v) in posts {
+            if let Some(tab) = self.tabs.get_mut(&port) {
+                tab.last_sent = Some(v.clone());
+            }
+            out.push(Action::Post { port, msg: v });
+        }
+
+        let view = popup::view(
+            &self.conn,
+            self.stats.as_ref(),
+            self.outbox.labels_waiting(),
+            self.last_error.as_deref(),
+        );
+        for (port, last) in self.popups.iter_mut() {
+            if last.as_ref() != Some(&view) {
+                *last = Some(view.clone());
+                out.push(Action::Post { port: *port, msg: json!({"kind": "status", "view": view}) });
+            }
+        }
+    }
+
+    // ----- inspection ---------------------------------------------------------------------
+
+    /// A snapshot for tests and the worker console. Never contains the token.
+    pub fn debug_state(&self) -> Value {
+        let tabs: Vec<Value> = self
+            .tabs
+            .iter()
+            .map(|(port, t)| {
+                json!({
+                    "port": port,
+                    "card": t.card,
+                    "profile_id": t.card.as_ref().and_then(|c| t.queue.resolve(c)).map(|p| p.id.clone()),
+                    "queued": t.queue.len(),
+                    "upcoming": t.queue.upcoming(),
+                })
+            })
+            .collect();
+        json!({
+            "connection": match &self.conn.state {
+                ConnState::Ready { .. } => "connected",
+                ConnState::Handshaking { .. } => "connecting",
+                ConnState::Disconnected { .. } => "disconnected",
+            },
+            "attempts": self.conn.attempts,
+            "last_error": self.last_error,
+            "host_error": self.conn.last_error,
+            "token_known": self.token.is_some(),
+            "outbox": self.outbox.pending().map(|e| e.key.clone()).collect::<Vec<_>>(),
+            "tabs": tabs,
+            "popups": self.popups.len(),
+            "scores": self.scores.len(),
+            "stats": self.stats,
+        })
+    }
+
+    /// Outbox keys in replay order.
+    pub fn outbox_keys(&self) -> Vec<String> {
+        self.outbox.pending().map(|e| e.key.clone()).collect()
+    }
+}
+
+#[cfg(test)]
+#[path = "brain_tests.rs"]
+mod tests;

@@ -1,0 +1,8 @@
+//! Pure, native-testable logic of the extension.
+
+pub mod brain;
+pub mod cards;
+pub mod conn;
+pub mod outbox;
+pub mod page;
+pub mod popup;

@@ -1,0 +1,67 @@
+// Swipy background (Chromium: MV3 module service worker; Firefox: module background
+// script). A loader only: the brain is Rust compiled to WebAssembly.
+// Listeners are registered synchronously at the top level (a service worker only gets
+// events for listeners added in its first turn); events are queued until the WebAssembly
+// module is ready, then handed to Rust in order.
+import init, { worker_start, worker_event, worker_debug } from './swipy_extension.js';
+
+const BROWSER = typeof navigator !== 'undefined' && /firefox/i.test(navigator.userAgent) ? 'firefox' : 'chrome';
+const queue = [];
+let ready = false;
+let nextPort = 1;
+
+function deliver(kind, id, payload) {
+  if (!ready) {
+    queue.push([kind, id, payload]);
+    return;
+  }
+  try {
+    worker_event(kind, id, payload);
+  } catch (e) {
+    console.error('swipy: event failed', kind, e);
+  }
+}
+
+chrome.runtime.onConnect.addListener((port) => {
+  if (port.sender && port.sender.id !== chrome.runtime.id) {
+    port.disconnect();
+    return;
+  }
+  const id = nextPort++;
+  deliver('connect', id, port);
+  port.onMessage.addListener((msg) => deliver('message', id, msg));
+  port.onDisconnect.addListener(() => deliver('disconnect', id, null));
+});
+
+chrome.runtime.onStartup.addListener(() => deliver('startup', 0, null));
+
+// One-shot requests from extension pages and tests: {kind: "debug_state"}.
+chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
+  if (sender.id !== chrome.runtime.id || !msg || msg.kind !== 'debug_state') return false;
+  started.then(() => sendResponse(worker_debug()), (e) => sendResponse({ error: String(e) }));
+  return true;
+});
+
+const started = init()
+  .then(() => worker_start(BROWSER))
+  .then(() => {
+    ready = true;
+    for (const [kind, id, payload] of queue.splice(0)) deliver(kind, id, payload);
+  });
+started.catch((e) => console.error('swipy: the worker failed to start', e));
+
+// For tests and the worker console: `await swipy.state()`, `await swipy.outbox()`.
+globalThis.swipy = {
+  started,
+  state: async () => {
+    await started;
+    return worker_debug();
+  },
+  outbox: async () => {
+    const all = await chrome.storage.local.get(null);
+    return Object.keys(all)
+      .filter((k) => k.startsWith('outbox:'))
+      .map((k) => all[k])
+      .sort((a, b) => a.seq - b.seq);
+  },
+};
