@@ -1,1 +1,212 @@
 use super::*;
+use serde_json::json;
+
+fn fixture() -> Value {
+    serde_json::from_str(include_str!("../../tests/fixtures/recs_core.json")).expect("fixture")
+}
+
+#[test]
+fn iso8601_timestamps() {
+    assert_eq!(parse_iso8601_ms("1970-01-01T00:00:00Z"), Some(0.0));
+    assert_eq!(
+        parse_iso8601_ms("2026-11-28T12:00:00.123Z"),
+        Some(1_795_867_200_123.0)
+    );
+    assert_eq!(
+        parse_iso8601_ms("2026-11-28T13:00:00+01:00"),
+        Some(1_795_867_200_000.0)
+    );
+    assert_eq!(
+        parse_iso8601_ms("2026-11-28T11:30:00-00:30"),
+        Some(1_795_867_200_000.0)
+    );
+    assert_eq!(parse_iso8601_ms("yesterday"), None);
+    assert_eq!(parse_iso8601_ms("2026-13-01T00:00:00Z"), None);
+}
+
+#[test]
+fn fixture_is_parsed_with_its_edge_cases() {
+    let now = parse_iso8601_ms("2026-11-28T12:00:00Z").expect("now");
+    let p = parse_recs(&fixture(), now);
+    let ids: Vec<&str> = p.profiles.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "5f1a2b3c4d5e6f7a8b9c0d01",
+            "5f1a2b3c4d5e6f7a8b9c0d02",
+            "5f1a2b3c4d5e6f7a8b9c0d03",
+            "5f1a2b3c4d5e6f7a8b9c0d04"
+        ]
+    );
+    assert_eq!(p.skipped, 2, "the ad and the rate-limit pseudo user");
+    assert!(p.rate_limited);
+    let anna = &p.profiles[0];
+    assert_eq!((anna.name.as_str(), anna.age), ("Anna", Some(30)));
+    assert!((anna.distance_km.expect("km") - 8.04672).abs() < 1e-9);
+    assert_eq!(
+        anna.photos[0].best_url,
+        "https://images-ssl.gotinder.com/5f1a2b3c4d5e6f7a8b9c0d01/640x800_p-anna-1.jpg"
+    );
+    let bea = &p.profiles[1];
+    assert_eq!((bea.age, bea.bio.as_str()), (None, ""));
+    assert_eq!(
+        bea.photos[0].best_url, bea.photos[0].url,
+        "no processedFiles: the original URL"
+    );
+    assert_eq!(p.profiles[2].distance_km, None, "hidden distance");
+    assert_eq!(p.profiles[3].age, None, "hidden age");
+}
+
+#[test]
+fn garbage_bodies_parse_to_nothing_without_panicking() {
+    for body in [
+        json!(null),
+        json!([]),
+        json!({"data": {"results": "x"}}),
+        json!({"data": {"results": [1, null, {"type": "user"}]}}),
+    ] {
+        let p = parse_recs(&body, 0.0);
+        assert!(p.profiles.is_empty(), "{body}");
+    }
+    assert!(!looks_like_recs(&json!({"hello": 1})));
+    assert!(looks_like_recs(&fixture()));
+}
+
+#[test]
+fn har_recs_entries_plain_and_base64() {
+    let body = fixture();
+    let text = serde_json::to_string(&body).expect("text");
+    let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+    let har = json!({"log": {"entries": [
+        {"startedDateTime": "2026-11-28T12:00:00.000Z",
+         "request": {"url": "https://api.gotinder.com/v2/recs/core?locale=en"},
+         "response": {"content": {"mimeType": "application/json", "text": text}}},
+        {"request": {"url": "https://api.gotinder.com/v2/profile"},
+         "response": {"content": {"text": "{}"}}},
+        {"startedDateTime": "2026-11-28T12:05:00.000Z",
+         "request": {"url": "https://api.gotinder.com/v2/recs/core"},
+         "response": {"content": {"encoding": "base64", "text": b64}}},
+        {"request": {"url": "https://api.gotinder.com/v2/recs/core"},
+         "response": {"content": {"size": 0}}}
+    ]}});
+    let (found, unreadable) = recs_from_har(&har).expect("har");
+    assert_eq!(found.len(), 2);
+    assert_eq!(unreadable, 1);
+    assert_eq!(found[0].body, body);
+    assert_eq!(found[1].body, body);
+    assert_eq!(
+        found[1].started_ms,
+        parse_iso8601_ms("2026-11-28T12:05:00Z")
+    );
+    assert!(recs_from_har(&json!({"not": "har"})).is_err());
+}
+
+#[test]
+fn seed_image_names() {
+    assert_eq!(
+        parse_seed_image_name("abc123_Anna_0.jpeg"),
+        Some(("abc123".into(), "Anna".into(), 0))
+    );
+    assert_eq!(
+        parse_seed_image_name("abc_Mary_Ann_12.jpg"),
+        Some(("abc".into(), "Mary_Ann".into(), 12))
+    );
+    assert_eq!(parse_seed_image_name("notes.txt"), None);
+    assert_eq!(parse_seed_image_name("abc_Anna.jpeg"), None);
+}
+
+fn tiny_jpeg() -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(8, 6, image::Rgb([200, 100, 50]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("encode");
+    out.into_inner()
+}
+
+#[test]
+fn seed_import_stores_profiles_photos_and_labels_once() {
+    use std::collections::BTreeMap;
+    let seed = tempfile::tempdir().expect("seed");
+    let data = tempfile::tempdir().expect("data");
+    std::fs::create_dir(seed.path().join("images")).expect("images");
+    for (f, bytes) in [
+        ("id1_Anna_0.jpeg", tiny_jpeg()),
+        ("id1_Anna_1.jpeg", tiny_jpeg()),
+        ("id2_Bea_0.jpeg", tiny_jpeg()),
+        ("junk.txt", b"x".to_vec()),
+    ] {
+        std::fs::write(seed.path().join("images").join(f), bytes).expect("write");
+    }
+    #[derive(serde::Serialize)]
+    struct Bio {
+        name: &'static str,
+        bio: &'static str,
+        age: i64,
+    }
+    let bios: BTreeMap<String, Bio> = BTreeMap::from([
+        (
+            "id1".to_owned(),
+            Bio {
+                name: "Anna",
+                bio: "Loves climbing",
+                age: 27,
+            },
+        ),
+        (
+            "id2".to_owned(),
+            Bio {
+                name: "Bea",
+                bio: "",
+                age: 31,
+            },
+        ),
+    ]);
+    let labels: BTreeMap<String, i64> = BTreeMap::from([("id1".into(), 1), ("id2".into(), 0)]);
+    std::fs::write(
+        seed.path().join("bios.pkl"),
+        serde_pickle::to_vec(&bios, Default::default()).expect("pkl"),
+    )
+    .expect("w");
+    std::fs::write(
+        seed.path().join("labels.pkl"),
+        serde_pickle::to_vec(&labels, Default::default()).expect("pkl"),
+    )
+    .expect("w");
+
+    let mut store = Store::open(data.path()).expect("store");
+    let o = import_seed(&mut store, seed.path(), 1000.0).expect("import");
+    assert_eq!((o.profiles, o.photos, o.labels), (2, 3, 2));
+    assert_eq!(o.skipped_files, vec!["junk.txt".to_owned()]);
+    let rows = store.export_rows().expect("rows");
+    assert_eq!(rows[0].name, "Anna");
+    assert_eq!(
+        (
+            rows[0].age,
+            rows[0].bio.as_str(),
+            rows[0].photos,
+            rows[0].photos_fetched
+        ),
+        (Some(27), "Loves climbing", 2, 2)
+    );
+    assert_eq!(rows[0].label.as_deref(), Some("like"));
+    assert_eq!(rows[0].label_source.as_deref(), Some("import"));
+    assert_eq!(rows[1].label.as_deref(), Some("nope"));
+    let files = store.photo_files("id1").expect("files");
+    assert_eq!(files.len(), 2);
+    assert!(data.path().join(&files[0].1).is_file());
+    // Importing again adds nothing.
+    let again = import_seed(&mut store, seed.path(), 2000.0).expect("again");
+    assert_eq!((again.labels, again.photos), (0, 0));
+    assert_eq!(store.label_history_len("id1").expect("n"), 1);
+}
+
+#[test]
+fn seed_dir_without_anything_is_bad_input() {
+    let seed = tempfile::tempdir().expect("seed");
+    let data = tempfile::tempdir().expect("data");
+    let mut store = Store::open(data.path()).expect("store");
+    assert!(matches!(
+        import_seed(&mut store, seed.path(), 0.0),
+        Err(IngestError::BadInput(_))
+    ));
+}

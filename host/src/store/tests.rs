@@ -1,1 +1,327 @@
 use super::*;
+use swipy_shared::tinder::Photo;
+
+fn profile(id: &str, name: &str, photos: usize) -> Profile {
+    Profile {
+        id: id.into(),
+        name: name.into(),
+        age: Some(29),
+        birth_date: None,
+        bio: format!("bio of {name}"),
+        distance_km: Some(4.2),
+        hide_age: false,
+        hide_distance: false,
+        gender: Some(1),
+        photos: (0..photos)
+            .map(|i| Photo {
+                id: Some(format!("{id}-p{i}")),
+                url: format!("https://images-ssl.gotinder.com/{id}/{i}.jpg"),
+                best_url: format!("https://images-ssl.gotinder.com/{id}/640x800_{i}.jpg"),
+                faces: Vec::new(),
+            })
+            .collect(),
+        jobs: vec!["Nurse".into()],
+        schools: Vec::new(),
+        city: Some("Graz".into()),
+        interests: vec!["Hiking".into()],
+        descriptors: Vec::new(),
+        teasers: Vec::new(),
+        s_number: Some(42.0),
+        raw: serde_json::json!({"user": {"_id": id, "unknown_field": [1, 2]}}),
+    }
+}
+
+fn label<'a>(id: &'a str, v: Verdict, at: f64, key: &'a str) -> NewLabel<'a> {
+    NewLabel {
+        profile_id: id,
+        verdict: v,
+        source: LabelSource::Overlay,
+        at_ms: at,
+        key,
+    }
+}
+
+#[test]
+fn open_creates_a_migrated_wal_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Store::open(dir.path()).expect("open");
+    assert_eq!(s.journal_mode().expect("mode"), "wal");
+    assert_eq!(
+        s.schema_version().expect("v"),
+        migrations::MIGRATIONS.len() as i64
+    );
+    assert!(dir.path().join(DB_FILE).is_file());
+    drop(s);
+    // Reopening an up-to-date database runs nothing and keeps the version.
+    let s = Store::open(dir.path()).expect("reopen");
+    assert_eq!(
+        s.schema_version().expect("v"),
+        migrations::MIGRATIONS.len() as i64
+    );
+}
+
+#[test]
+fn a_database_from_a_newer_build_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(Store::open(dir.path()).expect("open"));
+    let conn = Connection::open(dir.path().join(DB_FILE)).expect("raw");
+    conn.pragma_update(None, "user_version", 999).expect("bump");
+    drop(conn);
+    let err = Store::open(dir.path()).err().expect("must refuse");
+    assert!(err.to_string().contains("newer"), "{err}");
+}
+
+#[test]
+fn ingesting_the_same_profiles_twice_duplicates_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Store::open(dir.path()).expect("open");
+    let ps = vec![profile("aaa1", "Anna", 3), profile("bbb2", "Bea", 1)];
+    let first = s.ingest(&ps, 1, false, 1000.0, "test").expect("ingest");
+    assert_eq!((first.profiles, first.new_profiles), (2, 2));
+    assert_eq!(first.to_fetch.len(), 4);
+    assert_eq!(
+        first.to_fetch[0].url,
+        "https://images-ssl.gotinder.com/aaa1/640x800_0.jpg"
+    );
+    let second = s.ingest(&ps, 1, false, 2000.0, "test").expect("again");
+    assert_eq!((second.profiles, second.new_profiles), (2, 0));
+    let count = |sql: &str| -> u32 { s.conn().query_row(sql, [], |r| r.get(0)).expect("count") };
+    assert_eq!(count("SELECT count(*) FROM profiles"), 2);
+    assert_eq!(count("SELECT count(*) FROM photos"), 4);
+    let (first_seen, last_seen, times): (f64, f64, u32) = s
+        .conn()
+        .query_row(
+            "SELECT first_seen, last_seen, times_seen FROM profiles WHERE id='aaa1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("row");
+    assert_eq!((first_seen, last_seen, times), (1000.0, 2000.0, 2));
+    let raw: String = s
+        .conn()
+        .query_row("SELECT raw FROM profiles WHERE id='aaa1'", [], |r| r.get(0))
+        .expect("raw");
+    assert!(
+        raw.contains("unknown_field"),
+        "raw JSON keeps unknown fields: {raw}"
+    );
+}
+
+#[test]
+fn fetched_photos_are_not_fetched_again_and_fewer_photos_shrink_the_list() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Store::open(dir.path()).expect("open");
+    let p = profile("aaa1", "Anna", 2);
+    s.ingest(std::slice::from_ref(&p), 0, false, 1.0, "t")
+        .expect("ingest");
+    let photo = StoredPhoto {
+        sha256: "ab".repeat(32),
+        path: "photos/ab/x.jpg".into(),
+        width: 640,
+        height: 800,
+        bytes: 10,
+    };
+    s.record_photo("aaa1", 0, &photo).expect("record");
+    let again = s
+        .ingest(std::slice::from_ref(&p), 0, false, 2.0, "t")
+        .expect("again");
+    assert_eq!(again.to_fetch.len(), 1, "only the photo not yet downloaded");
+    assert_eq!(again.to_fetch[0].idx, 1);
+    let fewer = profile("aaa1", "Anna", 1);
+    s.ingest(&[fewer], 0, false, 3.0, "t").expect("fewer");
+    assert_eq!(s.export_rows().expect("rows")[0].photos, 1);
+}
+
+#[test]
+fn labels_keep_history_latest_wins_and_keys_are_idempotent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Store::open(dir.path()).expect("open");
+    assert!(s
+        .add_label(&label("aaa1", Verdict::Like, 100.0, "k1"))
+        .expect("1"));
+    assert!(s
+        .add_label(&label("aaa1", Verdict::Nope, 200.0, "k2"))
+        .expect("2"));
+    // Replays of k1 (even with other content) change nothing.
+    assert!(!s
+        .add_label(&label("aaa1", Verdict::Superlike, 300.0, "k1"))
+        .expect("replay"));
+    assert_eq!(s.label_history_len("aaa1").expect("n"), 2);
+    assert_eq!(
+        s.latest_label("aaa1").expect("l"),
+        Some((Verdict::Nope, LabelSource::Overlay))
+    );
+    // An older label arriving late does not override the newer one.
+    assert!(s
+        .add_label(&label("aaa1", Verdict::Like, 150.0, "k3"))
+        .expect("late"));
+    assert_eq!(
+        s.latest_label("aaa1").expect("l").map(|l| l.0),
+        Some(Verdict::Nope)
+    );
+    assert_eq!(s.latest_label("zzz9").expect("none"), None);
+}
+
+#[test]
+fn labels_survive_reopening() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let mut s = Store::open(dir.path()).expect("open");
+        s.add_label(&label("aaa1", Verdict::Like, 1.0, "k1"))
+            .expect("add");
+    }
+    let s = Store::open(dir.path()).expect("reopen");
+    assert_eq!(
+        s.latest_label("aaa1").expect("l").map(|l| l.0),
+        Some(Verdict::Like)
+    );
+}
+
+#[test]
+fn swipes_log_label_and_match_in_one_go_and_replays_are_no_ops() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Store::open(dir.path()).expect("open");
+    let resp = serde_json::json!({"match": true, "likes_remaining": 99});
+    let swipe = NewSwipe {
+        kind: "seen",
+        profile_id: "aaa1",
+        verdict: Verdict::Like,
+        source: LabelSource::Swipe,
+        at_ms: 5.0,
+        key: "sw-1",
+        matched: Some(true),
+        score: None,
+        reason: None,
+        response: Some(&resp),
+    };
+    assert!(s.record_swipe(&swipe, true).expect("first"));
+    assert!(!s.record_swipe(&swipe, true).expect("replay"));
+    assert_eq!(s.label_history_len("aaa1").expect("n"), 1);
+    assert_eq!(
+        s.latest_label("aaa1").expect("l"),
+        Some((Verdict::Like, LabelSource::Swipe))
+    );
+    let st = s.stats(10.0).expect("stats");
+    assert_eq!((st.matches, st.likes, st.labels), (1, 1, 1));
+    // An auto-swipe result is logged without becoming a label.
+    let result = NewSwipe {
+        kind: "result",
+        key: "sw-2",
+        profile_id: "bbb2",
+        matched: Some(false),
+        response: None,
+        ..swipe
+    };
+    assert!(s.record_swipe(&result, false).expect("result"));
+    assert_eq!(s.label_history_len("bbb2").expect("n"), 0);
+    let n: u32 = s
+        .conn()
+        .query_row("SELECT count(*) FROM swipes", [], |r| r.get(0))
+        .expect("n");
+    assert_eq!(n, 2);
+}
+
+#[test]
+fn settings_merge_and_null_removes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Store::open(dir.path()).expect("open");
+    let mut m = Map::new();
+    m.insert("threshold".into(), serde_json::json!(0.7));
+    m.insert("auto.enabled".into(), serde_json::json!(false));
+    let after = s.merge_settings(&m).expect("set");
+    assert_eq!(after.get("threshold"), Some(&serde_json::json!(0.7)));
+    let mut m2 = Map::new();
+    m2.insert("threshold".into(), Value::Null);
+    m2.insert("likes_cap".into(), serde_json::json!({"per_12h": 80}));
+    let after = s.merge_settings(&m2).expect("set2");
+    assert!(after.get("threshold").is_none());
+    assert_eq!(after.get("auto.enabled"), Some(&serde_json::json!(false)));
+    assert_eq!(s.settings().expect("get"), after);
+}
+
+#[test]
+fn photo_files_are_content_addressed_and_complete() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bytes = b"not really a jpeg but bytes".to_vec();
+    let (sha, rel) = Store::write_photo_file(dir.path(), &bytes, "jpg").expect("write");
+    assert_eq!(sha.len(), 64);
+    assert_eq!(rel, format!("photos/{}/{}.jpg", &sha[..2], sha));
+    assert_eq!(std::fs::read(dir.path().join(&rel)).expect("read"), bytes);
+    // Writing the same bytes again reuses the file; no temp files are left behind.
+    let (sha2, rel2) = Store::write_photo_file(dir.path(), &bytes, "jpg").expect("again");
+    assert_eq!((sha2, rel2), (sha.clone(), rel));
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("photos").join(&sha[..2]))
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec![format!("{sha}.jpg")]);
+    // Known sha256 of the bytes above, computed independently.
+    assert_eq!(
+        hex(&Sha256::digest(b"abc")),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+}
+
+#[test]
+fn stats_and_export_reflect_the_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Store::open(dir.path()).expect("open");
+    let day = 86_400_000.0;
+    let now = 20_000.0 * day + 3_600_000.0;
+    s.ingest(
+        &[profile("old1", "Olga", 1)],
+        0,
+        false,
+        now - 2.0 * day,
+        "t",
+    )
+    .expect("old");
+    let mut hidden = profile("new2", "Nina", 2);
+    hidden.age = None;
+    hidden.distance_km = None;
+    s.ingest(&[hidden], 0, false, now - 1000.0, "t")
+        .expect("new");
+    s.add_label(&label("old1", Verdict::Superlike, now, "k"))
+        .expect("label");
+    let st = s.stats(now).expect("stats");
+    assert_eq!((st.profiles, st.profiles_today, st.photos), (2, 1, 0));
+    assert_eq!((st.labels, st.superlikes, st.likes, st.nopes), (1, 1, 0, 0));
+    assert_eq!(st.model_version, None);
+    let rows = s.export_rows().expect("rows");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].id, "old1");
+    assert_eq!(rows[0].label.as_deref(), Some("superlike"));
+    assert_eq!(rows[1].age, None);
+    assert_eq!(rows[1].distance_km, None);
+    assert_eq!(rows[1].photos, 2);
+    assert_eq!(rows[1].label, None);
+}
+
+#[test]
+fn embeddings_and_models_round_trip() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Store::open(dir.path()).expect("open");
+    s.put_embedding("sha-1", "sface", &[0.5, -1.25, 3.0])
+        .expect("put");
+    assert_eq!(
+        s.get_embedding("sha-1", "sface").expect("get"),
+        Some(vec![0.5, -1.25, 3.0])
+    );
+    assert_eq!(s.get_embedding("sha-1", "e5").expect("other model"), None);
+    let m = Metrics {
+        roc_auc: 0.71,
+        n_like: 3,
+        n_nope: 4,
+        folds: 5,
+        ..Metrics::default()
+    };
+    let v1 = s.add_model(&m, b"onnx-1").expect("m1");
+    let v2 = s.add_model(&m, b"onnx-2").expect("m2");
+    assert!(v2 > v1);
+    let active = s.active_model().expect("active").expect("some");
+    assert_eq!(
+        (active.version, active.onnx.as_slice()),
+        (v2, &b"onnx-2"[..])
+    );
+    assert_eq!(s.stats(0.0).expect("stats").model_version, Some(v2));
+}
