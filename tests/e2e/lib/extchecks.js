@@ -1,0 +1,239 @@
+'use strict';
+// The extension + host checks, the same for both browsers: capture while browsing, the page's
+// own swipes as labels, overlay labels, the host killed mid-session, no token on disk.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const U = require('./util');
+const H = require('./host');
+const P = require('./page');
+const { servedIds, swipeCalls } = require('./mock');
+
+const APP = 'https://tinder.com/';
+const SEL = { like: '[data-swipy="label-like"]', nope: '[data-swipy="label-nope"]', badge: '[data-swipy="badge"]' };
+
+/** What the extension checks need; `kind` is 'chrome' or 'firefox'. */
+function extPrerequisites(kind) {
+  const missing = [];
+  const dir = path.join(U.ROOT, 'extension', 'dist', kind);
+  if (!fs.existsSync(path.join(dir, 'manifest.json'))) missing.push(`extension/dist/${kind}/manifest.json (run \`cargo xtask build\`)`);
+  let chromeId = null;
+  if (kind === 'chrome') {
+    const idFile = path.join(U.ROOT, 'extension', 'static', 'EXTENSION_ID');
+    try {
+      chromeId = fs.readFileSync(idFile, 'utf8').trim();
+    } catch {
+      missing.push('extension/static/EXTENSION_ID');
+    }
+    if (chromeId && !/^[a-p]{32}$/.test(chromeId)) missing.push(`a valid id in extension/static/EXTENSION_ID (got "${chromeId}")`);
+  }
+  if (!fs.existsSync(H.swipyBin())) missing.push(`${path.relative(U.ROOT, H.swipyBin())} (run \`cargo build -p swipy-host\`)`);
+  return { missing, chromeDir: path.join(U.ROOT, 'extension', 'dist', 'chrome'), firefoxDir: path.join(U.ROOT, 'extension', 'dist', 'firefox'), chromeId };
+}
+
+const VERDICT = { like: 'like', pass: 'nope', super: 'superlike' };
+
+async function rowsOrEmpty(dataDir) {
+  try {
+    return await H.exportRows(dataDir);
+  } catch (e) {
+    if (/no such|not found|does not exist/i.test(e.message)) return new Map();
+    throw e;
+  }
+}
+
+/** Waits until every `want` entry ({id, verdict, source}) is the latest label in the export. */
+async function waitLabels(dataDir, want, timeout, what) {
+  let rows = new Map();
+  await U.waitFor(async () => {
+    rows = await rowsOrEmpty(dataDir);
+    return want.every((w) => {
+      const l = H.labelOf(rows.get(w.id));
+      return l && l.verdict === w.verdict && l.source === w.source;
+    });
+  }, {
+    timeout,
+    what: () => `${what}; missing or different: ${want.filter((w) => {
+      const l = H.labelOf(rows.get(w.id));
+      return !(l && l.verdict === w.verdict && l.source === w.source);
+    }).map((w) => `${w.id} want ${w.verdict}/${w.source} got ${JSON.stringify(H.labelOf(rows.get(w.id)))}`).join('; ')}`,
+  });
+  return rows;
+}
+
+/** Closes a match dialog if one is open (saving a screenshot of the first one). */
+async function dismissDialog(ctx) {
+  const d = await P.dialog(ctx.driver);
+  if (!d) return null;
+  if (!ctx.savedMatch && d.kind === 'match') {
+    ctx.savedMatch = true;
+    await ctx.driver.screenshot(path.join(U.ensureArtifacts(), `${ctx.label}-match-dialog.png`)).catch(() => {});
+  }
+  await P.closeDialog(ctx.driver);
+  return d;
+}
+
+async function extChecks({ label, driver, mock, dataDir, secretScanDirs, controlDirs, hostStderr }) {
+  const ctx = { label, driver, savedMatch: false };
+  const name = (s) => `${label}: ${s}`;
+  let hostPid = null;
+
+  const pageOk = await U.check(name('the page loads and the browser starts the host'), async () => {
+    await driver.goto(`${APP}?autologin=1`);
+    await P.waitTopCard(driver, { timeout: 30000 });
+    const pids = await U.waitFor(() => {
+      const p = H.hostPids(dataDir);
+      return p.length ? p : null;
+    }, { timeout: 30000, what: `a swipy process with SWIPY_HOME=${dataDir} (did the extension call connectNative?)` });
+    hostPid = pids[0];
+    return `host pid ${pids.join(',')}`;
+  });
+  if (!pageOk) return;
+
+  // A couple of swipes first, so the page fetched a second recs page to capture.
+  let expected = [];
+  await U.check(name('browsing: the host has every profile the page loaded (swipy export)'), async () => {
+    await U.waitFor(async () => servedIds(await mock.calls()).length > 0, { timeout: 10000, what: 'a recs response' });
+    const served = servedIds(await mock.calls());
+    let rows = new Map();
+    await U.waitFor(async () => {
+      rows = await rowsOrEmpty(dataDir);
+      return served.every((id) => rows.has(id));
+    }, { timeout: 30000, what: () => `${served.filter((id) => !rows.has(id)).length} of ${served.length} served profiles in swipy export` });
+    U.assert(rows.size === served.length, `export has ${rows.size} profiles, the page loaded ${served.length} (non-user results must not be stored)`);
+    for (const id of served) {
+      const p = await mock.profile(id);
+      const r = rows.get(id);
+      U.assert(r.name === p.name, `${id}: name ${JSON.stringify(r.name)}, page showed ${JSON.stringify(p.name)}`);
+      U.assert((r.bio || '') === p.bio, `${id}: bio ${JSON.stringify(r.bio)} differs from ${JSON.stringify(p.bio)}`);
+      U.assert(r.photos === p.photos.length, `${id}: ${r.photos} photos, profile has ${p.photos.length}`);
+      if (!p.birthDate) U.assert(r.age === null, `${id}: age ${r.age} although the profile has no birth_date`);
+      else if (!p.hideAge) U.assert(r.age === p.age, `${id}: age ${r.age}, expected ${p.age}`);
+      if (p.hideDistance) U.assert(r.distance_km === null, `${id}: distance ${r.distance_km} although hide_distance`);
+      else U.assert(typeof r.distance_km === 'number' && Math.abs(r.distance_km - p.distanceMi * 1.609344) < 1.01, `${id}: distance_km ${r.distance_km} for ${p.distanceMi} mi`);
+    }
+    expected = served;
+    return `${served.length} profiles`;
+  });
+
+  await U.check(name('the host downloads every photo of every captured profile'), async () => {
+    U.assert(expected.length, 'no captured profiles to check');
+    let rows = new Map();
+    await U.waitFor(async () => {
+      rows = await rowsOrEmpty(dataDir);
+      return expected.every((id) => rows.get(id) && rows.get(id).photos_fetched === rows.get(id).photos);
+    }, { timeout: 60000, what: () => `photos of ${expected.filter((id) => !(rows.get(id) && rows.get(id).photos_fetched === rows.get(id).photos)).length} profiles` });
+    const cdn = (await mock.calls()).filter((c) => c.kind === 'photo' && c.status === 200 && !/Mozilla/.test(c.ua));
+    const fetched = new Set(cdn.map((c) => c.profile_id));
+    const notFetched = expected.filter((id) => !fetched.has(id));
+    U.assert(notFetched.length === 0, `the mock CDN saw no host download for ${notFetched.join(', ')}`);
+    const st = await H.stats(dataDir);
+    const total = [...rows.values()].reduce((n, r) => n + r.photos, 0);
+    U.assert(st.photos >= total, `stats.photos ${st.photos} < ${total}`);
+    return `${total} photos, host UA ${JSON.stringify(cdn[0] && cdn[0].ua)}`;
+  });
+
+  const swiped = [];
+  await U.check(name('swipes with the page\'s buttons and arrow keys become labels (source swipe)'), async () => {
+    for (const how of ['gamepad:like', 'gamepad:nope', 'key:ArrowRight', 'key:ArrowLeft', 'gamepad:superlike', 'key:ArrowRight']) {
+      await dismissDialog(ctx);
+      const s = await P.swipeTop(driver, mock, how);
+      U.assert(s.applied, `${how} was not applied by the mock`);
+      swiped.push({ id: s.id, verdict: VERDICT[s.kind], source: 'swipe', how });
+    }
+    await dismissDialog(ctx);
+    const rows = await waitLabels(dataDir, swiped, 30000, 'swipe labels in swipy export');
+    const extra = [...rows.values()].filter((r) => H.labelOf(r) && H.labelOf(r).source === 'swipe' && !swiped.some((w) => w.id === r.id));
+    U.assert(extra.length === 0, `labels with source swipe for profiles never swiped: ${extra.map((r) => r.id).join(', ')}`);
+    const calls = swipeCalls(await mock.calls());
+    U.assert(calls.every((c) => /Mozilla/.test(c.ua)), 'a like/pass call did not come from the page (extension or host called the API)');
+    return swiped.map((w) => `${w.how}→${w.verdict}`).join(' ');
+  });
+
+  let overlayId = null;
+  await U.check(name('overlay buttons on the top card record labels without swiping (source overlay)'), async () => {
+    await dismissDialog(ctx);
+    const top = await P.waitTopCard(driver);
+    await P.waitLocate(driver, SEL.like, { timeout: 20000, what: `the overlay ${SEL.like} on the top card` });
+    await P.waitLocate(driver, SEL.nope, { timeout: 5000 });
+    // The overlay must not cover the page's own controls.
+    const covered = await driver.eval(() => [...document.querySelectorAll('div.gamepad button[type="button"]')].filter((b) => {
+      const r = b.getBoundingClientRect();
+      const el = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+      return !(el && (el === b || b.contains(el)));
+    }).map((b) => b.getAttribute('aria-label')));
+    U.assert(covered.length === 0, `the overlay covers the page's buttons: ${covered.join(', ')}`);
+    const shot = path.join(U.ensureArtifacts(), `${label}-overlay.png`);
+    await driver.screenshot(shot);
+    const since = (await mock.state()).calls.slice(-1)[0].seq;
+    await P.clickSelector(driver, SEL.like);
+    await waitLabels(dataDir, [{ id: top.id, verdict: 'like', source: 'overlay' }], 20000, 'the overlay like label');
+    await P.clickSelector(driver, SEL.nope);
+    await waitLabels(dataDir, [{ id: top.id, verdict: 'nope', source: 'overlay' }], 20000, 'the overlay nope label (last one wins)');
+    const swipesMeanwhile = swipeCalls(await mock.calls(since));
+    U.assert(swipesMeanwhile.length === 0, `overlay clicks made the page swipe: ${JSON.stringify(swipesMeanwhile)}`);
+    const still = await P.waitTopCard(driver);
+    U.assert(still.id === top.id, `the top card changed after overlay clicks (${top.id} → ${still.id})`);
+    overlayId = top.id;
+    return `screenshot ${path.relative(U.ROOT, shot)}`;
+  });
+
+  await U.check(name('score badge slot on the top card'), async () => {
+    await P.waitLocate(driver, SEL.badge, { timeout: 10000, what: `${SEL.badge} on the top card` });
+  });
+
+  await U.check(name('host killed mid-session: labels made meanwhile arrive after the reconnect'), async () => {
+    const pids = H.hostPids(dataDir);
+    U.assert(pids.length > 0, 'no running host to kill');
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    await U.waitFor(() => pids.every((p) => !H.alive(p)), { timeout: 5000, what: `host ${pids} to die` });
+    // While the host is down: a swipe (on the card labelled by the overlay) and an overlay label.
+    const a = await P.swipeTop(driver, mock, 'key:ArrowRight');
+    U.assert(overlayId === null || a.id === overlayId, 'unexpected top card');
+    await dismissDialog(ctx);
+    const b = await P.waitTopCard(driver);
+    await P.clickSelector(driver, SEL.nope, { timeout: 20000, what: 'the overlay on the next card' });
+    const want = [{ id: a.id, verdict: 'like', source: 'swipe' }, { id: b.id, verdict: 'nope', source: 'overlay' }];
+    const fresh = await U.waitFor(() => {
+      const now = H.hostPids(dataDir).filter((p) => !pids.includes(p));
+      return now.length ? now : null;
+    }, { timeout: 45000, what: 'the extension to start the host again' });
+    await waitLabels(dataDir, want, 45000, 'labels made while the host was down');
+    hostPid = fresh[0];
+    return `killed ${pids.join(',')}, new host ${fresh.join(',')}`;
+  });
+
+  await U.check(name('the token is in no file of the data dir or the extension storage, the logs, nor the host\'s stderr'), async () => {
+    const token = mock.token;
+    const calls = await mock.calls();
+    U.assert(calls.some((c) => c.kind === 'recs' && c.auth === 'valid'), 'the page never sent the token (nothing to leak)');
+    const logFile = path.join(dataDir, 'logs', 'swipy.log');
+    U.assert(fs.existsSync(logFile) && fs.statSync(logFile).size > 0, `no host log at ${logFile}`);
+    const dirs = secretScanDirs();
+    const files = dirs.reduce((n, d) => n + U.listFiles(d).length, 0);
+    // The whole token, and its random part alone (a truncated or reformatted leak).
+    const secretPart = token.split('-').slice(2).join('-');
+    const hits = [...new Set([...U.filesContaining(dirs, token), ...U.filesContaining(dirs, secretPart)])];
+    U.assert(hits.length === 0, `the token is in ${hits.map((h) => path.relative(path.dirname(dataDir), h)).join(', ')}`);
+    const err = hostStderr();
+    U.assert(!err.includes(secretPart), 'the token is in the host\'s stderr');
+    const control = controlDirs();
+    if (control.length) {
+      U.assert(U.filesContaining(control, token).length > 0, 'control failed: the token is not found in the page\'s own localStorage, so the scan would not find it either');
+    }
+    return `${files} files scanned${control.length ? ', control found the page\'s own copy' : ''}`;
+  });
+
+  await U.check(name('swipy stats agrees with the export'), async () => {
+    const st = await H.stats(dataDir);
+    const rows = await H.exportRows(dataDir);
+    U.assert(st.profiles === rows.size, `stats.profiles ${st.profiles} vs ${rows.size} exported`);
+    const labelled = [...rows.values()].filter((r) => H.labelOf(r)).length;
+    U.assert(st.labels >= labelled, `stats.labels ${st.labels} < ${labelled} labelled profiles`);
+    return `profiles ${st.profiles}, labels ${st.labels}, photos ${st.photos}`;
+  });
+
+  return hostPid;
+}
+
+module.exports = { extChecks, extPrerequisites };

@@ -1,0 +1,422 @@
+// Mock tinder.com web app: a small single-page app that behaves like the real one as far as
+// Swipy can see (card stack DOM, gamepad, keyboard shortcuts, API calls with X-Auth-Token,
+// match and out-of-likes dialogs). No framework; loaded under `script-src 'self'`.
+(() => {
+  'use strict';
+
+  const API = 'https://api.gotinder.com';
+  const TOKEN_KEY = 'TinderWeb/APIToken';
+  const root = document.getElementById('app');
+  const debug = document.documentElement.dataset.debug === '1';
+  const params = new URLSearchParams(location.search);
+
+  const STRINGS = {
+    en: {
+      rewind: 'Rewind', nope: 'Nope', superlike: 'Super Like', like: 'Like', boost: 'Boost',
+      login: 'Log in', loginTitle: 'Swipe Right®', loginBody: 'By tapping Log in, you agree to our Terms.',
+      match: "It's a Match!", matchBody: (n) => `You and ${n} have liked each other.`, keepSwiping: 'Keep Swiping',
+      send: 'Send', outTitle: "You're Out of Likes!", outBody: (t) => `Get unlimited likes with Tinder Plus®, or wait until ${t}.`,
+      noThanks: 'No Thanks', empty: "There's no one new around you.", loading: 'Finding people near you…',
+      away: (km) => `${km} kilometers away`, photo: (n, i, k) => `${n}'s photo ${i} of ${k}`, error: 'Something went wrong. Try again.',
+    },
+    de: {
+      rewind: 'Zurück', nope: 'Nein', superlike: 'Super Like', like: 'Gefällt mir', boost: 'Boost',
+      login: 'Anmelden', loginTitle: 'Swipe Right®', loginBody: 'Mit „Anmelden“ stimmst du unseren Bedingungen zu.',
+      match: "It's a Match!", matchBody: (n) => `Du und ${n} habt euch gegenseitig geliked.`, keepSwiping: 'Weiter swipen',
+      send: 'Senden', outTitle: 'Du hast keine Likes mehr!', outBody: (t) => `Hol dir unbegrenzte Likes mit Tinder Plus® oder warte bis ${t}.`,
+      noThanks: 'Nein danke', empty: 'Niemand Neues in deiner Nähe.', loading: 'Wir suchen Leute in deiner Nähe…',
+      away: (km) => `${km} Kilometer entfernt`, photo: (n, i, k) => `Foto ${i} von ${k} von ${n}`, error: 'Etwas ist schiefgelaufen.',
+    },
+    fr: {
+      rewind: 'Retour', nope: 'Non', superlike: 'Super Like', like: "J'aime", boost: 'Boost',
+      login: 'Se connecter', loginTitle: 'Swipe Right®', loginBody: 'En appuyant sur Se connecter, tu acceptes nos conditions.',
+      match: "C'est un Match !", matchBody: (n) => `${n} et toi vous êtes likés.`, keepSwiping: 'Continuer',
+      send: 'Envoyer', outTitle: "Tu n'as plus de Likes !", outBody: (t) => `Likes illimités avec Tinder Plus®, ou attends jusqu'à ${t}.`,
+      noThanks: 'Non merci', empty: "Il n'y a personne de nouveau autour de toi.", loading: 'Recherche de personnes…',
+      away: (km) => `à ${km} kilomètres`, photo: (n, i, k) => `Photo ${i} sur ${k} de ${n}`, error: "Une erreur s'est produite.",
+    },
+  };
+  const lang = (params.get('lang') || (navigator.language || 'en')).slice(0, 2).toLowerCase();
+  const L = STRINGS[lang] || STRINGS.en;
+  const locale = STRINGS[lang] ? lang : 'en';
+  document.documentElement.lang = locale;
+
+  const app = {
+    token: null,
+    queue: [], // [{result, user}] in card order; queue[0] is the top card
+    fetching: false,
+    exhausted: false,
+    busy: false,
+    photoIndex: 0,
+    likesRemaining: null,
+    deviceId: null,
+  };
+
+  // ------------------------------------------------------------------------------------------
+  // small DOM helper
+
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === 'class') el.className = v;
+      else if (k === 'style') Object.assign(el.style, v);
+      else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, v === true ? '' : String(v));
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined || c === false) continue;
+      el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return el;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // API (recs, profile and matches with fetch; swipes with XMLHttpRequest, like an axios client)
+
+  function headers() {
+    return {
+      'X-Auth-Token': app.token, 'app-version': '1059500', platform: 'web', 'tinder-version': '5.95.0',
+      'persistent-device-id': app.deviceId, 'x-supported-image-formats': 'webp,jpeg',
+    };
+  }
+
+  class Unauthorized extends Error {}
+
+  async function apiGet(path) {
+    const res = await fetch(API + path, { headers: headers(), credentials: 'omit' });
+    if (res.status === 401) throw new Unauthorized('401');
+    if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
+    return res.json();
+  }
+
+  function apiXhr(method, path, body) {
+    return new Promise((resolve, reject) => {
+      const x = new XMLHttpRequest();
+      x.open(method, API + path, true);
+      for (const [k, v] of Object.entries(headers())) x.setRequestHeader(k, v);
+      if (body !== undefined) x.setRequestHeader('Content-Type', 'application/json');
+      x.timeout = 15000;
+      x.onload = () => {
+        if (x.status === 401) return reject(new Unauthorized('401'));
+        let data = null;
+        try {
+          data = x.responseText ? JSON.parse(x.responseText) : null;
+        } catch {
+          data = null;
+        }
+        if (x.status >= 400) return reject(new Error(`${method} ${path}: HTTP ${x.status}`));
+        resolve(data);
+      };
+      x.onerror = () => reject(new Error(`${method} ${path}: network error`));
+      x.ontimeout = () => reject(new Error(`${method} ${path}: timeout`));
+      x.send(body === undefined ? null : JSON.stringify(body));
+    });
+  }
+
+  function onApiError(e) {
+    if (e instanceof Unauthorized) {
+      localStorage.removeItem(TOKEN_KEY);
+      app.token = null;
+      renderLogin();
+      return;
+    }
+    console.warn('[tinder-mock]', e.message);
+    toast(L.error);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // login
+
+  function renderLogin() {
+    closeDialogs();
+    root.replaceChildren(h('main', { class: 'login' },
+      h('h1', {}, L.loginTitle),
+      h('p', {}, L.loginBody),
+      h('button', { type: 'button', class: 'login__button', 'data-testid': 'login', onclick: login }, L.login)));
+    if (params.get('autologin') === '1') login();
+  }
+
+  async function login() {
+    try {
+      const res = await fetch(`${API}/v2/auth/login/sms`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json', platform: 'web' },
+        body: JSON.stringify({ phone_number: '+4915100000000', otp_code: '123456' }),
+      });
+      const body = await res.json();
+      const token = body && body.data && body.data.api_token;
+      if (!token) throw new Error('login: no token');
+      localStorage.setItem(TOKEN_KEY, token);
+      start();
+    } catch (e) {
+      onApiError(e);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // recs
+
+  async function fetchRecs() {
+    if (app.fetching || app.exhausted) return;
+    app.fetching = true;
+    if (!app.queue.length) renderStack();
+    try {
+      const body = await apiGet(`/v2/recs/core?locale=${locale}`);
+      const results = (body && body.data && body.data.results) || [];
+      if (!results.length) app.exhausted = true;
+      const had = new Set(app.queue.map((c) => c.user._id));
+      for (const result of results) {
+        // Non-user results (ads, promos) are not cards in this stack.
+        if (!result || result.type !== 'user' || !result.user || had.has(result.user._id)) continue;
+        app.queue.push({ result, user: result.user });
+      }
+    } catch (e) {
+      onApiError(e);
+      return;
+    } finally {
+      app.fetching = false;
+    }
+    renderStack();
+  }
+
+  function maybeFetchMore() {
+    if (app.queue.length < 4) fetchRecs();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // card stack
+
+  function ageOf(user) {
+    if (user.hide_age || !user.birth_date) return null;
+    const b = new Date(user.birth_date);
+    if (Number.isNaN(b.getTime())) return null;
+    const n = new Date();
+    let age = n.getUTCFullYear() - b.getUTCFullYear();
+    if (n.getUTCMonth() < b.getUTCMonth() || (n.getUTCMonth() === b.getUTCMonth() && n.getUTCDate() < b.getUTCDate())) age--;
+    return age;
+  }
+
+  function photoUrl(photo) {
+    const best = (photo.processedFiles || []).find((f) => f.width === 640) || (photo.processedFiles || [])[0];
+    return (best && best.url) || photo.url;
+  }
+
+  function renderCard(card, isTop) {
+    const u = card.user;
+    const photos = u.photos || [];
+    const current = isTop ? Math.min(app.photoIndex, Math.max(0, photos.length - 1)) : 0;
+    const age = ageOf(u);
+    const teaser = card.result.teaser && card.result.teaser.string;
+    const km = Math.round((card.result.distance_mi || 0) * 1.609344);
+    const slides = photos.map((p, i) => {
+      const face = (((p.crop_info || {}).faces || [])[0] || {}).algo;
+      const y = face ? Math.round((face.y_offset_pct + face.height_pct / 2) * 100) : 50;
+      return h('div', {
+        role: 'img', 'aria-label': L.photo(u.name, i + 1, photos.length),
+        class: `carousel__slide${i === current ? ' is-active' : ''}`,
+        style: { backgroundImage: `url("${photoUrl(p)}")`, backgroundPosition: `50% ${y}%`, backgroundSize: 'cover' },
+      });
+    });
+    const bullets = photos.length > 1
+      ? h('div', { class: 'carousel__bullets', 'aria-hidden': 'true' },
+        photos.map((_, i) => h('span', { class: `bullet${i === current ? ' is-active' : ''}` })))
+      : null;
+    const el = h('div', {
+      class: `recCard${isTop ? ' recCard--top' : ''}`, 'aria-hidden': isTop ? 'false' : 'true',
+      'data-profile-id': debug ? u._id : null,
+    },
+    h('div', { class: 'recCard__photos', onclick: isTop ? onPhotoClick : null },
+      h('div', { class: 'carousel' }, slides), bullets),
+    h('div', { class: 'recCard__info' },
+      h('div', { class: 'recCard__nameRow' },
+        h('span', { itemprop: 'name', class: 'recCard__name' }, u.name || ''),
+        age !== null ? ' ' : null,
+        age !== null ? h('span', { itemprop: 'age', class: 'recCard__age' }, String(age)) : null),
+      teaser ? h('div', { class: 'recCard__teaser' }, teaser) : null,
+      !u.hide_distance && km > 0 ? h('div', { class: 'recCard__distance' }, L.away(km)) : null,
+      u.bio ? h('div', { class: 'recCard__bio' }, u.bio) : null));
+    return el;
+  }
+
+  function onPhotoClick(ev) {
+    const rect = ev.currentTarget.getBoundingClientRect();
+    movePhoto(ev.clientX - rect.left > rect.width / 2 ? 1 : -1);
+  }
+
+  function movePhoto(step) {
+    const top = app.queue[0];
+    if (!top) return;
+    const n = (top.user.photos || []).length;
+    const next = app.photoIndex + step;
+    if (next < 0 || next >= n) return;
+    app.photoIndex = next;
+    const slides = root.querySelectorAll('.recCard--top .carousel__slide');
+    const bullets = root.querySelectorAll('.recCard--top .bullet');
+    slides.forEach((s, i) => s.classList.toggle('is-active', i === next));
+    bullets.forEach((b, i) => b.classList.toggle('is-active', i === next));
+  }
+
+  function gamepadButton(kind, icon, label, onclick, disabled) {
+    return h('button', {
+      type: 'button', class: `gamepad__button gamepad__button--${kind}`, 'aria-label': label,
+      disabled: disabled || null, onclick,
+    }, h('span', { class: 'gamepad__icon', 'aria-hidden': 'true' }, icon), h('span', { class: 'hidden' }, label));
+  }
+
+  function renderStack() {
+    let cards;
+    if (app.queue.length) {
+      cards = app.queue.slice(0, 3).map((c, i) => renderCard(c, i === 0));
+    } else {
+      cards = [h('div', { class: 'recsCardboard__empty', role: 'status' }, app.exhausted ? L.empty : L.loading)];
+    }
+    const none = !app.queue.length;
+    const board = h('div', { class: 'recsCardboard' },
+      h('div', { class: 'recsCardboard__cards' }, cards),
+      h('div', { class: 'gamepad' },
+        gamepadButton('rewind', '↺', L.rewind, () => toast('Tinder Plus®'), true),
+        gamepadButton('nope', '✕', L.nope, () => swipe('pass'), none),
+        gamepadButton('superlike', '★', L.superlike, () => swipe('super'), none),
+        gamepadButton('like', '♥', L.like, () => swipe('like'), none),
+        gamepadButton('boost', '⚡', L.boost, () => toast('Boost'), true)));
+    const main = root.querySelector('main.recs');
+    if (main) main.replaceChildren(board);
+    else root.replaceChildren(h('main', { class: 'recs' }, board));
+  }
+
+  async function swipe(kind) {
+    if (app.busy || dialogOpen()) return;
+    const card = app.queue[0];
+    if (!card) return;
+    // Only the card animation blocks the next swipe; the API call runs in the background.
+    app.busy = true;
+    const topEl = root.querySelector('.recCard--top');
+    if (topEl) topEl.classList.add(kind === 'pass' ? 'is-gone-left' : kind === 'like' ? 'is-gone-right' : 'is-gone-up');
+    await new Promise((r) => setTimeout(r, 120));
+    app.queue.shift();
+    app.photoIndex = 0;
+    renderStack();
+    app.busy = false;
+    maybeFetchMore();
+    const id = card.user._id;
+    const sNumber = card.result.s_number;
+    try {
+      if (kind === 'pass') {
+        await apiXhr('POST', `/pass/${id}?s_number=${sNumber}`);
+        return;
+      }
+      const photo = (card.user.photos || [])[0];
+      const body = { s_number: sNumber, liked_content_id: photo ? photo.id : undefined, liked_content_type: 'photo' };
+      const res = await apiXhr('POST', kind === 'super' ? `/like/${id}/super` : `/like/${id}`, body);
+      if (res && typeof res.likes_remaining === 'number') app.likesRemaining = res.likes_remaining;
+      if (res && (res.rate_limited_until || res.limit_exceeded)) {
+        // The swipe did not count: the card comes back on top and the paywall opens.
+        app.queue.unshift(card);
+        app.photoIndex = 0;
+        renderStack();
+        showOutOfLikes(res.rate_limited_until);
+      } else if (res && res.match) {
+        showMatch(card.user);
+      }
+    } catch (e) {
+      onApiError(e);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // dialogs
+
+  function dialogOpen() {
+    return Boolean(document.querySelector('[role="dialog"]'));
+  }
+
+  function closeDialogs() {
+    document.querySelectorAll('.modalRoot').forEach((d) => d.remove());
+  }
+
+  function showDialog(kind, ...children) {
+    closeDialogs();
+    const dlg = h('div', { class: 'modalRoot' },
+      h('div', { class: 'modal__backdrop' }),
+      h('div', { role: 'dialog', 'aria-modal': 'true', class: `modal modal--${kind}` },
+        h('div', { 'data-dialog': kind, class: 'modal__content' }, children)));
+    document.body.append(dlg);
+    const btn = dlg.querySelector('button');
+    if (btn) btn.focus();
+  }
+
+  function showMatch(user) {
+    const photo = (user.photos || [])[0];
+    showDialog('match',
+      h('h2', { class: 'modal__title' }, L.match),
+      h('div', { class: 'match__photo', role: 'img', style: photo ? { backgroundImage: `url("${photoUrl(photo)}")` } : {} }),
+      h('p', {}, L.matchBody(user.name)),
+      h('input', { type: 'text', class: 'match__message', 'aria-label': L.send }),
+      h('button', { type: 'button', class: 'modal__close', onclick: closeDialogs }, L.keepSwiping));
+  }
+
+  function showOutOfLikes(until) {
+    const t = until ? new Date(until).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' }) : '—';
+    showDialog('out-of-likes',
+      h('h2', { class: 'modal__title' }, L.outTitle),
+      h('p', {}, L.outBody(t)),
+      h('button', { type: 'button', class: 'modal__close', onclick: closeDialogs }, L.noThanks));
+  }
+
+  let toastTimer = null;
+  function toast(text) {
+    let el = document.querySelector('.toast');
+    if (!el) {
+      el = h('div', { class: 'toast', role: 'status' });
+      document.body.append(el);
+    }
+    el.textContent = text;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => el.remove(), 2500);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // keyboard shortcuts (like the real web app)
+
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && dialogOpen()) {
+      closeDialogs();
+      return;
+    }
+    const t = ev.target;
+    if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return;
+    if (!app.token || dialogOpen() || !root.querySelector('main.recs')) return;
+    if (ev.repeat) return;
+    switch (ev.key) {
+      case 'ArrowLeft': ev.preventDefault(); swipe('pass'); break;
+      case 'ArrowRight': ev.preventDefault(); swipe('like'); break;
+      case 'ArrowUp': ev.preventDefault(); swipe('super'); break;
+      case ' ': ev.preventDefault(); movePhoto(1); break;
+      default: break;
+    }
+  });
+
+  // ------------------------------------------------------------------------------------------
+  // start
+
+  async function start() {
+    app.token = localStorage.getItem(TOKEN_KEY);
+    if (!app.token) return renderLogin();
+    app.deviceId = localStorage.getItem('TinderWeb/uuid') || crypto.randomUUID();
+    localStorage.setItem('TinderWeb/uuid', app.deviceId);
+    app.queue = [];
+    app.exhausted = false;
+    renderStack();
+    try {
+      const [profile] = await Promise.all([apiGet('/v2/profile?include=likes,super_likes'), apiGet('/v2/matches?count=60&message=0')]);
+      const likes = profile && profile.data && profile.data.likes;
+      if (likes && typeof likes.likes_remaining === 'number') app.likesRemaining = likes.likes_remaining;
+    } catch (e) {
+      onApiError(e);
+      return;
+    }
+    fetchRecs();
+  }
+
+  start();
+})();
