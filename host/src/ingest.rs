@@ -11,14 +11,8 @@ use swipy_shared::tinder::{Photo, Profile};
 
 use crate::store::{IngestOutcome, NewLabel, Store, StoreError, StoredPhoto};
 
-/// A parsed recs page.
-#[derive(Debug, Clone, Default)]
-pub struct ParsedRecs {
-    pub profiles: Vec<Profile>,
-    /// Results that were not usable profiles.
-    pub skipped: u32,
-    pub rate_limited: bool,
-}
+/// A parsed recs page (the shared crate's parser output).
+pub type ParsedRecs = swipy_shared::tinder::RecsPage;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -35,7 +29,7 @@ pub enum IngestError {
 
 /// Parses a `/v2/recs/core` body. Never fails: what cannot be used is counted as skipped.
 pub fn parse_recs(body: &Value, now_ms: f64) -> ParsedRecs {
-    standin::parse_recs(body, now_ms)
+    swipy_shared::tinder::parse_recs(body, now_ms)
 }
 
 /// Parses and stores one recs body. Returns what was stored and the page's ids in order.
@@ -438,113 +432,6 @@ fn pickle_to_json(v: serde_pickle::Value) -> Value {
                 .map(|(k, v)| (key(k), pickle_to_json(v)))
                 .collect(),
         ),
-    }
-}
-
-/// A small stand-in recs parser, used until the shared crate's `parse_recs` lands.
-mod standin {
-    use super::*;
-
-    pub fn parse_recs(body: &Value, now_ms: f64) -> ParsedRecs {
-        let mut out = ParsedRecs::default();
-        let Some(results) = body.pointer("/data/results").and_then(Value::as_array) else {
-            return out;
-        };
-        for r in results {
-            let user = r.get("user");
-            let id = user
-                .and_then(|u| u.get("_id"))
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            if id.starts_with("tinder_rate_limited_id_") {
-                out.rate_limited = true;
-                out.skipped += 1;
-                continue;
-            }
-            if r.get("type").and_then(Value::as_str) != Some("user") || id.is_empty() {
-                out.skipped += 1;
-                continue;
-            }
-            let Some(u) = user else { continue };
-            let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
-            let birth_date = s(u.get("birth_date"));
-            let hide_age = u.get("hide_age").and_then(Value::as_bool).unwrap_or(false);
-            let hide_distance = u
-                .get("hide_distance")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            let age = if hide_age {
-                None
-            } else {
-                birth_date.as_deref().and_then(|b| age_years(b, now_ms))
-            };
-            let distance_km = if hide_distance {
-                None
-            } else {
-                r.get("distance_mi")
-                    .and_then(Value::as_f64)
-                    .map(|mi| mi * 1.609344)
-            };
-            let photos = u
-                .get("photos")
-                .and_then(Value::as_array)
-                .map(|ps| {
-                    ps.iter()
-                        .filter_map(|p| {
-                            let url = p.get("url").and_then(Value::as_str)?.to_owned();
-                            let best = p
-                                .get("processedFiles")
-                                .and_then(Value::as_array)
-                                .and_then(|fs| {
-                                    fs.iter().find(|f| {
-                                        f.get("width").and_then(Value::as_u64) == Some(640)
-                                            && f.get("height").and_then(Value::as_u64) == Some(800)
-                                    })
-                                })
-                                .and_then(|f| f.get("url")?.as_str())
-                                .map(str::to_owned)
-                                .unwrap_or_else(|| url.clone());
-                            Some(Photo {
-                                id: s(p.get("id")),
-                                url,
-                                best_url: best,
-                                faces: Vec::new(),
-                            })
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            out.profiles.push(Profile {
-                id: id.to_owned(),
-                name: s(u.get("name")).unwrap_or_default(),
-                age,
-                birth_date,
-                bio: s(u.get("bio")).unwrap_or_default(),
-                distance_km,
-                hide_age,
-                hide_distance,
-                gender: u.get("gender").and_then(Value::as_i64),
-                photos,
-                jobs: Vec::new(),
-                schools: Vec::new(),
-                city: u
-                    .pointer("/city/name")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                interests: Vec::new(),
-                descriptors: Vec::new(),
-                teasers: Vec::new(),
-                s_number: r.get("s_number").and_then(Value::as_f64),
-                raw: r.clone(),
-            });
-        }
-        out
-    }
-
-    fn age_years(birth: &str, now_ms: f64) -> Option<u32> {
-        let b = parse_iso8601_ms(birth)?;
-        let years = (now_ms - b) / (365.2425 * 86_400_000.0);
-        (years >= 0.0).then_some(years.floor() as u32)
     }
 }
 

@@ -460,21 +460,12 @@ fn storage(e: StoreError) -> ErrorBody {
 
 /// Whether a like response reports a match (`match` is `true` or a match object).
 fn response_matched(v: &Value) -> bool {
-    match v.get("match") {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Object(_)) => true,
-        _ => false,
-    }
+    swipy_shared::tinder::parse_like_response(v).matched
 }
 
 /// A plausible Tinder profile id: 1–64 ASCII letters, digits, `_` or `-`.
 pub fn check_id(id: &str) -> Result<(), ErrorBody> {
-    if !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
+    if swipy_shared::tinder::is_plausible_profile_id(id) {
         Ok(())
     } else {
         let shown: String = id.chars().take(64).collect();

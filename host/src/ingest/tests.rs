@@ -42,7 +42,7 @@ fn fixture_is_parsed_with_its_edge_cases() {
     assert!(p.rate_limited);
     let anna = &p.profiles[0];
     assert_eq!((anna.name.as_str(), anna.age), ("Anna", Some(30)));
-    assert!((anna.distance_km.expect("km") - 8.04672).abs() < 1e-9);
+    assert_eq!(anna.distance_km, Some(8.0), "5 mi, rounded to 0.1 km");
     assert_eq!(
         anna.photos[0].best_url,
         "https://images-ssl.gotinder.com/5f1a2b3c4d5e6f7a8b9c0d01/640x800_p-anna-1.jpg"
