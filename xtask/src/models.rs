@@ -1,8 +1,9 @@
-//! `cargo xtask models [--gpu] [--force] [--skip-golden]`: the ONNX Runtime library from the
+//! `cargo xtask models [--gpu] [--force] [--skip-golden] [--test]`: the ONNX Runtime library from the
 //! PyPI wheel into `target/ort/` (with `--gpu` also `onnxruntime-gpu` and its CUDA libraries
 //! into `target/ort-gpu/`), the offline models into `target/models/<id>/` and the fixture
 //! photos into `target/fixtures/openpeople/`. All the work is done by `models/prepare.py`
 //! (pinned wheels, sha256 checks, deterministic conversions, golden checks, idempotent).
+//! `--test` then runs the Python unit tests of models/ (`models/test_*.py`).
 //!
 //! `cargo xtask bench [--profiles N] [--threads N]`: end-to-end scoring benchmark. The Python
 //! reference (`models/bench_reference.py`: onnxruntime + Pillow + tokenizers) and the Rust
@@ -22,17 +23,17 @@ const MIN_PYTHON: (u32, u32) = (3, 11);
 
 pub fn models(args: &[String]) -> Result<(), String> {
     let mut gpu = false;
+    let mut test = false;
     let mut extra: Vec<&str> = Vec::new();
     for a in args {
         match a.as_str() {
             "--gpu" => gpu = true,
+            "--test" => test = true,
             "--force" => extra.push("--force"),
             "--skip-golden" => extra.push("--skip-golden"),
-            other => {
-                return Err(format!(
-                    "models: unknown option `{other}` (expected --gpu, --force, --skip-golden)"
-                ))
-            }
+            other => return Err(format!(
+                "models: unknown option `{other}` (expected --gpu, --force, --skip-golden, --test)"
+            )),
         }
     }
     let root = util::root();
@@ -59,6 +60,23 @@ pub fn models(args: &[String]) -> Result<(), String> {
     util::run(&mut cmd)?;
     if fetch_photos.exists() {
         util::run(Command::new("sh").arg(&fetch_photos).current_dir(&root))?;
+    }
+    if test {
+        let python = target.join("models-venv").join("bin").join("python");
+        util::run(
+            Command::new(python)
+                .current_dir(&root)
+                .env("SWIPY_MODELS_DIR", target.join("models"))
+                .args([
+                    "-m",
+                    "unittest",
+                    "discover",
+                    "-s",
+                    "models",
+                    "-p",
+                    "test_*.py",
+                ]),
+        )?;
     }
     eprintln!(
         "xtask: models ready in {:.1} s (ONNX Runtime: target/ort/libonnxruntime.so{})",
