@@ -30,7 +30,7 @@ pub const LIKES_WINDOW_MS: f64 = 12.0 * HOUR_MS;
 pub const SWIPES_WINDOW_MS: f64 = 24.0 * HOUR_MS;
 /// A match dialog this soon after Swipy's last like is that like's match.
 const MATCH_WINDOW_MS: f64 = 60_000.0;
-/// Profiles recently pressed on, never pressed on again.
+/// Profiles recently swiped (by Swipy or the page), never pressed on again.
 const RECENT_IDS: usize = 100;
 /// Longest pass-floor history kept.
 const MAX_RECENT: usize = 500;
@@ -96,19 +96,38 @@ pub enum SettingsError {
     /// `field` is NaN or infinite.
     NotANumber { field: &'static str },
     /// `field` is outside `min..=max`.
-    OutOfRange { field: &'static str, value: f64, min: f64, max: f64 },
+    OutOfRange {
+        field: &'static str,
+        value: f64,
+        min: f64,
+        max: f64,
+    },
     /// `min_field` is larger than `max_field`.
-    MinAboveMax { min_field: &'static str, max_field: &'static str },
+    MinAboveMax {
+        min_field: &'static str,
+        max_field: &'static str,
+    },
 }
 
 impl std::fmt::Display for SettingsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SettingsError::NotANumber { field } => write!(f, "`{field}` must be a number"),
-            SettingsError::OutOfRange { field, value, min, max } => {
-                write!(f, "`{field}` is {value}; it must be between {min} and {max}")
+            SettingsError::OutOfRange {
+                field,
+                value,
+                min,
+                max,
+            } => {
+                write!(
+                    f,
+                    "`{field}` is {value}; it must be between {min} and {max}"
+                )
             }
-            SettingsError::MinAboveMax { min_field, max_field } => {
+            SettingsError::MinAboveMax {
+                min_field,
+                max_field,
+            } => {
                 write!(f, "`{min_field}` must not be larger than `{max_field}`")
             }
         }
@@ -122,7 +141,12 @@ fn check(field: &'static str, value: f64, min: f64, max: f64) -> Result<(), Sett
         return Err(SettingsError::NotANumber { field });
     }
     if value < min || value > max {
-        return Err(SettingsError::OutOfRange { field, value, min, max });
+        return Err(SettingsError::OutOfRange {
+            field,
+            value,
+            min,
+            max,
+        });
     }
     Ok(())
 }
@@ -155,13 +179,23 @@ impl Settings {
         check("likes_per_12h", self.likes_per_12h.into(), 0.0, 1_000.0)?;
         check("swipes_per_24h", self.swipes_per_24h.into(), 1.0, 5_000.0)?;
         check("min_pass_share", self.min_pass_share, 0.0, 0.95)?;
-        check("pass_window", self.pass_window.into(), 1.0, MAX_RECENT as f64)?;
+        check(
+            "pass_window",
+            self.pass_window.into(),
+            1.0,
+            MAX_RECENT as f64,
+        )?;
         check("delay_min_ms", self.delay_min_ms, 0.0, MAX_DELAY)?;
         check("delay_max_ms", self.delay_max_ms, 0.0, MAX_DELAY)?;
         check("break_every", self.break_every.into(), 0.0, 10_000.0)?;
         check("break_min_ms", self.break_min_ms, 0.0, MAX_BREAK)?;
         check("break_max_ms", self.break_max_ms, 0.0, MAX_BREAK)?;
-        check("confirm_timeout_ms", self.confirm_timeout_ms, 500.0, 120_000.0)?;
+        check(
+            "confirm_timeout_ms",
+            self.confirm_timeout_ms,
+            500.0,
+            120_000.0,
+        )?;
         check("score_wait_ms", self.score_wait_ms, 1_000.0, MAX_DELAY)?;
         if self.delay_min_ms > self.delay_max_ms {
             return Err(SettingsError::MinAboveMax {
@@ -231,11 +265,19 @@ impl LikeResponse {
             Some(Value::Object(_)) => true,
             _ => false,
         };
-        let likes_remaining =
-            v.get("likes_remaining").and_then(Value::as_u64).map(|n| n.min(u32::MAX.into()) as u32);
-        let rate_limited_until_ms =
-            v.get("rate_limited_until").and_then(Value::as_f64).filter(|t| t.is_finite());
-        Self { matched, likes_remaining, rate_limited_until_ms }
+        let likes_remaining = v
+            .get("likes_remaining")
+            .and_then(Value::as_u64)
+            .map(|n| n.min(u32::MAX.into()) as u32);
+        let rate_limited_until_ms = v
+            .get("rate_limited_until")
+            .and_then(Value::as_f64)
+            .filter(|t| t.is_finite());
+        Self {
+            matched,
+            likes_remaining,
+            rate_limited_until_ms,
+        }
     }
 }
 
@@ -315,22 +357,49 @@ pub struct Decision {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StopReason {
     SwitchedOff,
-    Match { name: Option<String> },
-    OutOfLikes { until_ms: Option<f64> },
+    Match {
+        name: Option<String>,
+    },
+    OutOfLikes {
+        until_ms: Option<f64>,
+    },
     UnknownDialog,
     Captcha,
     TokenLost,
     HostLost,
     TabHidden,
     /// The page swiped another profile or gave another verdict than Swipy pressed.
-    Mismatch { expected: Verdict, name: Option<String>, other_profile: bool, seen: Verdict },
+    Mismatch {
+        expected: Verdict,
+        name: Option<String>,
+        other_profile: bool,
+        seen: Verdict,
+    },
     /// The page made no like/pass call after the key press.
-    NotConfirmed { verdict: Verdict, name: Option<String>, after_ms: f64 },
+    NotConfirmed {
+        verdict: Verdict,
+        name: Option<String>,
+        after_ms: f64,
+    },
     /// The page's like/pass call failed.
-    PageError { verdict: Verdict, name: Option<String>, status: u16 },
-    LikesCap { cap: u32, free_at_ms: f64 },
-    DailyCap { cap: u32, free_at_ms: f64 },
-    NoScore { name: Option<String>, no_model: bool, waited_ms: f64 },
+    PageError {
+        verdict: Verdict,
+        name: Option<String>,
+        status: u16,
+    },
+    LikesCap {
+        cap: u32,
+        free_at_ms: f64,
+    },
+    DailyCap {
+        cap: u32,
+        free_at_ms: f64,
+    },
+    NoScore {
+        name: Option<String>,
+        no_model: bool,
+        waited_ms: f64,
+    },
 }
 
 fn who(name: &Option<String>) -> &str {
@@ -434,14 +503,25 @@ pub enum Command {
     WaitUntil(f64),
     /// Press `key` (`ArrowRight` = like, `ArrowLeft` = nope) on the page; the top card is
     /// `profile_id`.
-    Press { profile_id: String, verdict: Verdict, key: &'static str },
+    Press {
+        profile_id: String,
+        verdict: Verdict,
+        key: &'static str,
+    },
     /// Show this decision on the card (every decision, dry run or not).
     Show(Decision),
     /// The page confirmed this decision: record it (label source `auto`, `swipe_result`
     /// with `matched`, the score and the reason).
-    Record { decision: Decision, matched: bool, at_ms: f64 },
+    Record {
+        decision: Decision,
+        matched: bool,
+        at_ms: f64,
+    },
     /// A match dialog followed Swipy's like of this profile after it was recorded.
-    Matched { profile_id: String, name: Option<String> },
+    Matched {
+        profile_id: String,
+        name: Option<String>,
+    },
     /// Auto-swipe switched itself off; show `message` to the user. [`AutoSwipe::settings`]
     /// now has `enabled: false` (persist it).
     Stop { reason: StopReason, message: String },
@@ -511,10 +591,11 @@ pub struct AutoSwipe {
     planned: Option<Planned>,
     outstanding: Option<Outstanding>,
     waiting: Option<(String, f64)>,
-    next_press_at: f64,
+    /// Earliest time of the next press; `None` until the first decision after switching on.
+    next_press_at: Option<f64>,
     next_is_break: bool,
     since_break: u32,
-    pressed: VecDeque<String>,
+    swiped: VecDeque<String>,
     shown: Option<String>,
     dry_recent: VecDeque<Verdict>,
     last_like: Option<(String, Option<String>, f64, bool)>,
@@ -527,7 +608,11 @@ pub struct AutoSwipe {
 impl AutoSwipe {
     /// A fresh machine. Invalid settings are replaced by the defaults (off).
     pub fn new(settings: Settings, seed: u64) -> Self {
-        let settings = if settings.validate().is_ok() { settings } else { Settings::default() };
+        let settings = if settings.validate().is_ok() {
+            settings
+        } else {
+            Settings::default()
+        };
         Self {
             settings,
             mem: Memory::default(),
@@ -537,10 +622,10 @@ impl AutoSwipe {
             planned: None,
             outstanding: None,
             waiting: None,
-            next_press_at: 0.0,
+            next_press_at: None,
             next_is_break: false,
             since_break: 0,
-            pressed: VecDeque::new(),
+            swiped: VecDeque::new(),
             shown: None,
             dry_recent: VecDeque::new(),
             last_like: None,
@@ -614,7 +699,11 @@ impl AutoSwipe {
             return if p.is_break {
                 format!("Taking a break — next swipe in {left}")
             } else {
-                format!("Next: {} {} in {left}", noun(p.decision.verdict), who(&p.decision.name))
+                format!(
+                    "Next: {} {} in {left}",
+                    noun(p.decision.verdict),
+                    who(&p.decision.name)
+                )
             };
         }
         if self.waiting.is_some() {
@@ -643,7 +732,10 @@ impl AutoSwipe {
             self.planned = None;
             self.shown = None;
         }
-        self.settings = Settings { enabled: was, ..settings };
+        self.settings = Settings {
+            enabled: was,
+            ..settings
+        };
         if want != was {
             self.set_enabled(want, now_ms, &mut out);
         }
@@ -663,9 +755,12 @@ impl AutoSwipe {
                 }
                 self.card = card;
             }
-            Event::PageSwiped { profile_id, verdict, status, response } => {
-                self.page_swiped(&profile_id, verdict, status, response, now_ms, &mut out)
-            }
+            Event::PageSwiped {
+                profile_id,
+                verdict,
+                status,
+                response,
+            } => self.page_swiped(&profile_id, verdict, status, response, now_ms, &mut out),
             Event::Dialog(DialogKind::Match) => self.match_dialog(now_ms, &mut out),
             Event::Dialog(DialogKind::OutOfLikes) => {
                 let until = self.mem.rate_limited_until_ms.filter(|t| *t > now_ms);
@@ -723,7 +818,7 @@ impl AutoSwipe {
         self.shown = None;
         self.since_break = 0;
         self.next_is_break = false;
-        self.next_press_at = now_ms + self.between(self.settings.delay_min_ms, self.settings.delay_max_ms);
+        self.next_press_at = None;
         if !self.tab_visible {
             self.stop(StopReason::TabHidden, out);
         } else if !self.host_ok {
@@ -752,7 +847,11 @@ impl AutoSwipe {
             return lo;
         }
         let t = (self.uniform() + self.uniform() + self.uniform()) / 3.0;
-        let d = if lo > 0.0 { (lo.ln() + t * (hi.ln() - lo.ln())).exp() } else { lo + t * (hi - lo) };
+        let d = if lo > 0.0 {
+            (lo.ln() + t * (hi.ln() - lo.ln())).exp()
+        } else {
+            lo + t * (hi - lo)
+        };
         d.clamp(lo, hi)
     }
 
@@ -771,6 +870,21 @@ impl AutoSwipe {
         if let Some(t) = limited_until {
             self.mem.rate_limited_until_ms = Some(t);
         }
+        let ours = self
+            .outstanding
+            .as_ref()
+            .is_some_and(|o| o.decision.profile_id == profile_id);
+        if self.outstanding.is_none() || ours {
+            // Never press on a profile the page has swiped (e.g. the user did it by hand).
+            self.remember_swiped(profile_id);
+        }
+        if self
+            .planned
+            .as_ref()
+            .is_some_and(|p| p.decision.profile_id == profile_id)
+        {
+            self.planned = None;
+        }
         if let Some(o) = self.outstanding.take() {
             let d = &o.decision;
             if profile_id != d.profile_id || verdict != d.verdict {
@@ -787,7 +901,11 @@ impl AutoSwipe {
                 let reason = if status == 401 {
                     StopReason::TokenLost
                 } else {
-                    StopReason::PageError { verdict, name: d.name.clone(), status }
+                    StopReason::PageError {
+                        verdict,
+                        name: d.name.clone(),
+                        status,
+                    }
                 };
                 self.stop(reason, out);
                 return;
@@ -805,7 +923,11 @@ impl AutoSwipe {
             if verdict == Verdict::Like {
                 self.last_like = Some((d.profile_id.clone(), d.name.clone(), now_ms, matched));
             }
-            out.push(Command::Record { decision: o.decision.clone(), matched, at_ms: now_ms });
+            out.push(Command::Record {
+                decision: o.decision.clone(),
+                matched,
+                at_ms: now_ms,
+            });
             // The next human-like pause starts now.
             self.since_break += 1;
             let every = self.settings.break_every;
@@ -816,22 +938,36 @@ impl AutoSwipe {
             } else {
                 self.between(self.settings.delay_min_ms, self.settings.delay_max_ms)
             };
-            self.next_press_at = now_ms + wait;
+            self.next_press_at = Some(now_ms + wait);
             if matched {
-                self.stop(StopReason::Match { name: o.decision.name.clone() }, out);
+                self.stop(
+                    StopReason::Match {
+                        name: o.decision.name.clone(),
+                    },
+                    out,
+                );
             }
         }
         if failed == Some(401) {
             self.stop(StopReason::TokenLost, out);
         }
         if limited_until.is_some() || resp.likes_remaining == Some(0) {
-            self.stop(StopReason::OutOfLikes { until_ms: limited_until }, out);
+            self.stop(
+                StopReason::OutOfLikes {
+                    until_ms: limited_until,
+                },
+                out,
+            );
         }
     }
 
     fn match_dialog(&mut self, now_ms: f64, out: &mut Vec<Command>) {
         let mut name = None;
-        if let Some(o) = self.outstanding.as_mut().filter(|o| o.decision.verdict == Verdict::Like) {
+        if let Some(o) = self
+            .outstanding
+            .as_mut()
+            .filter(|o| o.decision.verdict == Verdict::Like)
+        {
             // The like's confirmation has not arrived yet: it is recorded as a match then.
             o.match_dialog = true;
             name = o.decision.name.clone();
@@ -840,16 +976,30 @@ impl AutoSwipe {
                 name = n.clone();
                 if !*reported {
                     *reported = true;
-                    out.push(Command::Matched { profile_id: id.clone(), name: n.clone() });
+                    out.push(Command::Matched {
+                        profile_id: id.clone(),
+                        name: n.clone(),
+                    });
                 }
             }
         }
         self.stop(StopReason::Match { name }, out);
     }
 
+    fn remember_swiped(&mut self, profile_id: &str) {
+        if !self.swiped.iter().any(|id| id == profile_id) {
+            self.swiped.push_back(profile_id.to_owned());
+        }
+        while self.swiped.len() > RECENT_IDS {
+            self.swiped.pop_front();
+        }
+    }
+
     fn prune(&mut self, now_ms: f64) {
         self.mem.likes_ms.retain(|t| *t > now_ms - LIKES_WINDOW_MS);
-        self.mem.swipes_ms.retain(|t| *t > now_ms - SWIPES_WINDOW_MS);
+        self.mem
+            .swipes_ms
+            .retain(|t| *t > now_ms - SWIPES_WINDOW_MS);
     }
 
     /// Advance: time out a confirmation, press a planned key, decide on the top card; then
@@ -873,7 +1023,9 @@ impl AutoSwipe {
         let deadlines = [
             self.outstanding.as_ref().map(|o| o.deadline),
             self.planned.as_ref().map(|p| p.press_at),
-            self.waiting.as_ref().map(|w| w.1 + self.settings.score_wait_ms),
+            self.waiting
+                .as_ref()
+                .map(|w| w.1 + self.settings.score_wait_ms),
         ];
         if let Some(t) = deadlines.into_iter().flatten().reduce(f64::min) {
             out.push(Command::WaitUntil(t));
@@ -893,8 +1045,10 @@ impl AutoSwipe {
                 return;
             }
         }
-        let Some(card) = self.card.clone() else { return };
-        if self.pressed.contains(&card.profile_id) {
+        let Some(card) = self.card.clone() else {
+            return;
+        };
+        if self.swiped.contains(&card.profile_id) {
             return; // already swiped: wait for the next card
         }
         if self.settings.dry_run && self.shown.as_ref() == Some(&card.profile_id) {
@@ -954,12 +1108,23 @@ impl AutoSwipe {
             push_recent(&mut self.dry_recent, decision.verdict);
             return;
         }
+        let earliest = match self.next_press_at {
+            Some(t) => t,
+            None => {
+                // The first swipe after switching on also waits a human-like delay.
+                let t =
+                    now_ms + self.between(self.settings.delay_min_ms, self.settings.delay_max_ms);
+                self.next_press_at = Some(t);
+                t
+            }
+        };
+        let press_at = earliest.max(now_ms);
         self.planned = Some(Planned {
             decision,
-            press_at: self.next_press_at.max(now_ms),
+            press_at,
             is_break: self.next_is_break,
         });
-        if now_ms >= self.next_press_at {
+        if now_ms >= press_at {
             self.press(now_ms, out);
         }
     }
@@ -970,9 +1135,18 @@ impl AutoSwipe {
             let text = format!("score {p:.2} is below the threshold {:.2}", s.threshold);
             (Verdict::Nope, DecisionReason::BelowThreshold, text)
         } else {
-            let recent = if s.dry_run { &self.dry_recent } else { &self.mem.recent };
+            let recent = if s.dry_run {
+                &self.dry_recent
+            } else {
+                &self.mem.recent
+            };
             let n = recent.len().min(s.pass_window as usize - 1);
-            let passes = recent.iter().rev().take(n).filter(|v| **v == Verdict::Nope).count();
+            let passes = recent
+                .iter()
+                .rev()
+                .take(n)
+                .filter(|v| **v == Verdict::Nope)
+                .count();
             let need = (s.min_pass_share * (n + 1) as f64 + 1e-9).floor() as usize;
             if passes < need {
                 let text = format!(
@@ -1010,10 +1184,7 @@ impl AutoSwipe {
             verdict: d.verdict,
             key: key_for(d.verdict),
         });
-        self.pressed.push_back(d.profile_id.clone());
-        while self.pressed.len() > RECENT_IDS {
-            self.pressed.pop_front();
-        }
+        self.remember_swiped(&d.profile_id);
         self.outstanding = Some(Outstanding {
             deadline: now_ms + self.settings.confirm_timeout_ms,
             decision: d,
@@ -1023,8 +1194,11 @@ impl AutoSwipe {
 }
 
 fn in_window(times: &[f64], now_ms: f64, window: f64) -> Vec<f64> {
-    let mut v: Vec<f64> =
-        times.iter().copied().filter(|t| *t > now_ms - window && *t <= now_ms).collect();
+    let mut v: Vec<f64> = times
+        .iter()
+        .copied()
+        .filter(|t| *t > now_ms - window && *t <= now_ms)
+        .collect();
     v.sort_by(f64::total_cmp);
     v
 }

@@ -1,5 +1,6 @@
 //! Pure, native-testable logic of the extension.
 
+pub mod autoswipe;
 pub mod brain;
 pub mod cards;
 pub mod conn;
