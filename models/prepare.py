@@ -80,9 +80,13 @@ def ensure_venv(venv: Path, argv: list[str]) -> None:
     stamp = venv / ".swipy-requirements.sha256"
     if not py.exists() or not stamp.exists() or stamp.read_text().strip() != want:
         log(f"setting up the conversion environment in {venv}")
-        if not py.exists():
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(REQUIREMENTS)], check=True)
+        try:
+            if not py.exists():
+                subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(REQUIREMENTS)], check=True)
+        except (OSError, subprocess.CalledProcessError) as e:
+            log(f"error: cannot build the environment in {venv}: {e} (Debian: apt-get install -y python3-venv python3-pip)")
+            raise SystemExit(2)
         stamp.write_text(want + "\n")
     env = dict(os.environ, SWIPY_PREPARE_IN_VENV="1")
     os.execve(str(py), [str(py), str(Path(__file__).resolve()), *argv], env)
