@@ -150,12 +150,16 @@ impl Session {
                 let re = env.id;
                 (Some(re), self.handle(env))
             }
-            Err(e) => {
+            Err(mut e) => {
                 log::info!(
                     "refused a frame: code {} ({} bytes)",
                     e.error.code,
                     body.len()
                 );
+                if e.error.code == ErrorCode::BadData.code() && is_token_frame(body) {
+                    // serde's message may quote the value: never echo a token.
+                    e.error.message = "bad `data` for `token`: expected {\"token\": string}".into();
+                }
                 (e.id, vec![Response::Error(e.error)])
             }
         };
@@ -456,6 +460,14 @@ fn err(code: ErrorCode, msg: impl Into<String>) -> Response {
 fn storage(e: StoreError) -> ErrorBody {
     log::error!("store failure: {e}");
     ErrorBody::new(ErrorCode::Storage, format!("the store failed: {e}"))
+}
+
+/// Whether a frame is a `token` request (read only to redact error messages).
+fn is_token_frame(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("type").and_then(Value::as_str).map(|t| t == "token"))
+        .unwrap_or(false)
 }
 
 /// Whether a like response reports a match (`match` is `true` or a match object).

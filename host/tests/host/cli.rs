@@ -1,0 +1,333 @@
+//! The command line: import, stats, export, install, doctor, exit codes.
+
+use serde_json::Value;
+
+use crate::common::{age_today, exe, swipy, EXT_ID};
+
+#[test]
+fn import_recs_then_stats_and_export_show_every_profile() {
+    let home = tempfile::tempdir().expect("home");
+    let file = home.path().join("recs.json");
+    std::fs::write(&file, crate::common::fixture_text()).expect("write");
+    let (code, out, err) = swipy(
+        home.path(),
+        &["import-recs", file.to_str().expect("utf8"), "--no-photos"],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("imported 4 profiles (4 new), 2 skipped"),
+        "{out}"
+    );
+    // Importing again adds nothing.
+    let (code, out, _) = swipy(
+        home.path(),
+        &["import-recs", file.to_str().expect("utf8"), "--no-photos"],
+        &[],
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("imported 4 profiles (0 new)"), "{out}");
+
+    let (code, out, err) = swipy(home.path(), &["stats", "--json"], &[]);
+    assert_eq!(code, 0, "{err}");
+    let stats: swipy_shared::protocol::Stats =
+        serde_json::from_str(out.trim()).expect("stats json");
+    assert_eq!((stats.profiles, stats.labels, stats.photos), (4, 0, 0));
+    let (code, out, _) = swipy(home.path(), &["stats"], &[]);
+    assert_eq!(code, 0);
+    assert!(out.contains("profiles:  4"), "{out}");
+    assert!(out.contains("0 downloaded of 6 known"), "{out}");
+
+    let (code, _, err) = swipy(
+        home.path(),
+        &["label", "5f1a2b3c4d5e6f7a8b9c0d03", "nope"],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+
+    let (code, out, err) = swipy(home.path(), &["export", "--format", "jsonl"], &[]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("jsonl line"))
+        .collect();
+    assert_eq!(rows.len(), 4);
+    let by_id = |id: &str| {
+        rows.iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("{id} missing"))
+    };
+    let anna = by_id("5f1a2b3c4d5e6f7a8b9c0d01");
+    assert_eq!(anna["name"], "Anna");
+    assert_eq!(anna["age"], age_today(1996, 3, 15));
+    assert_eq!(anna["distance_km"], 8.0);
+    assert_eq!(
+        anna["bio"],
+        "Coffee, mountains and bad puns. Ask me about my dog 🐕"
+    );
+    assert_eq!(anna["photos"], 2);
+    assert_eq!(anna["label"], Value::Null);
+    let bea = by_id("5f1a2b3c4d5e6f7a8b9c0d02");
+    assert_eq!(
+        (
+            bea["name"].as_str(),
+            &bea["age"],
+            &bea["distance_km"],
+            bea["bio"].as_str(),
+            &bea["photos"]
+        ),
+        (
+            Some("Béa"),
+            &Value::Null,
+            &Value::from(20.1),
+            Some(""),
+            &Value::from(1)
+        )
+    );
+    let chloe = by_id("5f1a2b3c4d5e6f7a8b9c0d03");
+    assert_eq!(chloe["age"], age_today(1999, 12, 31));
+    assert_eq!(chloe["distance_km"], Value::Null, "hidden distance");
+    assert_eq!(chloe["photos"], 3);
+    assert_eq!(chloe["label"], "nope");
+    let dora = by_id("5f1a2b3c4d5e6f7a8b9c0d04");
+    assert_eq!(dora["age"], Value::Null, "hidden age");
+    assert_eq!(dora["distance_km"], 12.9);
+    assert_eq!(dora["photos"], 0);
+
+    let (code, out, _) = swipy(home.path(), &["export", "--format", "csv"], &[]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("id,name,age,distance_km,bio,photos,photos_fetched,label\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "5f1a2b3c4d5e6f7a8b9c0d01,Anna,{},8.000,",
+            age_today(1996, 3, 15)
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("\"Hidden distance, \"\"quoted\"\" bio,\nwith a comma and a newline\""),
+        "{out}"
+    );
+}
+
+#[test]
+fn import_recs_from_stdin() {
+    use std::io::Write;
+    let home = tempfile::tempdir().expect("home");
+    let mut child = std::process::Command::new(exe())
+        .args([
+            "--data-dir",
+            home.path().to_str().expect("utf8"),
+            "import-recs",
+            "-",
+            "--no-photos",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(crate::common::fixture_text().as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 4 profiles"));
+}
+
+#[test]
+fn import_har_reads_plain_and_base64_bodies() {
+    use base64::Engine as _;
+    let home = tempfile::tempdir().expect("home");
+    let text = crate::common::fixture_text();
+    let har = serde_json::json!({"log": {"version": "1.2", "entries": [
+        {"startedDateTime": "2026-11-28T12:00:00.000Z", "request": {"method": "GET", "url": "https://api.gotinder.com/v2/recs/core?locale=en"},
+         "response": {"status": 200, "content": {"mimeType": "application/json", "encoding": "base64", "text": base64::engine::general_purpose::STANDARD.encode(text.as_bytes())}}},
+        {"startedDateTime": "2026-11-28T12:00:01.000Z", "request": {"method": "GET", "url": "https://api.gotinder.com/v2/profile"},
+         "response": {"status": 200, "content": {"text": "{}"}}}
+    ]}});
+    let file = home.path().join("session.har");
+    std::fs::write(&file, serde_json::to_vec(&har).expect("json")).expect("write");
+    let (code, out, err) = swipy(
+        home.path(),
+        &["import-har", file.to_str().expect("utf8"), "--no-photos"],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("1 recs responses"), "{out}");
+    assert!(out.contains("4 profiles (4 new)"), "{out}");
+}
+
+#[test]
+fn documented_exit_codes_for_bad_input() {
+    let home = tempfile::tempdir().expect("home");
+    let h = home.path();
+    let missing = h.join("missing.json");
+    let (code, _, err) = swipy(h, &["import-recs", missing.to_str().expect("utf8")], &[]);
+    assert_eq!(code, 3, "unreadable file: {err}");
+    assert!(err.contains("cannot read"), "{err}");
+    let bad = h.join("bad.json");
+    std::fs::write(&bad, "{ not json").expect("w");
+    let (code, _, err) = swipy(h, &["import-recs", bad.to_str().expect("utf8")], &[]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("not JSON"), "{err}");
+    let other = h.join("other.json");
+    std::fs::write(&other, r#"{"data": {"user": {}}}"#).expect("w");
+    let (code, _, err) = swipy(h, &["import-recs", other.to_str().expect("utf8")], &[]);
+    assert_eq!(code, 3, "{err}");
+    let (code, _, err) = swipy(h, &["import-har", other.to_str().expect("utf8")], &[]);
+    assert_eq!(code, 3, "{err}");
+    let (code, _, err) = swipy(
+        h,
+        &["import-seed", h.join("nothing").to_str().expect("utf8")],
+        &[],
+    );
+    assert_eq!(code, 3, "{err}");
+    let (code, _, err) = swipy(h, &["label", "5f00000000000000000000aa", "like"], &[]);
+    assert_eq!(code, 4, "unknown profile: {err}");
+    let (code, _, _) = swipy(h, &["label", "../../etc", "like"], &[]);
+    assert_eq!(code, 2);
+    let (code, _, _) = swipy(h, &["label", "abc", "maybe"], &[]);
+    assert_eq!(code, 2, "clap usage error");
+    let (code, _, _) = swipy(h, &["frobnicate"], &[]);
+    assert_eq!(code, 2);
+    for args in [
+        &["train"][..],
+        &["score", "--json"],
+        &["models", "list"],
+        &["models", "prepare"],
+        &["models", "verify"],
+    ] {
+        let (code, _, err) = swipy(h, args, &[]);
+        assert_eq!(code, 6, "{args:?}: {err}");
+        assert!(err.contains("not available"), "{err}");
+    }
+    let (code, out, _) = swipy(h, &["--help"], &[]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Exit codes:") && out.contains("6  not available yet"),
+        "{out}"
+    );
+}
+
+#[test]
+fn install_user_data_dir_writes_the_exact_manifest() {
+    let home = tempfile::tempdir().expect("home");
+    let profile = home.path().join("chromium-profile");
+    let (code, out, err) = swipy(
+        home.path(),
+        &[
+            "install",
+            "--browser",
+            "chromium",
+            "--extension-id",
+            EXT_ID,
+            "--user-data-dir",
+            profile.to_str().expect("utf8"),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    let path = profile.join("NativeMessagingHosts/com.swipy.host.json");
+    assert!(out.contains(&path.display().to_string()), "{out}");
+    let m: Value = serde_json::from_slice(&std::fs::read(&path).expect("manifest")).expect("json");
+    let exe = exe().canonicalize().expect("canonical");
+    assert_eq!(m["path"], exe.to_str().expect("utf8"));
+    assert!(std::path::Path::new(m["path"].as_str().expect("str")).is_absolute());
+    assert_eq!(m["name"], "com.swipy.host");
+    assert_eq!(m["type"], "stdio");
+    assert_eq!(
+        m["allowed_origins"],
+        serde_json::json!([format!("chrome-extension://{EXT_ID}/")])
+    );
+    let (code, _, _) = swipy(
+        home.path(),
+        &[
+            "uninstall",
+            "--user-data-dir",
+            profile.to_str().expect("utf8"),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0);
+    assert!(!path.exists());
+    let (code, _, err) = swipy(
+        home.path(),
+        &["install", "--browser", "chromium", "--extension-id", "nope"],
+        &[],
+    );
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn install_for_firefox_and_chromium_in_home_then_doctor() {
+    let home = tempfile::tempdir().expect("home");
+    let fake_home = home.path().join("home");
+    std::fs::create_dir_all(&fake_home).expect("mkdir");
+    let env = [
+        ("HOME", fake_home.to_str().expect("utf8")),
+        ("XDG_CONFIG_HOME", ""),
+        ("ORT_DYLIB_PATH", ""),
+        ("SWIPY_MODELS_DIR", ""),
+    ];
+    let (code, out, err) = swipy(
+        home.path(),
+        &[
+            "install",
+            "--browser",
+            "firefox",
+            "--browser",
+            "chromium",
+            "--extension-id",
+            EXT_ID,
+        ],
+        &env,
+    );
+    assert_eq!(code, 0, "{err}");
+    if cfg!(target_os = "linux") {
+        let ff = fake_home.join(".mozilla/native-messaging-hosts/com.swipy.host.json");
+        assert!(out.contains(&ff.display().to_string()), "{out}");
+        let m: Value =
+            serde_json::from_slice(&std::fs::read(&ff).expect("firefox manifest")).expect("json");
+        assert_eq!(
+            m["allowed_extensions"],
+            serde_json::json!(["swipy@swipy.app"])
+        );
+        assert!(m.get("allowed_origins").is_none());
+        assert_eq!(
+            m["path"],
+            exe()
+                .canonicalize()
+                .expect("canonical")
+                .to_str()
+                .expect("utf8")
+        );
+        let cr = fake_home.join(".config/chromium/NativeMessagingHosts/com.swipy.host.json");
+        let m: Value =
+            serde_json::from_slice(&std::fs::read(&cr).expect("chromium manifest")).expect("json");
+        assert_eq!(
+            m["allowed_origins"],
+            serde_json::json!([format!("chrome-extension://{EXT_ID}/")])
+        );
+    }
+    let (code, out, _) = swipy(home.path(), &["doctor"], &env);
+    assert!(out.contains("firefox    installed"), "{out}");
+    assert!(out.contains("chromium   installed"), "{out}");
+    assert!(out.contains("chrome     not installed"), "{out}");
+    // Whether ONNX Runtime/models are found depends on the machine; when they are missing
+    // doctor says so and exits 5.
+    if out.contains("onnx rt:   missing") || out.contains("models:    missing") {
+        assert_eq!(code, 5, "{out}");
+        assert!(out.contains("problem:"), "{out}");
+    }
+    let (code, out, _) = swipy(home.path(), &["uninstall", "--browser", "all"], &env);
+    assert_eq!(code, 0);
+    assert!(out.contains("removed"), "{out}");
+    let (_, out, _) = swipy(home.path(), &["doctor"], &env);
+    assert!(out.contains("no browser has the host installed"), "{out}");
+}

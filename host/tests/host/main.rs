@@ -1,0 +1,7 @@
+//! Integration tests of the `swipy` binary: spoken to as a browser would (frames over
+//! stdin/stdout), used as a CLI, and its photo fetcher against a loopback HTTPS "CDN".
+
+mod cli;
+mod common;
+mod photos;
+mod protocol;
