@@ -30,7 +30,11 @@ pub fn build(args: &[String]) -> Result<(), String> {
         match a.as_str() {
             // The wasm is always built optimized (a debug build is ~10× larger and slow).
             "--release" => {}
-            other => return Err(format!("build: unknown option `{other}` (known: --release)")),
+            other => {
+                return Err(format!(
+                    "build: unknown option `{other}` (known: --release)"
+                ))
+            }
         }
     }
     let root = util::root();
@@ -71,14 +75,19 @@ pub fn build(args: &[String]) -> Result<(), String> {
         eprintln!("xtask: {} ({} KB)", out.display(), dir_size(&out) / 1024);
     }
     let id = read(&ext.join("static/EXTENSION_ID"))?;
-    eprintln!("xtask: Chromium extension id {}, Firefox add-on id {GECKO_ID}", id.trim());
+    eprintln!(
+        "xtask: Chromium extension id {}, Firefox add-on id {GECKO_ID}",
+        id.trim()
+    );
     Ok(())
 }
 
 /// The source manifest (Chromium form) transformed for one browser.
 pub fn manifest_for(source: &Value, browser: &str) -> Result<Value, String> {
     let mut m = source.clone();
-    let obj = m.as_object_mut().ok_or("the manifest must be a JSON object")?;
+    let obj = m
+        .as_object_mut()
+        .ok_or("the manifest must be a JSON object")?;
     match browser {
         "chrome" => {}
         "firefox" => {
@@ -90,7 +99,10 @@ pub fn manifest_for(source: &Value, browser: &str) -> Result<Value, String> {
                 .and_then(Value::as_str)
                 .ok_or("the source manifest needs background.service_worker")?
                 .to_owned();
-            obj.insert("background".into(), json!({ "scripts": [bg], "type": "module" }));
+            obj.insert(
+                "background".into(),
+                json!({ "scripts": [bg], "type": "module" }),
+            );
             obj.insert(
                 "browser_specific_settings".into(),
                 json!({ "gecko": {
@@ -125,7 +137,9 @@ fn pinned_version(ext: &Path) -> Result<String, String> {
             let v = rest.trim_start_matches('"').strip_prefix('=')?;
             Some(v.split('"').next()?.trim().to_owned())
         })
-        .ok_or_else(|| "extension/Cargo.toml must pin wasm-bindgen as `wasm-bindgen = \"=X.Y.Z\"`".into())
+        .ok_or_else(|| {
+            "extension/Cargo.toml must pin wasm-bindgen as `wasm-bindgen = \"=X.Y.Z\"`".into()
+        })
 }
 
 /// A `wasm-bindgen` CLI of exactly the pinned version, installed with `cargo install` when
@@ -155,7 +169,9 @@ fn ensure_wasm_bindgen(ext: &Path) -> Result<PathBuf, String> {
             }
         }
     }
-    Err(format!("wasm-bindgen {want} is still not runnable after `cargo install`"))
+    Err(format!(
+        "wasm-bindgen {want} is still not runnable after `cargo install`"
+    ))
 }
 
 fn copy_static(from: &Path, to: &Path) -> Result<(), String> {
@@ -169,7 +185,8 @@ fn copy_static(from: &Path, to: &Path) -> Result<(), String> {
         let src = entry.path();
         let dst = to.join(&name);
         if src.is_dir() {
-            fs::create_dir_all(&dst).map_err(|e| format!("cannot create {}: {e}", dst.display()))?;
+            fs::create_dir_all(&dst)
+                .map_err(|e| format!("cannot create {}: {e}", dst.display()))?;
             copy_static(&src, &dst)?;
         } else {
             fs::copy(&src, &dst)
@@ -206,9 +223,10 @@ mod tests {
 
     #[test]
     fn firefox_manifest_uses_background_scripts_and_a_gecko_id() {
-        let src: Value =
-            serde_json::from_str(&read(&util::root().join("extension/static/manifest.json")).expect("read"))
-                .expect("json");
+        let src: Value = serde_json::from_str(
+            &read(&util::root().join("extension/static/manifest.json")).expect("read"),
+        )
+        .expect("json");
         let ff = manifest_for(&src, "firefox").expect("firefox");
         assert_eq!(ff["background"]["scripts"][0], "background.js");
         assert!(ff["background"].get("service_worker").is_none());
@@ -217,13 +235,18 @@ mod tests {
         let ch = manifest_for(&src, "chrome").expect("chrome");
         assert_eq!(ch["background"]["service_worker"], "background.js");
         assert!(ch["key"].as_str().is_some_and(|k| k.len() > 100));
-        let csp = ch["content_security_policy"]["extension_pages"].as_str().expect("csp");
+        let csp = ch["content_security_policy"]["extension_pages"]
+            .as_str()
+            .expect("csp");
         assert!(csp.contains("'wasm-unsafe-eval'"));
     }
 
     #[test]
     fn the_wasm_bindgen_pin_is_found() {
         let v = pinned_version(&util::root().join("extension")).expect("pinned");
-        assert!(v.split('.').count() == 3 && v.chars().all(|c| c.is_ascii_digit() || c == '.'), "{v}");
+        assert!(
+            v.split('.').count() == 3 && v.chars().all(|c| c.is_ascii_digit() || c == '.'),
+            "{v}"
+        );
     }
 }

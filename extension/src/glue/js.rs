@@ -27,7 +27,8 @@ extern "C" {
 
 /// Rust value → plain JS object (maps become objects, not `Map`s).
 pub fn to_js<T: Serialize>(v: &T) -> JsValue {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::NULL)
 }
 
 /// JS value → JSON value.
@@ -66,7 +67,9 @@ pub fn error_text(e: &JsValue) -> String {
 /// `setTimeout(f, ms)` on whatever global this is (worker or window).
 pub fn set_timeout(f: &JsValue, ms: f64) -> Option<f64> {
     let g = js_sys::global();
-    call(&g, "setTimeout", &[f, &JsValue::from_f64(ms)]).ok().and_then(|v| v.as_f64())
+    call(&g, "setTimeout", &[f, &JsValue::from_f64(ms)])
+        .ok()
+        .and_then(|v| v.as_f64())
 }
 
 pub fn clear_timeout(handle: f64) {

@@ -46,13 +46,19 @@ fn render(doc: &Document, v: &PopupView) {
 }
 
 fn connect() {
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
     let info = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&info, &"name".into(), &"popup".into());
     let port = match js::runtime_connect(&info) {
         Ok(p) => p,
         Err(e) => {
-            set_text(&doc, "conn-text", &format!("Cannot reach Swipy's worker: {}", js::error_text(&e)));
+            set_text(
+                &doc,
+                "conn-text",
+                &format!("Cannot reach Swipy's worker: {}", js::error_text(&e)),
+            );
             return;
         }
     };

@@ -155,7 +155,10 @@ async fn drain() {
             Action::ToHost(v) => {
                 if let Some(Some(port)) = with(|w| w.host.clone()) {
                     if let Err(e) = js::call(&port, "postMessage", &[&js::to_js(&v)]) {
-                        js::warn(&format!("swipy: cannot post to the host: {}", js::error_text(&e)));
+                        js::warn(&format!(
+                            "swipy: cannot post to the host: {}",
+                            js::error_text(&e)
+                        ));
                     }
                 }
             }
@@ -177,7 +180,10 @@ async fn await_storage(p: Result<js_sys::Promise, JsValue>, key: &str) {
         Err(e) => Err(e),
     };
     if let Err(e) = r {
-        js::warn(&format!("swipy: storage failed for {key}: {}", js::error_text(&e)));
+        js::warn(&format!(
+            "swipy: storage failed for {key}: {}",
+            js::error_text(&e)
+        ));
     }
 }
 
@@ -233,7 +239,10 @@ fn open_host() {
         // Firefox: `port.error`; Chromium: `chrome.runtime.lastError`.
         let mut reason = js::get(&js::get(&p, "error"), "message").as_string();
         if reason.is_none() {
-            let last = js::get(&js::get(&js::get(&js_sys::global(), "chrome"), "runtime"), "lastError");
+            let last = js::get(
+                &js::get(&js::get(&js_sys::global(), "chrome"), "runtime"),
+                "lastError",
+            );
             reason = js::get(&last, "message").as_string();
         }
         let reason = reason.unwrap_or_else(|| "Native host has exited.".into());

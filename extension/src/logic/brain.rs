@@ -167,8 +167,11 @@ impl Brain {
             }
         }
         self.outbox.load(entries);
-        let loaded: Vec<(Request, String)> =
-            self.outbox.pending().map(|e| (e.request.clone(), e.key.clone())).collect();
+        let loaded: Vec<(Request, String)> = self
+            .outbox
+            .pending()
+            .map(|e| (e.request.clone(), e.key.clone()))
+            .collect();
         for (req, key) in loaded {
             self.remember_label(&req, &key);
         }
@@ -213,7 +216,9 @@ impl Brain {
             // The popup only asks for a fresh status.
             if msg.get("kind").and_then(Value::as_str) == Some("status") {
                 *last = None;
-                self.ask_stats(&mut out);
+                if !self.stats_inflight {
+                    self.ask_stats(&mut out);
+                }
             }
             self.refresh(now_ms, &mut out);
             return out;
@@ -244,9 +249,23 @@ impl Brain {
                     tab.queue.ingest(&body, at_ms);
                 }
                 let key = outbox::recs_key(at_ms, &body);
-                self.enqueue(key, Request::Recs { body, captured_at_ms: at_ms }, now_ms, out);
+                self.enqueue(
+                    key,
+                    Request::Recs {
+                        body,
+                        captured_at_ms: at_ms,
+                    },
+                    now_ms,
+                    out,
+                );
             }
-            TabMsg::Swipe { profile_id, verdict, at_ms, status, response } => {
+            TabMsg::Swipe {
+                profile_id,
+                verdict,
+                at_ms,
+                status,
+                response,
+            } => {
                 if let Some(tab) = self.tabs.get_mut(&port) {
                     tab.queue.mark_swiped(&profile_id);
                 }
@@ -285,7 +304,10 @@ impl Brain {
                             card.name
                         ),
                     };
-                    out.push(Action::Post { port, msg: value(&msg) });
+                    out.push(Action::Post {
+                        port,
+                        msg: value(&msg),
+                    });
                     return;
                 };
                 let key = outbox::label_key(&profile_id, verdict.as_str(), now_ms);
@@ -309,7 +331,10 @@ impl Brain {
         self.sent_this_conn.clear();
         let hello = Envelope::new(
             id,
-            Request::Hello { protocol: PROTOCOL_VERSION, client: Some(self.client.clone()) },
+            Request::Hello {
+                protocol: PROTOCOL_VERSION,
+                client: Some(self.client.clone()),
+            },
         );
         let mut out = vec![Action::ToHost(value(&hello))];
         self.schedule(now_ms, &mut out);
@@ -352,13 +377,19 @@ impl Brain {
         let env: Envelope<Response> = match serde_json::from_value(msg.clone()) {
             Ok(e) => e,
             Err(e) => {
-                out.push(Action::Log(format!("the host sent a message this extension does not understand: {e}")));
+                out.push(Action::Log(format!(
+                    "the host sent a message this extension does not understand: {e}"
+                )));
                 return out;
             }
         };
         let pending = env.re.and_then(|re| self.pending.remove(&re));
         match env.body {
-            Response::Hello { protocol, host_version, model_version } => {
+            Response::Hello {
+                protocol,
+                host_version,
+                model_version,
+            } => {
                 let re = env.re.unwrap_or(0);
                 if protocol != PROTOCOL_VERSION {
                     let why = format!(
@@ -386,8 +417,10 @@ impl Brain {
                 if let Some(Pending::Outbox(k)) = pending {
                     self.acked(&k, &mut out);
                 }
-                let want: Vec<String> =
-                    ids.into_iter().filter(|id| !self.scores.contains_key(id)).collect();
+                let want: Vec<String> = ids
+                    .into_iter()
+                    .filter(|id| !self.scores.contains_key(id))
+                    .collect();
                 self.ask_scores(want, now_ms, &mut out);
             }
             Response::Scores { scores } => {
@@ -435,7 +468,9 @@ impl Brain {
                     // The host will never take it: drop it instead of replaying forever.
                     self.outbox.remove(&key);
                     self.labels.retain(|_, l| l.key != key);
-                    out.push(Action::Unstore { key: outbox::storage_key(&key) });
+                    out.push(Action::Unstore {
+                        key: outbox::storage_key(&key),
+                    });
                 }
             }
             Some(Pending::Stats) => self.stats_inflight = false,
@@ -448,7 +483,10 @@ impl Brain {
     fn maybe_connect(&mut self, now_ms: f64, eager: bool, out: &mut Vec<Action>) {
         if self.started && self.conn.should_connect(now_ms, eager) {
             // Mark the attempt so a burst of events opens one port only.
-            self.conn.state = ConnState::Handshaking { hello_id: 0, since_ms: now_ms };
+            self.conn.state = ConnState::Handshaking {
+                hello_id: 0,
+                since_ms: now_ms,
+            };
             out.push(Action::OpenHost);
         }
     }
@@ -478,7 +516,10 @@ impl Brain {
         if let Some(t) = self.token.clone() {
             let id = self.take_id();
             self.pending.insert(id, Pending::Other);
-            out.push(Action::ToHost(value(&Envelope::new(id, Request::Token { token: t }))));
+            out.push(Action::ToHost(value(&Envelope::new(
+                id,
+                Request::Token { token: t },
+            ))));
         }
     }
 
@@ -488,12 +529,19 @@ impl Brain {
             return;
         };
         for k in evicted {
-            out.push(Action::Log(format!("too many recs pages waiting; dropped {k}")));
-            out.push(Action::Unstore { key: outbox::storage_key(&k) });
+            out.push(Action::Log(format!(
+                "too many recs pages waiting; dropped {k}"
+            )));
+            out.push(Action::Unstore {
+                key: outbox::storage_key(&k),
+            });
         }
         if let Some(e) = entry {
             self.remember_label(&e.request, &e.key);
-            out.push(Action::Store { key: outbox::storage_key(&e.key), value: value(&e) });
+            out.push(Action::Store {
+                key: outbox::storage_key(&e.key),
+                value: value(&e),
+            });
         }
         if self.conn.is_ready() {
             self.send_entry(&key, out);
@@ -502,11 +550,25 @@ impl Brain {
 
     fn remember_label(&mut self, req: &Request, key: &str) {
         match req {
-            Request::Label { profile_id, verdict, source, .. }
-            | Request::SwipeSeen { profile_id, verdict, source, .. } => {
+            Request::Label {
+                profile_id,
+                verdict,
+                source,
+                ..
+            }
+            | Request::SwipeSeen {
+                profile_id,
+                verdict,
+                source,
+                ..
+            } => {
                 self.labels.insert(
                     profile_id.clone(),
-                    LabelRec { verdict: *verdict, source: *source, key: key.to_owned() },
+                    LabelRec {
+                        verdict: *verdict,
+                        source: *source,
+                        key: key.to_owned(),
+                    },
                 );
             }
             _ => {}
@@ -529,7 +591,9 @@ impl Brain {
 
     fn acked(&mut self, key: &str, out: &mut Vec<Action>) {
         if self.outbox.remove(key).is_some() {
-            out.push(Action::Unstore { key: outbox::storage_key(key) });
+            out.push(Action::Unstore {
+                key: outbox::storage_key(key),
+            });
             if !key.starts_with("r-") && !self.popups.is_empty() {
                 self.ask_stats(out);
             }
@@ -560,7 +624,12 @@ impl Brain {
             }
             let id = self.take_id();
             self.pending.insert(id, Pending::Scores);
-            out.push(Action::ToHost(value(&Envelope::new(id, Request::Scores { ids: chunk.to_vec() }))));
+            out.push(Action::ToHost(value(&Envelope::new(
+                id,
+                Request::Scores {
+                    ids: chunk.to_vec(),
+                },
+            ))));
         }
     }
 
@@ -587,9 +656,16 @@ impl Brain {
                     part("face", s.parts.face),
                     part("bio", s.parts.text),
                     part("meta", s.parts.meta),
-                    s.model_version.map(|v| v.to_string()).unwrap_or_else(|| "?".into())
+                    s.model_version
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| "?".into())
                 );
-                BadgeView { state: "score", text: format!("{:.0}%", p * 100.0), title, p_like: Some(p) }
+                BadgeView {
+                    state: "score",
+                    text: format!("{:.0}%", p * 100.0),
+                    title,
+                    p_like: Some(p),
+                }
             }
             Some(s) if s.state == "no_model" => BadgeView {
                 state: "learning",
@@ -618,9 +694,14 @@ impl Brain {
         let mut want = Vec::new();
         for tab in self.tabs.values() {
             let Some(card) = &tab.card else { continue };
-            let Some(p) = tab.queue.resolve(card) else { continue };
+            let Some(p) = tab.queue.resolve(card) else {
+                continue;
+            };
             let ready = self.scores.get(&p.id).is_some_and(|s| s.p_like.is_some());
-            let asked = self.score_asked.get(&p.id).is_some_and(|t| now_ms - t < SCORE_RETRY_MS);
+            let asked = self
+                .score_asked
+                .get(&p.id)
+                .is_some_and(|t| now_ms - t < SCORE_RETRY_MS);
             if !ready && !asked {
                 want.push(p.id.clone());
             }
@@ -632,11 +713,18 @@ impl Brain {
         for (port, tab) in &self.tabs {
             let Some(card) = &tab.card else { continue };
             let profile_id = tab.queue.resolve(card).map(|p| p.id.clone());
-            let label = profile_id.as_ref().and_then(|id| self.labels.get(id)).map(|l| LabelView {
-                verdict: l.verdict,
-                state: if self.outbox.contains(&l.key) { "pending" } else { "saved" },
-                source: l.source.as_str(),
-            });
+            let label = profile_id
+                .as_ref()
+                .and_then(|id| self.labels.get(id))
+                .map(|l| LabelView {
+                    verdict: l.verdict,
+                    state: if self.outbox.contains(&l.key) {
+                        "pending"
+                    } else {
+                        "saved"
+                    },
+                    source: l.source.as_str(),
+                });
             let info = ToTab::CardInfo {
                 name: card.name.clone(),
                 age: card.age,
@@ -666,7 +754,10 @@ impl Brain {
         for (port, last) in self.popups.iter_mut() {
             if last.as_ref() != Some(&view) {
                 *last = Some(view.clone());
-                out.push(Action::Post { port: *port, msg: json!({"kind": "status", "view": view}) });
+                out.push(Action::Post {
+                    port: *port,
+                    msg: json!({"kind": "status", "view": view}),
+                });
             }
         }
     }

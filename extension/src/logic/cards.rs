@@ -87,7 +87,11 @@ impl CardQueue {
     fn trim(&mut self) {
         while self.queue.len() > MAX_QUEUE {
             // Drop the oldest swiped profile; if none is swiped, the oldest one.
-            let pos = self.queue.iter().position(|p| self.swiped.contains(&p.id)).unwrap_or(0);
+            let pos = self
+                .queue
+                .iter()
+                .position(|p| self.swiped.contains(&p.id))
+                .unwrap_or(0);
             let gone = self.queue.remove(pos);
             self.swiped.remove(&gone.id);
         }
@@ -118,7 +122,11 @@ pub fn parse_recs(body: &Value, now_ms: f64) -> Vec<QueuedProfile> {
     };
     results
         .iter()
-        .filter(|r| r.get("type").and_then(Value::as_str).is_none_or(|t| t == "user"))
+        .filter(|r| {
+            r.get("type")
+                .and_then(Value::as_str)
+                .is_none_or(|t| t == "user")
+        })
         .filter_map(|r| {
             let user = r.get("user")?;
             let id = user.get("_id").and_then(Value::as_str)?;
@@ -129,13 +137,22 @@ pub fn parse_recs(body: &Value, now_ms: f64) -> Vec<QueuedProfile> {
             if name.is_empty() {
                 return None;
             }
-            let hidden = user.get("hide_age").and_then(Value::as_bool).unwrap_or(false);
+            let hidden = user
+                .get("hide_age")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
             let age = if hidden {
                 None
             } else {
-                user.get("birth_date").and_then(Value::as_str).and_then(|b| age_at(b, now_ms))
+                user.get("birth_date")
+                    .and_then(Value::as_str)
+                    .and_then(|b| age_at(b, now_ms))
             };
-            Some(QueuedProfile { id: id.to_owned(), name, age })
+            Some(QueuedProfile {
+                id: id.to_owned(),
+                name,
+                age,
+            })
         })
         .collect()
 }

@@ -26,7 +26,10 @@ pub enum ConnState {
     /// Port open, `hello` (request id `hello_id`) sent at `since_ms`.
     Handshaking { hello_id: u32, since_ms: f64 },
     /// The host answered `hello`.
-    Ready { host_version: String, model_version: Option<u32> },
+    Ready {
+        host_version: String,
+        model_version: Option<u32>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -46,7 +49,11 @@ impl Default for Conn {
 
 impl Conn {
     pub fn new() -> Self {
-        Self { state: ConnState::Disconnected { retry_at_ms: None }, attempts: 0, last_error: None }
+        Self {
+            state: ConnState::Disconnected { retry_at_ms: None },
+            attempts: 0,
+            last_error: None,
+        }
     }
 
     pub fn is_ready(&self) -> bool {
@@ -59,7 +66,10 @@ impl Conn {
 
     /// A port was opened and `hello` (id `hello_id`) sent.
     pub fn opened(&mut self, hello_id: u32, now_ms: f64) {
-        self.state = ConnState::Handshaking { hello_id, since_ms: now_ms };
+        self.state = ConnState::Handshaking {
+            hello_id,
+            since_ms: now_ms,
+        };
     }
 
     /// The answer to `hello` arrived. Returns false when it does not answer our hello.
@@ -71,7 +81,10 @@ impl Conn {
     ) -> bool {
         match self.state {
             ConnState::Handshaking { hello_id, .. } if hello_id == re => {
-                self.state = ConnState::Ready { host_version, model_version };
+                self.state = ConnState::Ready {
+                    host_version,
+                    model_version,
+                };
                 self.attempts = 0;
                 self.last_error = None;
                 true
@@ -85,7 +98,9 @@ impl Conn {
     pub fn lost(&mut self, reason: &str, now_ms: f64, jitter: f64) -> f64 {
         self.attempts = self.attempts.saturating_add(1);
         let delay = backoff_ms(self.attempts, jitter);
-        self.state = ConnState::Disconnected { retry_at_ms: Some(now_ms + delay) };
+        self.state = ConnState::Disconnected {
+            retry_at_ms: Some(now_ms + delay),
+        };
         self.last_error = Some(reason.to_owned());
         delay
     }
@@ -96,9 +111,9 @@ impl Conn {
     pub fn should_connect(&self, now_ms: f64, eager: bool) -> bool {
         match self.state {
             ConnState::Disconnected { retry_at_ms: None } => true,
-            ConnState::Disconnected { retry_at_ms: Some(at) } => {
-                now_ms >= at || (eager && at - now_ms > 5_000.0)
-            }
+            ConnState::Disconnected {
+                retry_at_ms: Some(at),
+            } => now_ms >= at || (eager && at - now_ms > 5_000.0),
             _ => false,
         }
     }

@@ -70,7 +70,11 @@ impl Outbox {
             if self.seq_of.contains_key(&e.key) {
                 continue;
             }
-            let seq = if e.seq.is_finite() && e.seq >= 0.0 { e.seq as u64 } else { 0 };
+            let seq = if e.seq.is_finite() && e.seq >= 0.0 {
+                e.seq as u64
+            } else {
+                0
+            };
             // Two entries may claim the same seq (a bug or a hand-edited storage): keep both.
             let mut s = seq;
             while self.by_seq.contains_key(&s) {
@@ -90,11 +94,20 @@ impl Outbox {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        let entry = Entry { key: key.clone(), seq: seq as f64, created_ms: now_ms, request };
+        let entry = Entry {
+            key: key.clone(),
+            seq: seq as f64,
+            created_ms: now_ms,
+            request,
+        };
         let mut evicted = Vec::new();
         if entry.is_recs() {
             while self.by_seq.values().filter(|e| e.is_recs()).count() >= MAX_PENDING_RECS {
-                let oldest = self.by_seq.values().find(|e| e.is_recs()).map(|e| e.key.clone());
+                let oldest = self
+                    .by_seq
+                    .values()
+                    .find(|e| e.is_recs())
+                    .map(|e| e.key.clone());
                 match oldest {
                     Some(k) => {
                         self.remove(&k);

@@ -60,7 +60,9 @@ const MAX_NAME_LEN: usize = 200;
 pub fn plausible_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= MAX_ID_LEN
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 fn plausible_time(ms: f64) -> bool {
@@ -92,7 +94,9 @@ fn verdict_field(obj: &serde_json::Map<String, Value>) -> Result<Verdict, Refuse
 }
 
 fn card_facts(v: &Value) -> Result<CardFacts, Refused> {
-    let obj = v.as_object().ok_or_else(|| Refused("`card` must be an object".into()))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| Refused("`card` must be an object".into()))?;
     let name = str_field(obj, "name")?.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
         return Err(Refused("card name is empty or too long".into()));
@@ -100,13 +104,21 @@ fn card_facts(v: &Value) -> Result<CardFacts, Refused> {
     let age = match obj.get("age") {
         None | Some(Value::Null) => None,
         Some(a) => {
-            let n = a.as_u64().ok_or_else(|| Refused("card age must be a whole number".into()))?;
-            Some(u32::try_from(n).ok().filter(|n| (14..=130).contains(n)).ok_or_else(|| {
-                Refused("card age is out of range".into())
-            })?)
+            let n = a
+                .as_u64()
+                .ok_or_else(|| Refused("card age must be a whole number".into()))?;
+            Some(
+                u32::try_from(n)
+                    .ok()
+                    .filter(|n| (14..=130).contains(n))
+                    .ok_or_else(|| Refused("card age is out of range".into()))?,
+            )
         }
     };
-    Ok(CardFacts { name: name.to_owned(), age })
+    Ok(CardFacts {
+        name: name.to_owned(),
+        age,
+    })
 }
 
 fn clip(s: &str, n: usize) -> String {
@@ -116,7 +128,9 @@ fn clip(s: &str, n: usize) -> String {
 impl TabMsg {
     /// Parse and validate one message from `content.js`.
     pub fn parse(v: &Value) -> Result<Self, Refused> {
-        let obj = v.as_object().ok_or_else(|| Refused("message must be an object".into()))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| Refused("message must be an object".into()))?;
         let kind = str_field(obj, "kind")?;
         match kind {
             "token" => {
@@ -127,7 +141,9 @@ impl TabMsg {
                 if ok {
                     Ok(TabMsg::Token(t.to_owned()))
                 } else {
-                    Err(Refused("token is empty, too long or has invalid characters".into()))
+                    Err(Refused(
+                        "token is empty, too long or has invalid characters".into(),
+                    ))
                 }
             }
             "recs" => {
@@ -135,7 +151,10 @@ impl TabMsg {
                 if !body.is_object() {
                     return Err(Refused("recs `body` must be a JSON object".into()));
                 }
-                Ok(TabMsg::Recs { body, at_ms: time_field(obj, "at_ms")? })
+                Ok(TabMsg::Recs {
+                    body,
+                    at_ms: time_field(obj, "at_ms")?,
+                })
             }
             "swipe" => {
                 let id = str_field(obj, "profile_id")?;
@@ -161,9 +180,15 @@ impl TabMsg {
             },
             "label" => {
                 let card = card_facts(obj.get("card").unwrap_or(&Value::Null))?;
-                Ok(TabMsg::Label { verdict: verdict_field(obj)?, card })
+                Ok(TabMsg::Label {
+                    verdict: verdict_field(obj)?,
+                    card,
+                })
             }
-            other => Err(Refused(format!("unknown message kind `{}`", clip(other, 40)))),
+            other => Err(Refused(format!(
+                "unknown message kind `{}`",
+                clip(other, 40)
+            ))),
         }
     }
 }

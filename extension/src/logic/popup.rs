@@ -37,9 +37,10 @@ pub fn view(
     last_error: Option<&str>,
 ) -> PopupView {
     let (connection, connection_text) = match &conn.state {
-        ConnState::Ready { host_version, .. } => {
-            ("connected", format!("Connected to the Swipy app {host_version}"))
-        }
+        ConnState::Ready { host_version, .. } => (
+            "connected",
+            format!("Connected to the Swipy app {host_version}"),
+        ),
         ConnState::Handshaking { .. } => ("connecting", "Connecting to the Swipy app…".into()),
         ConnState::Disconnected { .. } => {
             let why = conn
@@ -89,7 +90,8 @@ pub fn host_error_words(raw: &str) -> String {
     if l.contains("not found") {
         "The Swipy app is not installed for this browser. Run `swipy install`, then reload the extension.".into()
     } else if l.contains("forbidden") {
-        "The Swipy app does not allow this extension. Run `swipy install` again for this browser.".into()
+        "The Swipy app does not allow this extension. Run `swipy install` again for this browser."
+            .into()
     } else if l.contains("exited") || l.contains("disconnected") {
         "The Swipy app stopped. Reconnecting…".into()
     } else if l.contains("did not answer") {
@@ -102,11 +104,15 @@ pub fn host_error_words(raw: &str) -> String {
 /// A host error response in plain words.
 pub fn error_body_words(e: &ErrorBody) -> String {
     let what = match ErrorCode::from_code(e.code) {
-        Some(ErrorCode::VersionMismatch) => "The Swipy app and the extension are different versions; update both.",
+        Some(ErrorCode::VersionMismatch) => {
+            "The Swipy app and the extension are different versions; update both."
+        }
         Some(ErrorCode::Storage) => "The Swipy app could not save (disk full or not writable).",
         Some(ErrorCode::ModelMissing) => "A model file is missing; run `cargo xtask models`.",
         Some(ErrorCode::NotEnoughLabels) => "Not enough labels to train yet.",
-        Some(ErrorCode::TokenMissing) => "The Tinder session is missing or expired; reload tinder.com.",
+        Some(ErrorCode::TokenMissing) => {
+            "The Tinder session is missing or expired; reload tinder.com."
+        }
         Some(ErrorCode::Busy) => "The Swipy app is busy; try again shortly.",
         _ => "The Swipy app refused a message.",
     };

@@ -1,0 +1,325 @@
+//! Integration tests of the extension crate: the manifest source, and a whole browsing
+//! session driven through the brain against a simulated host and storage — every frame the
+//! brain sends must be a request the real host decoder accepts.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+use sha2::Digest as _;
+use swipy_extension::logic::brain::{Action, Brain, PortKind};
+use swipy_shared::{decode_request, Request};
+
+fn static_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static")
+}
+
+fn manifest() -> Value {
+    let text = std::fs::read_to_string(static_dir().join("manifest.json")).expect("manifest");
+    serde_json::from_str(&text).expect("manifest is JSON")
+}
+
+#[test]
+fn the_manifest_key_gives_the_published_extension_id() {
+    let key = manifest()["key"].as_str().expect("key").to_owned();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(key)
+        .expect("base64 key");
+    let hash = sha2::Sha256::digest(&der);
+    let id: String = hash
+        .iter()
+        .take(16)
+        .flat_map(|b| [b >> 4, b & 0xf])
+        .map(|n| char::from(b'a' + n))
+        .collect();
+    let published = std::fs::read_to_string(static_dir().join("EXTENSION_ID")).expect("id file");
+    assert_eq!(published.trim(), id);
+}
+
+#[test]
+fn the_manifest_allows_wasm_and_hooks_the_page_early() {
+    let m = manifest();
+    assert_eq!(m["manifest_version"], 3);
+    let csp = m["content_security_policy"]["extension_pages"]
+        .as_str()
+        .expect("csp");
+    assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("script-src 'self'"));
+    let perms: Vec<&str> = m["permissions"]
+        .as_array()
+        .expect("perms")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(perms.contains(&"nativeMessaging") && perms.contains(&"storage"));
+    let scripts = m["content_scripts"].as_array().expect("content scripts");
+    let hook = scripts
+        .iter()
+        .find(|s| s["js"][0] == "hook.js")
+        .expect("hook.js");
+    assert_eq!(hook["world"], "MAIN");
+    assert_eq!(hook["run_at"], "document_start");
+    assert_eq!(hook["matches"][0], "https://tinder.com/*");
+    let content = scripts
+        .iter()
+        .find(|s| s["js"][0] == "content.js")
+        .expect("content.js");
+    assert!(
+        content.get("world").is_none(),
+        "content.js runs in the isolated world"
+    );
+    assert_eq!(
+        content["run_at"], "document_start",
+        "must listen before the page fetches"
+    );
+    assert_eq!(m["background"]["type"], "module");
+    for f in [
+        "hook.js",
+        "content.js",
+        "background.js",
+        "popup.html",
+        "popup.js",
+        "overlay.css",
+    ] {
+        assert!(static_dir().join(f).is_file(), "{f} missing");
+    }
+}
+
+/// chrome.storage.local, a host that records what it stored, and the brain's ports.
+struct World {
+    storage: BTreeMap<String, Value>,
+    host_up: bool,
+    host_open: bool,
+    /// Idempotency keys the host has committed (a replay is a no-op).
+    host_keys: HashSet<String>,
+    host_labels: Vec<(String, String, String)>,
+    host_token: Option<String>,
+    posted: Vec<(u32, Value)>,
+    now: f64,
+}
+
+impl World {
+    fn new() -> Self {
+        Self {
+            storage: BTreeMap::new(),
+            host_up: true,
+            host_open: false,
+            host_keys: HashSet::new(),
+            host_labels: Vec::new(),
+            host_token: None,
+            posted: Vec::new(),
+            now: 1_764_331_200_000.0,
+        }
+    }
+
+    /// Carry out actions like the glue does, feeding the host's answers back.
+    fn run(&mut self, brain: &mut Brain, actions: Vec<Action>) {
+        let mut queue: std::collections::VecDeque<Action> = actions.into();
+        while let Some(a) = queue.pop_front() {
+            match a {
+                Action::Store { key, value } => {
+                    self.storage.insert(key, value);
+                }
+                Action::Unstore { key } => {
+                    self.storage.remove(&key);
+                }
+                Action::OpenHost => {
+                    let more = if self.host_up {
+                        self.host_open = true;
+                        brain.host_opened(self.now)
+                    } else {
+                        brain.host_lost("Specified native messaging host not found.", self.now)
+                    };
+                    queue.extend(more);
+                }
+                Action::CloseHost => self.host_open = false,
+                Action::ToHost(v) => {
+                    assert!(self.host_open, "sent to a closed port: {v}");
+                    // The real host's decoder must accept every frame we send.
+                    let bytes = serde_json::to_vec(&v).expect("json");
+                    let env = decode_request(&bytes).unwrap_or_else(|e| panic!("{v}: {e:?}"));
+                    if let Some(answer) = self.host_answer(env.id, env.body) {
+                        queue.extend(brain.host_message(&answer, self.now));
+                    }
+                }
+                Action::Post { port, msg } => self.posted.push((port, msg)),
+                Action::TickIn(_) | Action::Log(_) => {}
+            }
+        }
+    }
+
+    fn host_answer(&mut self, id: u32, req: Request) -> Option<Value> {
+        let reply = |kind: &str, data: Value| {
+            Some(json!({"v": 1, "id": 10_000 + id, "re": id, "type": kind, "data": data}))
+        };
+        match req {
+            Request::Hello { .. } => reply(
+                "hello",
+                json!({"protocol": 1, "host_version": "test", "model_version": null}),
+            ),
+            Request::Token { token } => {
+                self.host_token = Some(token);
+                reply("ack", json!({"key": null}))
+            }
+            Request::Recs { body, .. } => {
+                let ids: Vec<Value> = body["data"]["results"]
+                    .as_array()
+                    .map(|r| r.iter().map(|u| u["user"]["_id"].clone()).collect())
+                    .unwrap_or_default();
+                reply(
+                    "ingested",
+                    json!({"profiles": ids.len(), "new_profiles": ids.len(), "skipped": 0, "ids": ids, "rate_limited": false}),
+                )
+            }
+            Request::Label {
+                profile_id,
+                verdict,
+                source,
+                key,
+                ..
+            }
+            | Request::SwipeSeen {
+                profile_id,
+                verdict,
+                source,
+                key,
+                ..
+            } => {
+                if self.host_keys.insert(key.clone()) {
+                    self.host_labels.push((
+                        profile_id,
+                        verdict.as_str().into(),
+                        source.as_str().into(),
+                    ));
+                }
+                reply("ack", json!({"key": key}))
+            }
+            Request::Scores { ids } => {
+                let scores: Vec<Value> = ids
+                    .iter()
+                    .map(|i| json!({"id": i, "p_like": null, "parts": {}, "model_version": null, "state": "no_model"}))
+                    .collect();
+                reply("scores", json!({"scores": scores}))
+            }
+            _ => None,
+        }
+    }
+
+    fn crash_host(&mut self, brain: &mut Brain) {
+        self.host_up = false;
+        self.host_open = false;
+        let a = brain.host_lost("Native host has exited.", self.now);
+        self.run(brain, a);
+    }
+
+    fn tab(&mut self, brain: &mut Brain, msg: Value) {
+        let a = brain.port_message(1, &msg, self.now);
+        self.run(brain, a);
+    }
+
+    fn outbox(&self) -> Vec<Value> {
+        self.storage
+            .iter()
+            .filter(|(k, _)| k.starts_with("outbox:"))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+fn recs() -> Value {
+    json!({"meta": {"status": 200}, "data": {"results": [
+        {"type": "user", "user": {"_id": "5f0000000000000000000001", "name": "Anna", "birth_date": "1998-01-01T00:00:00Z"}},
+        {"type": "user", "user": {"_id": "5f0000000000000000000002", "name": "Bea", "birth_date": "1995-01-01T00:00:00Z"}},
+        {"type": "user", "user": {"_id": "5f0000000000000000000003", "name": "Cleo", "hide_age": true}}
+    ]}})
+}
+
+#[test]
+fn nothing_is_lost_when_the_host_crashes_and_the_worker_restarts() {
+    let mut w = World::new();
+    let mut brain = Brain::new("chrome", 11);
+    let a = brain.start(vec![], w.now);
+    w.run(&mut brain, a);
+    let a = brain.port_connected(1, PortKind::Tab, w.now);
+    w.run(&mut brain, a);
+    w.tab(&mut brain, json!({"kind": "token", "token": "tok-abc"}));
+    w.tab(
+        &mut brain,
+        json!({"kind": "recs", "body": recs(), "at_ms": w.now}),
+    );
+    w.tab(
+        &mut brain,
+        json!({"kind": "card", "card": {"name": "Anna", "age": 27}}),
+    );
+    // Overlay label on Anna, then the page's own like of Anna.
+    w.tab(
+        &mut brain,
+        json!({"kind": "label", "verdict": "nope", "card": {"name": "Anna", "age": 27}}),
+    );
+    w.now += 1_000.0;
+    w.tab(&mut brain, json!({"kind": "swipe", "profile_id": "5f0000000000000000000001", "verdict": "like", "at_ms": w.now, "status": 200}));
+    assert_eq!(w.host_labels.len(), 2);
+    assert!(w.outbox().is_empty(), "acknowledged entries leave storage");
+    assert_eq!(w.host_token.as_deref(), Some("tok-abc"));
+
+    // The host crashes; the user labels Bea and swipes her.
+    w.crash_host(&mut brain);
+    w.tab(
+        &mut brain,
+        json!({"kind": "card", "card": {"name": "Bea", "age": 30}}),
+    );
+    w.now += 1_000.0;
+    w.tab(
+        &mut brain,
+        json!({"kind": "label", "verdict": "like", "card": {"name": "Bea", "age": 30}}),
+    );
+    w.now += 1_000.0;
+    w.tab(&mut brain, json!({"kind": "swipe", "profile_id": "5f0000000000000000000002", "verdict": "nope", "at_ms": w.now}));
+    assert_eq!(w.outbox().len(), 2, "both wait in storage");
+    let overlay = w
+        .posted
+        .iter()
+        .rev()
+        .find(|(_, m)| m["kind"] == "card_info")
+        .expect("info");
+    assert_eq!(overlay.1["host_connected"], false);
+
+    // The worker is killed too; a new one starts from storage while the host is back.
+    w.host_up = true;
+    w.host_token = None;
+    let mut brain = Brain::new("chrome", 12);
+    let stored = w.outbox();
+    let a = brain.start(stored, w.now);
+    w.run(&mut brain, a);
+    assert!(w.outbox().is_empty(), "replayed and acknowledged");
+    let got: Vec<(&str, &str, &str)> = w
+        .host_labels
+        .iter()
+        .map(|(p, v, s)| (&p[p.len() - 1..], v.as_str(), s.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("1", "nope", "overlay"),
+            ("1", "like", "swipe"),
+            ("2", "like", "overlay"),
+            ("2", "nope", "swipe")
+        ]
+    );
+    // The token lived in memory only: the new worker has none until the page sends it.
+    assert_eq!(w.host_token, None);
+    assert!(!w
+        .storage
+        .values()
+        .any(|v| v.to_string().contains("tok-abc")));
+
+    // A content script replaying its history after the restart is harmless.
+    let a = brain.port_connected(1, PortKind::Tab, w.now);
+    w.run(&mut brain, a);
+    w.tab(&mut brain, json!({"kind": "swipe", "profile_id": "5f0000000000000000000002", "verdict": "nope", "at_ms": w.now}));
+    assert_eq!(
+        w.host_labels.len(),
+        4,
+        "a duplicate key is not a second label"
+    );
+}
