@@ -7,7 +7,8 @@ prepared models and the same profiles as the Rust pipeline.
 
 `make-set` writes SET_DIR/profiles.json (a fixed, deterministic set of profiles built from
 the openpeople fixture photos and EN/DE bios) and SET_DIR/head.onnx (a logistic head,
-Gemm + Sigmoid, with fixed pseudo-random weights) — the inputs both implementations use.
+Gemm + Sigmoid, with fixed pseudo-random weights; the same numbers in SET_DIR/head.json as
+{"w": [1540 floats], "b": float}) — the inputs both implementations use.
 `run` scores every profile end to end, one profile at a time: decode every photo →
 YuNet → align → SFace on the largest face → open-nsfw pool → e5 text → features → head.
 
@@ -90,6 +91,8 @@ def make_set(photos_dir: Path, out: Path, n: int) -> None:
     model.ir_version = 8
     onnx.checker.check_model(model)
     (out / "head.onnx").write_bytes(model.SerializeToString())
+    # the same head as plain numbers, for pipelines that apply it without ONNX Runtime
+    (out / "head.json").write_text(json.dumps({"w": [float(v) for v in w[:, 0]], "b": float(b[0])}) + "\n")
     print(f"bench: {n} profiles in {out}", file=sys.stderr)
 
 
