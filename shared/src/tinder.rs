@@ -89,10 +89,22 @@ pub struct Profile {
     pub descriptors: Vec<String>,
     /// `teaser.string` / `teasers[].string`, without duplicates.
     pub teasers: Vec<String>,
-    /// `s_number` (used by the like/pass calls), if present.
+    /// `s_number` (used by the like/pass calls), if present. Serialized as a JSON integer
+    /// when whole, so it survives a round trip exactly (a 16-digit float literal may not).
+    #[serde(serialize_with = "whole_as_integer")]
     pub s_number: Option<f64>,
     /// The whole result object as received (unknown fields kept).
     pub raw: Value,
+}
+
+/// Writes whole numbers within ±2^53 as JSON integers, everything else as floats.
+fn whole_as_integer<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(f) if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 => {
+            s.serialize_some(&(*f as i64))
+        }
+        other => other.serialize(s),
+    }
 }
 
 /// A parsed `/v2/recs/core` page.
@@ -384,23 +396,26 @@ fn parse_photo(p: &Value) -> Option<Photo> {
 }
 
 /// `{algo: {width_pct, x_offset_pct, height_pct, y_offset_pct}}`, fractions of the photo.
-/// Boxes outside the photo are clipped to it; empty or malformed boxes are dropped.
+/// Boxes reaching outside the photo are clipped to it; empty or malformed boxes are
+/// dropped. Values inside the photo are kept exactly as given.
 fn parse_face(f: &Value) -> Option<FaceBox> {
     let a = f.get("algo")?;
-    let x = number(a.get("x_offset_pct"))?;
-    let y = number(a.get("y_offset_pct"))?;
-    let w = number(a.get("width_pct"))?;
-    let h = number(a.get("height_pct"))?;
-    let x0 = x.clamp(0.0, 1.0);
-    let y0 = y.clamp(0.0, 1.0);
-    let x1 = (x + w).clamp(0.0, 1.0);
-    let y1 = (y + h).clamp(0.0, 1.0);
-    (x1 > x0 && y1 > y0).then_some(FaceBox {
-        x: x0,
-        y: y0,
-        w: x1 - x0,
-        h: y1 - y0,
-    })
+    let (x, w) = clip_span(number(a.get("x_offset_pct"))?, number(a.get("width_pct"))?)?;
+    let (y, h) = clip_span(number(a.get("y_offset_pct"))?, number(a.get("height_pct"))?)?;
+    Some(FaceBox { x, y, w, h })
+}
+
+/// Clips the span `start..start + len` to `0..1`; `None` when nothing is left.
+fn clip_span(start: f64, len: f64) -> Option<(f64, f64)> {
+    let (mut s, mut l) = (start, len);
+    if s < 0.0 {
+        l += s;
+        s = 0.0;
+    }
+    if s + l > 1.0 {
+        l = 1.0 - s;
+    }
+    (s < 1.0 && l > 0.0).then_some((s, l))
 }
 
 fn parse_photos(v: Option<&Value>) -> Vec<Photo> {
