@@ -322,6 +322,26 @@ pub enum Event {
     TabVisible(bool),
 }
 
+impl Event {
+    /// [`Event::PageSwiped`] from what the content script reports: the response body is read
+    /// as a [`LikeResponse`] when it is a JSON object.
+    pub fn page_swiped(
+        profile_id: &str,
+        verdict: Verdict,
+        status: Option<u16>,
+        response: Option<&Value>,
+    ) -> Self {
+        Event::PageSwiped {
+            profile_id: profile_id.to_owned(),
+            verdict,
+            status,
+            response: response
+                .filter(|v| v.is_object())
+                .map(LikeResponse::from_json),
+        }
+    }
+}
+
 // ----- commands ------------------------------------------------------------------------------
 
 /// Why a decision was made.

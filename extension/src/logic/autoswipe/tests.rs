@@ -537,7 +537,11 @@ fn break_shows_in_status() {
     let mut now = T0;
     drive(&mut a, &mut now, deck(&[0.2, 0.2]), 1);
     let out = a.handle(Event::TopCard(Some(card("x", "Xia", 0.2))), now);
-    assert_eq!(wake(&out), Some(now + 100_000.0 - LATENCY * 0.0));
+    assert_eq!(
+        wake(&out),
+        Some(now + 100_000.0),
+        "the break runs from the last confirmation"
+    );
     assert_eq!(a.status_text(now), "Taking a break — next swipe in 100 s");
 }
 
@@ -1099,6 +1103,28 @@ fn like_responses_and_scores_are_read() {
     assert_eq!(
         LikeResponse::from_json(&json!("nonsense")),
         LikeResponse::default()
+    );
+    let body = json!({"match": false, "likes_remaining": 0});
+    assert_eq!(
+        Event::page_swiped("a", Verdict::Like, Some(200), Some(&body)),
+        Event::PageSwiped {
+            profile_id: "a".into(),
+            verdict: Verdict::Like,
+            status: Some(200),
+            response: Some(LikeResponse {
+                likes_remaining: Some(0),
+                ..Default::default()
+            }),
+        }
+    );
+    assert_eq!(
+        Event::page_swiped("a", Verdict::Nope, None, Some(&json!(null))),
+        Event::PageSwiped {
+            profile_id: "a".into(),
+            verdict: Verdict::Nope,
+            status: None,
+            response: None
+        }
     );
 
     let score = |state: &str, p: Option<f64>| Score {
