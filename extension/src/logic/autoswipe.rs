@@ -669,7 +669,7 @@ impl AutoSwipe {
     }
 
     /// The state to persist (likes and swipe times, recent verdicts, the page's rate limit).
-    /// Save it after every [`Command::Record`] and [`Command::Stop`].
+    /// Save it after every [`Event::PageSwiped`] (it changes nowhere else).
     pub fn to_json(&self) -> Value {
         serde_json::to_value(&self.mem).unwrap_or(Value::Null)
     }
