@@ -423,3 +423,6 @@ pub fn featurize_many(
 
 /// Cache model id for the face embeddings (for callers that list model ids).
 pub const FACE_EMBED_MODEL: &str = FACE_MODEL;
+
+#[cfg(test)]
+mod tests;

@@ -667,7 +667,13 @@ fn train_head(
                         let mut per_grid = Vec::with_capacity(grid.len());
                         let mut warm: Option<Fit> = None;
                         for &l2 in grid {
-                            let fitted = fit(design, &train, y, c, l2, cfg.max_iter, warm.as_ref());
+                            // Warm-started fits along the path need fewer steps.
+                            let iters = if warm.is_some() {
+                                cfg.max_iter.div_ceil(2)
+                            } else {
+                                cfg.max_iter
+                            };
+                            let fitted = fit(design, &train, y, c, l2, iters, warm.as_ref());
                             let logits = predict_rows(design, &fitted, &train, &held_ids);
                             per_grid.push(held.iter().copied().zip(logits).collect::<Vec<_>>());
                             warm = Some(fitted);
@@ -856,14 +862,6 @@ pub fn train(
             Part::Photo => k_photo.as_deref(),
             _ => None,
         };
-        let k_sub;
-        let k = if k.is_some() && rows.len() != n {
-            // Gram restricted to present rows is still indexed by global ids: fine.
-            k_sub = k;
-            k_sub
-        } else {
-            k
-        };
         let r = train_head(&z, d, n, cols, k, &rows, &y, &c, cfg, pf, &mut step);
         layout.trained[pi] = true;
         part_metrics.push(PartMetrics {
@@ -992,3 +990,6 @@ pub fn export_onnx(
         ],
     ))
 }
+
+#[cfg(test)]
+mod tests;

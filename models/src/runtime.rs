@@ -173,16 +173,8 @@ fn environment() -> Result<&'static Environment> {
 }
 
 fn runtime_version(path: &Path) -> String {
-    // Build info reads e.g. "ORT Build Info: git-branch=rel-1.32.0, ...".
-    let info = ort::info();
-    if let Some(rest) = info.split("git-branch=rel-").nth(1) {
-        let v: String = rest
-            .chars()
-            .take_while(|c| c.is_ascii_digit() || *c == '.')
-            .collect();
-        if !v.is_empty() {
-            return v;
-        }
+    if let Some(v) = library_version(path) {
+        return v;
     }
     // Fall back to the versioned file name a symlink points at (libonnxruntime.so.1.32.0).
     let resolved = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
@@ -193,6 +185,32 @@ fn runtime_version(path: &Path) -> String {
     match name.split_once(std::env::consts::DLL_SUFFIX) {
         Some((_, v)) if v.starts_with('.') && v.len() > 1 => v[1..].to_string(),
         _ => "unknown".to_string(),
+    }
+}
+
+/// The library's own version string (`OrtGetApiBase()->GetVersionString()`).
+#[allow(unsafe_code)]
+fn library_version(path: &Path) -> Option<String> {
+    // SAFETY: `path` was just loaded successfully by ort as an ONNX Runtime library, whose C
+    // entry point `OrtGetApiBase` has this signature in every release; the version string
+    // it returns is a static NUL-terminated buffer, copied before the handle is dropped
+    // (dropping only decrements the loader's reference count: ort keeps its own handle).
+    unsafe {
+        let lib = libloading::Library::new(path).ok()?;
+        let get: libloading::Symbol<
+            '_,
+            unsafe extern "system" fn() -> *const ort::sys::OrtApiBase,
+        > = lib.get(b"OrtGetApiBase").ok()?;
+        let base = get();
+        if base.is_null() {
+            return None;
+        }
+        let s = ((*base).GetVersionString)();
+        if s.is_null() {
+            return None;
+        }
+        let v = std::ffi::CStr::from_ptr(s).to_string_lossy().into_owned();
+        (!v.is_empty()).then_some(v)
     }
 }
 

@@ -1,0 +1,182 @@
+//! Golden tests against the prepared real models.
+
+use swipy_models::text::cosine;
+use swipy_models::*;
+
+use super::common::*;
+
+fn real_encoders() -> Option<Encoders> {
+    if !runtime() {
+        return None;
+    }
+    let dir = real_models()?;
+    let enc = Encoders::load(&dir, Device::Cpu).expect("real encoders load");
+    assert!(
+        enc.has_text() && enc.has_faces() && enc.has_photo(),
+        "{:?}",
+        enc.info()
+    );
+    Some(enc)
+}
+
+#[test]
+fn golden_english_and_german_translation_are_closer_than_unrelated_sentences() {
+    let Some(enc) = real_encoders() else { return };
+    assert_eq!(enc.info().text_dim, 384);
+    let pairs = [
+        (
+            "I love hiking in the mountains with my dog.",
+            "Ich liebe es, mit meinem Hund in den Bergen zu wandern.",
+        ),
+        (
+            "Coffee first, then we can talk.",
+            "Zuerst Kaffee, dann können wir reden.",
+        ),
+        (
+            "Looking for someone to travel the world with.",
+            "Suche jemanden, mit dem ich die Welt bereisen kann.",
+        ),
+    ];
+    let unrelated = "The quarterly tax report must be filed before next Tuesday.";
+    let mut texts: Vec<String> = Vec::new();
+    for (en, de) in pairs {
+        texts.push(en.into());
+        texts.push(de.into());
+    }
+    texts.push(unrelated.into());
+    let e = enc.embed_texts(&texts).expect("embed");
+    let u = &e[6];
+    for k in 0..3 {
+        let (en, de) = (&e[2 * k], &e[2 * k + 1]);
+        let same = cosine(en, de);
+        assert!(
+            same > cosine(en, u) && same > cosine(de, u),
+            "pair {k}: translation {same}"
+        );
+        // Also closer than the other pairs' sentences.
+        let other = &e[2 * ((k + 1) % 3) + 1];
+        assert!(same > cosine(en, other), "pair {k}");
+    }
+    // Batch equals one by one.
+    for (t, b) in texts.iter().zip(&e) {
+        let one = enc.embed_texts(std::slice::from_ref(t)).expect("one");
+        assert!(max_abs_diff(&one[0], b) < 1e-4, "batch vs one: {t}");
+    }
+    let empty = enc.embed_texts(&[String::new()]).expect("empty text");
+    assert_eq!(empty[0].len(), 384);
+}
+
+fn best_face(enc: &Encoders, path: &std::path::Path) -> Vec<f32> {
+    let bytes = std::fs::read(path).expect("fixture");
+    let pe = enc.embed_photo(&bytes, &[]).expect("embed");
+    assert!(!pe.faces.is_empty(), "no face found in {}", path.display());
+    assert_eq!(pe.photo.as_ref().map(Vec::len), Some(1024));
+    pe.faces[0].embedding.clone()
+}
+
+#[test]
+fn golden_two_photos_of_one_person_are_closer_than_two_people() {
+    let Some(enc) = real_encoders() else { return };
+    let Some(fx) = fixtures() else { return };
+    assert_eq!(enc.info().face_dim, 128);
+    let people = ["P001", "P002", "P003", "P004"];
+    let shots = ["studio_portrait.jpg", "amateur_selfie.jpg"];
+    let emb: Vec<Vec<Vec<f32>>> = people
+        .iter()
+        .map(|p| {
+            shots
+                .iter()
+                .map(|s| best_face(&enc, &fx.join(p).join(s)))
+                .collect()
+        })
+        .collect();
+    for (i, pi) in emb.iter().enumerate() {
+        let same = cosine(&pi[0], &pi[1]);
+        for (j, pj) in emb.iter().enumerate() {
+            if i != j {
+                let diff = cosine(&pi[0], &pj[1]);
+                assert!(
+                    same > diff,
+                    "{}: same-person {same:.3} vs {} {diff:.3}",
+                    people[i],
+                    people[j]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn golden_photo_batch_equals_one_by_one() {
+    let Some(enc) = real_encoders() else { return };
+    let Some(fx) = fixtures() else { return };
+    let files: Vec<Vec<u8>> = [
+        "P001/studio_portrait.jpg",
+        "P002/amateur_selfie.jpg",
+        "P003/amateur_posture.jpg",
+    ]
+    .iter()
+    .map(|f| std::fs::read(fx.join(f)).expect("fixture"))
+    .collect();
+    let refs: Vec<PhotoRef<'_>> = files
+        .iter()
+        .map(|b| PhotoRef {
+            bytes: b,
+            hints: &[],
+        })
+        .collect();
+    let batch = enc.embed_photos(&refs);
+    for (b, bytes) in batch.iter().zip(&files) {
+        let b = b.as_ref().expect("batch item");
+        let one = enc.embed_photo(bytes, &[]).expect("one");
+        assert!(
+            max_abs_diff(
+                b.photo.as_ref().expect("photo"),
+                one.photo.as_ref().expect("photo")
+            ) < 1e-4
+        );
+        assert_eq!(b.faces.len(), one.faces.len());
+        for (x, y) in b.faces.iter().zip(&one.faces) {
+            assert!(max_abs_diff(&x.embedding, &y.embedding) < 1e-4);
+        }
+    }
+}
+
+#[test]
+fn golden_dominant_face_of_a_profile_is_its_person() {
+    let Some(enc) = real_encoders() else { return };
+    let Some(fx) = fixtures() else { return };
+    let photo = |p: &str, f: &str| {
+        let path = fx.join(p).join(f);
+        PhotoInput {
+            sha256: format!("{p}/{f}"),
+            source: PhotoSource::Path(path),
+            face_hints: vec![],
+        }
+    };
+    // A profile of P005 with one photo of someone else mixed in.
+    let profile = ProfileInput {
+        id: "p5".into(),
+        text: "Ich liebe Berge.".into(),
+        photos: vec![
+            photo("P005", "studio_portrait.jpg"),
+            photo("P006", "studio_portrait.jpg"),
+            photo("P005", "amateur_selfie.jpg"),
+            photo("P005", "amateur_posture.jpg"),
+        ],
+        age: Some(30.0),
+        distance_km: Some(4.0),
+        bio_len: 16,
+        interests: 2,
+    };
+    let f = featurize(&enc, &MemoryCache::default(), &profile).expect("features");
+    let face = f.face.expect("dominant face");
+    let p5 = best_face(&enc, &fx.join("P005/character_sheet.jpg"));
+    let p6 = best_face(&enc, &fx.join("P006/amateur_selfie.jpg"));
+    assert!(
+        cosine(&face, &p5) > cosine(&face, &p6),
+        "dominant face should be P005"
+    );
+    assert_eq!(f.photo_mean.as_ref().map(Vec::len), Some(1024));
+    assert_eq!(f.text.as_ref().map(Vec::len), Some(384));
+}
