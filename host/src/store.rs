@@ -235,8 +235,12 @@ impl Store {
                      ON CONFLICT(profile_id, idx) DO UPDATE SET
                         photo_id = excluded.photo_id, url = excluded.url,
                         best_url = excluded.best_url, faces = excluded.faces,
-                        sha256 = CASE WHEN photos.photo_id IS excluded.photo_id
-                                  THEN photos.sha256 ELSE NULL END",
+                        sha256 = CASE WHEN photos.photo_id IS excluded.photo_id THEN photos.sha256 END,
+                        path = CASE WHEN photos.photo_id IS excluded.photo_id THEN photos.path END,
+                        width = CASE WHEN photos.photo_id IS excluded.photo_id THEN photos.width END,
+                        height = CASE WHEN photos.photo_id IS excluded.photo_id THEN photos.height END,
+                        bytes = CASE WHEN photos.photo_id IS excluded.photo_id THEN photos.bytes END,
+                        fetched_at = CASE WHEN photos.photo_id IS excluded.photo_id THEN photos.fetched_at END",
                     params![
                         p.id,
                         idx,

@@ -65,12 +65,9 @@ impl<R: Read> FrameReader<R> {
         }
         let len = u32::from_ne_bytes(len_buf) as usize;
         if len > self.max {
-            let skipped = io::copy(&mut (&mut self.inner).take(len as u64), &mut io::sink())?;
-            if (skipped as usize) < len {
-                return Err(FrameError::TruncatedBody {
-                    got: skipped as usize,
-                    len,
-                });
+            let skipped = self.skip(len)?;
+            if skipped < len {
+                return Err(FrameError::TruncatedBody { got: skipped, len });
             }
             return Err(FrameError::TooLarge { len, max: self.max });
         }
@@ -80,6 +77,24 @@ impl<R: Read> FrameReader<R> {
             return Err(FrameError::TruncatedBody { got, len });
         }
         Ok(Some(body))
+    }
+}
+
+impl<R: Read> FrameReader<R> {
+    /// Reads and discards up to `len` bytes through a fixed 64 KiB buffer (never the
+    /// whole body); returns how many bytes were skipped.
+    fn skip(&mut self, len: usize) -> io::Result<usize> {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut done = 0;
+        while done < len {
+            let want = (len - done).min(buf.len());
+            let got = read_full(&mut self.inner, &mut buf[..want])?;
+            done += got;
+            if got < want {
+                break;
+            }
+        }
+        Ok(done)
     }
 }
 

@@ -106,20 +106,24 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
-/// Brings the schema up to date. Refuses a database written by a newer build.
+/// Brings the schema up to date. Refuses a database written by a newer build. Each step
+/// reads the version inside an IMMEDIATE transaction, so two hosts starting at once (two
+/// browsers) cannot apply the same migration twice.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let target = MIGRATIONS.len() as i64;
-    if current > target {
-        return Err(rusqlite::Error::InvalidParameterName(format!(
-            "the database has schema version {current}, newer than this build's {target}; update swipy"
-        )));
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = conn.transaction()?;
+    loop {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if current > target {
+            return Err(rusqlite::Error::InvalidParameterName(format!(
+                "the database has schema version {current}, newer than this build's {target}; update swipy"
+            )));
+        }
+        let Some(sql) = MIGRATIONS.get(current as usize) else {
+            return Ok(());
+        };
         tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.pragma_update(None, "user_version", current + 1)?;
         tx.commit()?;
     }
-    Ok(())
 }

@@ -127,6 +127,17 @@ fn fetched_photos_are_not_fetched_again_and_fewer_photos_shrink_the_list() {
         .expect("again");
     assert_eq!(again.to_fetch.len(), 1, "only the photo not yet downloaded");
     assert_eq!(again.to_fetch[0].idx, 1);
+    // A different photo at index 0 (new photo id) forgets the old file and is fetched.
+    let mut changed = p.clone();
+    changed.photos[0].id = Some("replaced".into());
+    let again = s
+        .ingest(std::slice::from_ref(&changed), 0, false, 2.5, "t")
+        .expect("changed");
+    assert_eq!(
+        again.to_fetch.iter().map(|j| j.idx).collect::<Vec<_>>(),
+        vec![0, 1]
+    );
+    assert!(s.photo_files("aaa1").expect("files").is_empty());
     let fewer = profile("aaa1", "Anna", 1);
     s.ingest(&[fewer], 0, false, 3.0, "t").expect("fewer");
     assert_eq!(s.export_rows().expect("rows")[0].photos, 1);
@@ -324,4 +335,24 @@ fn embeddings_and_models_round_trip() {
         (v2, &b"onnx-2"[..])
     );
     assert_eq!(s.stats(0.0).expect("stats").model_version, Some(v2));
+}
+
+#[test]
+fn two_processes_opening_a_fresh_store_at_once_both_succeed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().to_path_buf();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let p = path.clone();
+            std::thread::spawn(move || Store::open(&p).map(|_| ()).map_err(|e| e.to_string()))
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("join").expect("open");
+    }
+    let s = Store::open(&path).expect("open");
+    assert_eq!(
+        s.schema_version().expect("v"),
+        migrations::MIGRATIONS.len() as i64
+    );
 }
