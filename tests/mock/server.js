@@ -9,6 +9,9 @@
 //        [--likes-limit N] [--match-every N] [--photo-ttl SECONDS] [--page-size N]
 //        [--non-user-every N] [--max-profiles N] [--fixtures DIR] [--state-file FILE]
 //        [--exit-with-stdin]   (exit when stdin closes: lets a test driver tie our life to its own)
+//        [--proxy-port N]      (also an HTTP CONNECT proxy on N, 0 = any free port, that tunnels
+//                               tinder.com:443 & co. to this server: for browsers without
+//                               host-resolver rules when port 443 is taken)
 //
 // When ready it prints on stdout `CA <path of the test CA PEM>` and then one JSON line:
 //   {"ready":true,"port":8443,"ca":"/tmp/.../ca.pem","token":"...","pid":123,"status":"READY"}
@@ -61,6 +64,7 @@ function parseArgs(argv) {
       case '--fixtures': o.fixtures = path.resolve(v()); break;
       case '--state-file': o.stateFile = path.resolve(v()); break;
       case '--exit-with-stdin': o.exitWithStdin = true; break;
+      case '--proxy-port': o.proxyPort = num(v(), a); break;
       case '-h': case '--help':
         process.stderr.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 20).join('\n') + '\n');
         process.exit(0);
@@ -578,8 +582,38 @@ server.on('error', (e) => {
   cleanup();
   process.exit(3);
 });
-server.listen(opts.port, opts.host, () => {
-  const ready = { ready: true, port: server.address().port, ca: certs.caPath, token: TOKEN, pid: process.pid, debug: config.debug };
+// Optional CONNECT proxy: only the mock's own names on port 443, tunnelled into the TLS server.
+let proxy = null;
+if (opts.proxyPort !== undefined) {
+  const http = require('node:http');
+  proxy = http.createServer((req, res) => send(res, 405, 'this proxy only tunnels (CONNECT)'));
+  proxy.on('connect', (req, socket, head) => {
+    const [host, port] = String(req.url || '').toLowerCase().split(':');
+    if (![APP_HOST, `www.${APP_HOST}`, API_HOST, CDN_HOST].includes(host) || port !== '443') {
+      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head && head.length) socket.unshift(head);
+    server.emit('connection', socket);
+  });
+  proxy.on('error', (e) => {
+    process.stderr.write(`mock: proxy cannot listen on ${opts.host}:${opts.proxyPort}: ${e.message}\n`);
+    cleanup();
+    process.exit(3);
+  });
+}
+
+function listening() {
+  return new Promise((resolve) => {
+    if (!proxy) return resolve(null);
+    proxy.listen(opts.proxyPort, opts.host, () => resolve(proxy.address().port));
+  });
+}
+
+server.listen(opts.port, opts.host, async () => {
+  const proxyPort = await listening();
+  const ready = { ready: true, port: server.address().port, ca: certs.caPath, token: TOKEN, pid: process.pid, debug: config.debug, proxy_port: proxyPort };
   if (opts.stateFile) fs.writeFileSync(opts.stateFile, JSON.stringify(ready) + '\n');
   // Two lines: `CA <path>` for simple line readers, then the JSON (its `status` says READY).
   process.stdout.write(`CA ${certs.caPath}\n${JSON.stringify({ ...ready, status: 'READY' })}\n`);

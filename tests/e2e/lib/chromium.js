@@ -55,6 +55,13 @@ async function launchChromium({ profileDir, extDir, mockPort, env = {}, log = ()
   const consoleLines = [];
   page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
+  // The extension's service worker logs too (saved as an artifact by the suite).
+  const watchWorker = (w) => {
+    if (!w.url().startsWith('chrome-extension://')) return;
+    w.on('console', (m) => consoleLines.push(`[worker ${m.type()}] ${m.text()}`));
+  };
+  context.serviceWorkers().forEach(watchWorker);
+  context.on('serviceworker', watchWorker);
 
   const driver = {
     name: 'chromium',

@@ -61,6 +61,26 @@ async function waitLabels(dataDir, want, timeout, what) {
   return rows;
 }
 
+/** The overlay's own state attributes and status text (for failure messages). */
+function overlayState(driver) {
+  return driver.eval(() => {
+    const o = document.querySelector('[data-swipy="overlay"]');
+    if (!o) return 'no overlay element';
+    const attrs = [...o.attributes].filter((a) => a.name.startsWith('data-swipy')).map((a) => `${a.name}=${a.value}`).join(' ');
+    const st = o.querySelector('[data-swipy="status"]');
+    return `${attrs} status="${st ? st.textContent : ''}"`;
+  }).catch((e) => `unreadable: ${e.message}`);
+}
+
+/** Clicks an overlay button; on failure the message carries the overlay's state. */
+async function clickOverlay(driver, selector, opts) {
+  try {
+    return await P.clickSelector(driver, selector, opts);
+  } catch (e) {
+    throw new U.CheckError(`${e.message}; overlay: ${await overlayState(driver)}`);
+  }
+}
+
 /** Closes a match dialog if one is open (saving a screenshot of the first one). */
 async function dismissDialog(ctx) {
   const d = await P.dialog(ctx.driver);
@@ -73,7 +93,7 @@ async function dismissDialog(ctx) {
   return d;
 }
 
-async function extChecks({ label, driver, mock, dataDir, secretScanDirs, controlDirs, hostStderr }) {
+async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDirs, controlDirs, hostStderr }) {
   const ctx = { label, driver, savedMatch: false };
   const name = (s) => `${label}: ${s}`;
   let hostPid = null;
@@ -88,7 +108,7 @@ async function extChecks({ label, driver, mock, dataDir, secretScanDirs, control
     hostPid = pids[0];
     return `host pid ${pids.join(',')}`;
   });
-  if (!pageOk) return;
+  if (!pageOk) return { hostPid, afterClose: async () => {} };
 
   // A couple of swipes first, so the page fetched a second recs page to capture.
   let expected = [];
@@ -166,9 +186,9 @@ async function extChecks({ label, driver, mock, dataDir, secretScanDirs, control
     const shot = path.join(U.ensureArtifacts(), `${label}-overlay.png`);
     await driver.screenshot(shot);
     const since = (await mock.state()).calls.slice(-1)[0].seq;
-    await P.clickSelector(driver, SEL.like);
+    await clickOverlay(driver, SEL.like);
     await waitLabels(dataDir, [{ id: top.id, verdict: 'like', source: 'overlay' }], 20000, 'the overlay like label');
-    await P.clickSelector(driver, SEL.nope);
+    await clickOverlay(driver, SEL.nope);
     await waitLabels(dataDir, [{ id: top.id, verdict: 'nope', source: 'overlay' }], 20000, 'the overlay nope label (last one wins)');
     const swipesMeanwhile = swipeCalls(await mock.calls(since));
     U.assert(swipesMeanwhile.length === 0, `overlay clicks made the page swipe: ${JSON.stringify(swipesMeanwhile)}`);
@@ -178,6 +198,27 @@ async function extChecks({ label, driver, mock, dataDir, secretScanDirs, control
     return `screenshot ${path.relative(U.ROOT, shot)}`;
   });
 
+  await U.check(name('the overlay comes back, knowing the profile, when the page re-mounts the card (profile opened and closed)'), async () => {
+    const top = await P.waitTopCard(driver);
+    const known = async (what) => {
+      try {
+        return await U.waitFor(() => driver.eval(({ sel }) => {
+          const card = document.querySelector('div.recsCardboard__cards > div[aria-hidden="false"]');
+          const b = card && card.querySelector(sel);
+          const o = card && card.querySelector('[data-swipy="overlay"]');
+          return b && !b.disabled && o && o.getAttribute('data-swipy-profile-id') ? o.getAttribute('data-swipy-profile-id') : null;
+        }, { sel: SEL.like }), { timeout: 10000, what });
+      } catch (e) {
+        throw new U.CheckError(`${e.message}; overlay: ${await overlayState(driver)}`);
+      }
+    };
+    await driver.press('ArrowDown');
+    const a = await known('an enabled overlay on the opened profile');
+    await driver.press('ArrowDown');
+    const b = await known('an enabled overlay on the card after closing the profile');
+    U.assert(a === top.id && b === top.id, `overlay profile ids ${a}, ${b}; top card ${top.id}`);
+  });
+
   await U.check(name('score badge slot on the top card'), async () => {
     await P.waitLocate(driver, SEL.badge, { timeout: 10000, what: `${SEL.badge} on the top card` });
   });
@@ -185,43 +226,37 @@ async function extChecks({ label, driver, mock, dataDir, secretScanDirs, control
   await U.check(name('host killed mid-session: labels made meanwhile arrive after the reconnect'), async () => {
     const pids = H.hostPids(dataDir);
     U.assert(pids.length > 0, 'no running host to kill');
-    for (const pid of pids) process.kill(pid, 'SIGKILL');
-    await U.waitFor(() => pids.every((p) => !H.alive(p)), { timeout: 5000, what: `host ${pids} to die` });
-    // While the host is down: a swipe (on the card labelled by the overlay) and an overlay label.
-    const a = await P.swipeTop(driver, mock, 'key:ArrowRight');
-    U.assert(overlayId === null || a.id === overlayId, 'unexpected top card');
-    await dismissDialog(ctx);
-    const b = await P.waitTopCard(driver);
-    await P.clickSelector(driver, SEL.nope, { timeout: 20000, what: 'the overlay on the next card' });
-    const want = [{ id: a.id, verdict: 'like', source: 'swipe' }, { id: b.id, verdict: 'nope', source: 'overlay' }];
-    const fresh = await U.waitFor(() => {
-      const now = H.hostPids(dataDir).filter((p) => !pids.includes(p));
-      return now.length ? now : null;
-    }, { timeout: 45000, what: 'the extension to start the host again' });
-    await waitLabels(dataDir, want, 45000, 'labels made while the host was down');
-    hostPid = fresh[0];
-    return `killed ${pids.join(',')}, new host ${fresh.join(',')}`;
-  });
-
-  await U.check(name('the token is in no file of the data dir or the extension storage, the logs, nor the host\'s stderr'), async () => {
-    const token = mock.token;
-    const calls = await mock.calls();
-    U.assert(calls.some((c) => c.kind === 'recs' && c.auth === 'valid'), 'the page never sent the token (nothing to leak)');
-    const logFile = path.join(dataDir, 'logs', 'swipy.log');
-    U.assert(fs.existsSync(logFile) && fs.statSync(logFile).size > 0, `no host log at ${logFile}`);
-    const dirs = secretScanDirs();
-    const files = dirs.reduce((n, d) => n + U.listFiles(d).length, 0);
-    // The whole token, and its random part alone (a truncated or reformatted leak).
-    const secretPart = token.split('-').slice(2).join('-');
-    const hits = [...new Set([...U.filesContaining(dirs, token), ...U.filesContaining(dirs, secretPart)])];
-    U.assert(hits.length === 0, `the token is in ${hits.map((h) => path.relative(path.dirname(dataDir), h)).join(', ')}`);
-    const err = hostStderr();
-    U.assert(!err.includes(secretPart), 'the token is in the host\'s stderr');
-    const control = controlDirs();
-    if (control.length) {
-      U.assert(U.filesContaining(control, token).length > 0, 'control failed: the token is not found in the page\'s own localStorage, so the scan would not find it either');
+    // Keep the host down (the registered wrapper fails while the flag exists), then SIGKILL it.
+    fs.writeFileSync(downFlag, 'down\n');
+    let restored = false;
+    try {
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      await U.waitFor(() => pids.every((p) => !H.alive(p)), { timeout: 5000, what: `host ${pids} to die` });
+      // While the host is down: a swipe (on the card labelled by the overlay) and an overlay label.
+      const a = await P.swipeTop(driver, mock, 'key:ArrowRight');
+      U.assert(overlayId === null || a.id === overlayId, 'unexpected top card');
+      await dismissDialog(ctx);
+      const b = await P.waitTopCard(driver);
+      await clickOverlay(driver, SEL.nope, { timeout: 20000, what: 'the overlay on the next card' });
+      await U.sleep(1500);
+      U.assert(H.hostPids(dataDir).length === 0, 'a host is running although the test keeps it down');
+      const rows = await H.exportRows(dataDir);
+      const early = [[a.id, 'swipe'], [b.id, 'overlay']].filter(([id, src]) => (H.labelOf(rows.get(id)) || {}).source === src);
+      U.assert(early.length === 0, `labels reached the store while the host was down?! ${JSON.stringify(early)}`);
+      fs.rmSync(downFlag, { force: true });
+      restored = true;
+      const want = [{ id: a.id, verdict: 'like', source: 'swipe' }, { id: b.id, verdict: 'nope', source: 'overlay' }];
+      const t0 = Date.now();
+      const fresh = await U.waitFor(() => {
+        const now = H.hostPids(dataDir).filter((p) => !pids.includes(p));
+        return now.length ? now : null;
+      }, { timeout: 75000, interval: 250, what: 'the extension to start the host again (reconnect with backoff)' });
+      await waitLabels(dataDir, want, 30000, 'labels made while the host was down');
+      hostPid = fresh[0];
+      return `killed ${pids.join(',')}, host back as ${fresh.join(',')} after ${U.fmtMs(Date.now() - t0)}; both labels delivered`;
+    } finally {
+      if (!restored) fs.rmSync(downFlag, { force: true });
     }
-    return `${files} files scanned${control.length ? ', control found the page\'s own copy' : ''}`;
   });
 
   await U.check(name('swipy stats agrees with the export'), async () => {
@@ -233,7 +268,35 @@ async function extChecks({ label, driver, mock, dataDir, secretScanDirs, control
     return `profiles ${st.profiles}, labels ${st.labels}, photos ${st.photos}`;
   });
 
-  return hostPid;
+  // Run after the browser is closed: everything is flushed to disk then, and the host got EOF.
+  const afterClose = async () => {
+    await U.check(name('the host exits when the browser closes'), async () => {
+      await U.waitFor(() => H.hostPids(dataDir).length === 0, { timeout: 15000, what: `swipy processes ${H.hostPids(dataDir)} to exit` });
+    });
+    await U.check(name('the token is in no file of the data dir or the extension storage, the logs, nor the host\'s stderr'), async () => {
+      const token = mock.token;
+      const calls = await mock.calls();
+      U.assert(calls.some((c) => c.kind === 'recs' && c.auth === 'valid'), 'the page never sent the token (nothing to leak)');
+      const logFile = path.join(dataDir, 'logs', 'swipy.log');
+      U.assert(fs.existsSync(logFile) && fs.statSync(logFile).size > 0, `no host log at ${logFile}`);
+      const dirs = secretScanDirs();
+      const files = dirs.reduce((n, d) => n + U.listFiles(d).length, 0);
+      // The whole token, and its random part alone (a truncated or reformatted leak).
+      const secretPart = token.split('-').slice(2).join('-');
+      const hits = [...new Set([...U.filesContaining(dirs, token), ...U.filesContaining(dirs, secretPart)])];
+      U.assert(hits.length === 0, `the token is in ${hits.map((h) => path.relative(path.dirname(dataDir), h)).join(', ')}`);
+      const err = hostStderr();
+      const hostLines = err.split('\n').filter((l) => /\b(TRACE|DEBUG|INFO|WARN|ERROR)\s+\[\d+\]/.test(l)).length;
+      U.assert(hostLines > 0, 'no host log line in the browser\'s stderr: the stderr check would be vacuous');
+      U.assert(!err.includes(secretPart), 'the token is in the host\'s stderr');
+      const control = controlDirs();
+      if (control.length) {
+        U.assert(U.filesContaining(control, token).length > 0, 'control failed: the token is not found in the page\'s own localStorage, so the scan would not find it either');
+      }
+      return `${files} files and ${hostLines} host stderr lines scanned${control.length ? '; control found the page\'s own copy' : ''}`;
+    });
+  };
+  return { hostPid, afterClose };
 }
 
 module.exports = { extChecks, extPrerequisites };

@@ -72,7 +72,17 @@ class Bidi {
   }
 }
 
-function writeUserJs(profileDir, { addonId, addonUuid }) {
+function writeUserJs(profileDir, { addonId, addonUuid, proxyPort }) {
+  const proxy = proxyPort ? {
+    // The mock's CONNECT proxy instead of port 443 (when 443 is taken on this machine).
+    'network.proxy.type': 1,
+    'network.proxy.ssl': '127.0.0.1',
+    'network.proxy.ssl_port': proxyPort,
+    'network.proxy.http': '127.0.0.1',
+    'network.proxy.http_port': proxyPort,
+    'network.proxy.no_proxies_on': '',
+    'network.proxy.allow_hijacking_localhost': true,
+  } : {};
   const prefs = {
     'network.dns.forceResolve': '127.0.0.1',
     'network.trr.mode': 5,
@@ -101,6 +111,7 @@ function writeUserJs(profileDir, { addonId, addonUuid }) {
     'services.settings.server': 'https://127.0.0.1:9/',
     'remote.enabled': true,
     'layout.css.devPixelsPerPx': '1.0',
+    ...proxy,
   };
   const lines = Object.entries(prefs).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});`);
   fs.writeFileSync(path.join(profileDir, 'user.js'), lines.join('\n') + '\n');
@@ -111,7 +122,7 @@ function writeUserJs(profileDir, { addonId, addonUuid }) {
  * none). `env` is the browser's environment (HOME decides where the native host manifest is read).
  * Returns a driver with the same shape as the Chromium one.
  */
-async function launchFirefox({ profileDir, extDir, env = {}, addonId = 'swipy@swipy.app', addonUuid, log = () => {} }) {
+async function launchFirefox({ profileDir, extDir, env = {}, addonId = 'swipy@swipy.app', addonUuid, proxyPort = null, log = () => {} }) {
   let WebSocket;
   try {
     WebSocket = require('ws');
@@ -120,7 +131,7 @@ async function launchFirefox({ profileDir, extDir, env = {}, addonId = 'swipy@sw
   }
   const exe = firefoxPath();
   if (!exe) throw new CheckError('firefox-esr is not installed (apt-get install -y firefox-esr)');
-  writeUserJs(profileDir, { addonId, addonUuid: addonUuid || '4b5c6d7e-0000-4000-8000-000000000001' });
+  writeUserJs(profileDir, { addonId, addonUuid: addonUuid || '4b5c6d7e-0000-4000-8000-000000000001', proxyPort });
   const port = await freePort();
   const child = spawnTracked(exe, ['--headless', '--no-remote', '--profile', profileDir, '--remote-debugging-port', String(port), '--width', '1100', '--height', '820', 'about:blank'], {
     env: { ...process.env, MOZ_HEADLESS: '1', MOZ_CRASHREPORTER_DISABLE: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'],

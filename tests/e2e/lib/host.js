@@ -15,17 +15,35 @@ function swipy(dataDir, args, { env = {}, timeout = 60000 } = {}) {
   return run(swipyBin(), ['--data-dir', dataDir, ...args], { env: { ...process.env, ...env }, timeout });
 }
 
+/**
+ * A script to register instead of the binary: it execs `swipy` (same process, same argv[0]
+ * basename) with stderr appended to `stderrFile`, so tests can read exactly what the host wrote
+ * to stderr in either browser. While the file `downFlag` exists it fails at once instead (a host
+ * that is down), so a test can keep the host away for a while.
+ */
+function stderrWrapper(dir, stderrFile, downFlag) {
+  const wrapper = path.join(dir, 'swipy-host-wrapper.sh');
+  const q = (s) => `'${String(s).replace(/'/g, "'\\''")}'`;
+  fs.writeFileSync(wrapper, [
+    '#!/bin/sh',
+    `if [ -e ${q(downFlag)} ]; then echo "swipy test wrapper: host kept down by the test" >&2; exit 1; fi`,
+    `exec ${q(swipyBin())} "$@" 2>>${q(stderrFile)}`,
+    '',
+  ].join('\n'), { mode: 0o755 });
+  return wrapper;
+}
+
 /** `swipy install` for Chromium into a --user-data-dir profile. */
-async function installChromium(dataDir, profileDir, extId) {
-  await swipy(dataDir, ['install', '--browser', 'chromium', '--user-data-dir', profileDir, '--extension-id', extId]);
+async function installChromium(dataDir, profileDir, extId, hostPath) {
+  await swipy(dataDir, ['install', '--browser', 'chromium', '--user-data-dir', profileDir, '--extension-id', extId, ...(hostPath ? ['--host-path', hostPath] : [])]);
   const manifest = path.join(profileDir, 'NativeMessagingHosts', 'com.swipy.host.json');
   if (!fs.existsSync(manifest)) throw new CheckError(`swipy install did not write ${manifest}`);
   return JSON.parse(fs.readFileSync(manifest, 'utf8'));
 }
 
 /** `swipy install --browser firefox` with HOME=home (Firefox reads ~/.mozilla/native-messaging-hosts). */
-async function installFirefox(dataDir, home) {
-  await swipy(dataDir, ['install', '--browser', 'firefox'], { env: { HOME: home } });
+async function installFirefox(dataDir, home, hostPath) {
+  await swipy(dataDir, ['install', '--browser', 'firefox', ...(hostPath ? ['--host-path', hostPath] : [])], { env: { HOME: home } });
   const manifest = path.join(home, '.mozilla', 'native-messaging-hosts', 'com.swipy.host.json');
   if (!fs.existsSync(manifest)) throw new CheckError(`swipy install --browser firefox did not write ${manifest}`);
   return JSON.parse(fs.readFileSync(manifest, 'utf8'));
@@ -99,4 +117,4 @@ function alive(pid) {
   }
 }
 
-module.exports = { swipyBin, swipy, installChromium, installFirefox, stats, exportRows, labelOf, hostPids, alive };
+module.exports = { swipyBin, swipy, stderrWrapper, installChromium, installFirefox, stats, exportRows, labelOf, hostPids, alive };

@@ -75,6 +75,7 @@ async function startMock({ port = 0, args = [] } = {}) {
 
   const mock = {
     port: ready.port,
+    proxyPort: ready.proxy_port || null,
     ca: ready.ca,
     token: ready.token,
     pid: child.pid,

@@ -93,16 +93,45 @@ async function mockChecks(driver, mock, label) {
     }
   });
 
+  await c('cards keep their element as they move up the stack; the full profile re-mounts the top card', async () => {
+    await driver.eval(() => {
+      const second = document.querySelectorAll('div.recsCardboard__cards > div')[1];
+      second.dataset.testMark = 'second';
+    });
+    await P.swipeTop(driver, mock, 'key:ArrowLeft');
+    const kept = await driver.eval(() => {
+      const top = document.querySelector('div.recsCardboard__cards > div[aria-hidden="false"]');
+      return top.dataset.testMark || null;
+    });
+    assert(kept === 'second', 'the second card was re-created instead of moving up (the real app keeps keyed elements)');
+    const before = await P.topCard(driver);
+    await driver.press('ArrowDown');
+    const opened = await waitFor(() => driver.eval(() => {
+      const top = document.querySelector('div.recsCardboard__cards > div[aria-hidden="false"]');
+      return top && top.classList.contains('recCard--expanded') && !top.dataset.testMark ? top.getAttribute('data-profile-id') : null;
+    }), { timeout: 5000, what: 'the expanded profile' });
+    assert(opened === before.id, `the expanded profile is ${opened}, not the top card ${before.id}`);
+    await driver.press('ArrowDown');
+    const closed = await P.waitTopCard(driver);
+    assert(closed.id === before.id, 'closing the profile changed the top card');
+  });
+
   await c('fetches more recs when the stack runs low', async () => {
-    const before = (await mock.calls()).filter((x) => x.kind === 'recs').length;
-    for (let i = 0; i < 6; i++) await P.swipeTop(driver, mock, 'key:ArrowLeft');
-    const after = await waitFor(async () => {
-      const n = (await mock.calls()).filter((x) => x.kind === 'recs' && x.status === 200).length;
-      return n > before ? n : null;
-    }, { timeout: 10000, what: 'a second recs call' });
-    const top = await P.waitTopCard(driver);
-    assert(servedIds(await mock.calls()).includes(top.id), 'top card is not a served profile');
-    return `${after} recs calls`;
+    const recsCalls = async () => (await mock.calls()).filter((x) => x.kind === 'recs' && x.status === 200).length;
+    const before = await recsCalls();
+    let swipes = 0;
+    let after = before;
+    // A page has 10 profiles (one is a non-user result): a new page must come within 12 swipes.
+    while (after === before && swipes < 12) {
+      await P.swipeTop(driver, mock, 'key:ArrowLeft');
+      swipes++;
+      after = await recsCalls();
+    }
+    if (after === before) await waitFor(async () => (await recsCalls()) > before, { timeout: 5000, what: `a new recs call after ${swipes} swipes` });
+    const stack = await P.waitTopCard(driver);
+    assert(stack.cards >= 2, `only ${stack.cards} card(s) left after the refill`);
+    assert(servedIds(await mock.calls()).includes(stack.id), 'top card is not a served profile');
+    return `new recs page after ${swipes} swipes`;
   });
 
   await c('"It\'s a Match!" dialog every Nth like, closable', async () => {

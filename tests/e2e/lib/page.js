@@ -60,14 +60,17 @@ function locate(driver, selector) {
   }, { sel: selector });
 }
 
-async function waitLocate(driver, selector, { timeout = 15000, what } = {}) {
-  return waitFor(() => locate(driver, selector), { timeout, what: what || `a visible ${selector}` });
+async function waitLocate(driver, selector, { timeout = 15000, what, enabled = false } = {}) {
+  let last = null;
+  return waitFor(async () => {
+    last = await locate(driver, selector);
+    return last && (!enabled || !last.disabled) ? last : null;
+  }, { timeout, what: () => `${what || `a visible ${selector}`}${last && last.disabled ? ' to be enabled (it stays disabled)' : ''}` });
 }
 
-/** Clicks the visible element matching `selector` with a real (trusted) mouse click. */
-async function clickSelector(driver, selector, opts) {
-  const at = await waitLocate(driver, selector, opts);
-  assert(!at.disabled, `${selector} is disabled`);
+/** Clicks the visible, enabled element matching `selector` with a real (trusted) mouse click. */
+async function clickSelector(driver, selector, opts = {}) {
+  const at = await waitLocate(driver, selector, { ...opts, enabled: true });
   await driver.click(at.x, at.y);
   return at;
 }

@@ -36,12 +36,19 @@ async function chromiumSuite(opts) {
   const extId = pre.chromeId;
   const dataDir = U.tempDir('chromium-data');
   const profileDir = U.tempDir('chromium-profile');
+  const scratch = U.tempDir('chromium-scratch');
+  const stderrFile = path.join(scratch, 'host-stderr.log');
+  const downFlag = path.join(scratch, 'host-down');
   const mock = await startMock({ args: ['--debug', '--seed', 'e2e-ext-chromium', '--match-every', '4'] });
   let setupOk = await U.check('chromium: swipy install registers the host in the profile', async () => {
     const m = await H.installChromium(dataDir, profileDir, extId);
     U.assert(m.name === 'com.swipy.host', `manifest name ${m.name}`);
     U.assert(Array.isArray(m.allowed_origins) && m.allowed_origins.includes(`chrome-extension://${extId}/`), `allowed_origins ${JSON.stringify(m.allowed_origins)}`);
     U.assert(path.isAbsolute(m.path) && fs.existsSync(m.path), `host path ${m.path} does not exist`);
+    U.assert(fs.realpathSync(m.path) === fs.realpathSync(H.swipyBin()), `manifest path ${m.path} is not ${H.swipyBin()}`);
+    // Register a wrapper that keeps the host's stderr in a file (checked for the token later).
+    const w = await H.installChromium(dataDir, profileDir, extId, H.stderrWrapper(scratch, stderrFile, downFlag));
+    U.assert(w.path.endsWith('swipy-host-wrapper.sh'), `--host-path not honoured: ${w.path}`);
   });
   if (!setupOk) return;
   const env = {
@@ -58,7 +65,8 @@ async function chromiumSuite(opts) {
     return worker.url();
   });
   if (!setupOk) return;
-  await extChecks({
+  const ext = await extChecks({
+    downFlag,
     label: 'chromium', driver, mock, dataDir,
     // Files that must never contain the token: the host's data dir (db, photos, logs) and the
     // extension's own storage in the profile.
@@ -66,9 +74,11 @@ async function chromiumSuite(opts) {
       .filter((d) => fs.existsSync(d)),
     // The page's own localStorage keeps the token: the scanner must find it there (control).
     controlDirs: () => [path.join(profileDir, 'Default', 'Local Storage')],
-    hostStderr: () => driver.browserLog.join('\n'),
+    hostStderr: () => (fs.existsSync(stderrFile) ? fs.readFileSync(stderrFile, 'utf8') : ''),
   });
+  fs.writeFileSync(path.join(U.ensureArtifacts(), 'chromium-console.log'), driver.console.join('\n') + '\n');
   await driver.close();
+  await ext.afterClose();
   await mock.stop();
 }
 

@@ -15,11 +15,14 @@ const ADDON_ID = 'swipy@swipy.app';
 const ADDON_UUID = '5d1f7a2e-3c4b-4e6f-9a8b-7c6d5e4f3a21';
 const verbose = () => Boolean(process.env.SWIPY_E2E_VERBOSE);
 
-async function mock443(args) {
-  if (!(await U.portFree(443))) {
-    throw new U.CheckError('port 443 on 127.0.0.1 is in use (Firefox reaches the mock only on 443; stop whatever listens there)');
-  }
-  return startMock({ port: 443, args });
+/**
+ * The mock as Firefox reaches it: on port 443 (with `network.dns.forceResolve`), or, when 443 is
+ * taken on this machine, through the mock's CONNECT proxy on a free port.
+ */
+async function mockForFirefox(args) {
+  if (await U.portFree(443)) return startMock({ port: 443, args });
+  console.log('note firefox: port 443 is taken on this machine; Firefox reaches the mock through its CONNECT proxy');
+  return startMock({ port: 0, args: [...args, '--proxy-port', '0'] });
 }
 
 async function firefoxSuite(opts) {
@@ -30,11 +33,11 @@ async function firefoxSuite(opts) {
   if (opts.only !== 'ext') {
     let mock;
     let driver;
-    const ok = await U.check('firefox: starts headless with a WebDriver BiDi session (mock on port 443)', async () => {
-      mock = await mock443(['--debug', '--seed', 'e2e-mock-firefox']);
+    const ok = await U.check('firefox: starts headless with a WebDriver BiDi session', async () => {
+      mock = await mockForFirefox(['--debug', '--seed', 'e2e-mock-firefox']);
       const home = U.tempDir('firefox-mock-home');
       const profileDir = U.tempDir('firefox-mock-profile');
-      driver = await launchFirefox({ profileDir, extDir: null, env: { HOME: home }, log: verbose() ? (l) => console.log(`  firefox| ${l}`) : undefined });
+      driver = await launchFirefox({ profileDir, extDir: null, env: { HOME: home }, proxyPort: mock.proxyPort, log: verbose() ? (l) => console.log(`  firefox| ${l}`) : undefined });
       U.onCleanup(() => driver.close());
     });
     if (ok) {
@@ -53,13 +56,20 @@ async function firefoxSuite(opts) {
   const dataDir = U.tempDir('firefox-data');
   const home = U.tempDir('firefox-home');
   const profileDir = U.tempDir('firefox-profile');
+  const scratch = U.tempDir('firefox-scratch');
+  const stderrFile = path.join(scratch, 'host-stderr.log');
+  const downFlag = path.join(scratch, 'host-down');
   let mock;
   let setupOk = await U.check('firefox: swipy install --browser firefox writes the host manifest under $HOME', async () => {
-    mock = await mock443(['--debug', '--seed', 'e2e-ext-firefox', '--match-every', '4']);
+    mock = await mockForFirefox(['--debug', '--seed', 'e2e-ext-firefox', '--match-every', '4']);
     const m = await H.installFirefox(dataDir, home);
     U.assert(m.name === 'com.swipy.host', `manifest name ${m.name}`);
     U.assert(Array.isArray(m.allowed_extensions) && m.allowed_extensions.includes(ADDON_ID), `allowed_extensions ${JSON.stringify(m.allowed_extensions)}`);
     U.assert(path.isAbsolute(m.path) && fs.existsSync(m.path), `host path ${m.path} does not exist`);
+    U.assert(fs.realpathSync(m.path) === fs.realpathSync(H.swipyBin()), `manifest path ${m.path} is not ${H.swipyBin()}`);
+    // Register a wrapper that keeps the host's stderr in a file (checked for the token later).
+    const w = await H.installFirefox(dataDir, home, H.stderrWrapper(scratch, stderrFile, downFlag));
+    U.assert(w.path.endsWith('swipy-host-wrapper.sh'), `--host-path not honoured: ${w.path}`);
   });
   if (!setupOk) return;
   const env = {
@@ -71,13 +81,14 @@ async function firefoxSuite(opts) {
   };
   let driver;
   setupOk = await U.check('firefox: add-on installed over WebDriver BiDi', async () => {
-    driver = await launchFirefox({ profileDir, extDir: pre.firefoxDir, env, addonId: ADDON_ID, addonUuid: ADDON_UUID, log: verbose() ? (l) => console.log(`  firefox| ${l}`) : undefined });
+    driver = await launchFirefox({ profileDir, extDir: pre.firefoxDir, env, proxyPort: mock.proxyPort, addonId: ADDON_ID, addonUuid: ADDON_UUID, log: verbose() ? (l) => console.log(`  firefox| ${l}`) : undefined });
     U.onCleanup(() => driver && driver.close());
     U.assert(driver.extensionId === ADDON_ID, `installed add-on id ${driver.extensionId}, expected ${ADDON_ID}`);
     return driver.extensionId;
   });
   if (!setupOk) return;
-  await extChecks({
+  const ext = await extChecks({
+    downFlag,
     label: 'firefox', driver, mock, dataDir,
     // The host's data dir and the add-on's own storage (IndexedDB under moz-extension+++UUID).
     secretScanDirs: () => {
@@ -91,9 +102,11 @@ async function firefoxSuite(opts) {
       return dirs;
     },
     controlDirs: () => [],
-    hostStderr: () => driver.browserLog.join('\n'),
+    hostStderr: () => (fs.existsSync(stderrFile) ? fs.readFileSync(stderrFile, 'utf8') : ''),
   });
+  fs.writeFileSync(path.join(U.ensureArtifacts(), 'firefox-console.log'), driver.console.join('\n') + '\n');
   await driver.close();
+  await ext.afterClose();
   await mock.stop();
 }
 

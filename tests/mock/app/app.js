@@ -48,6 +48,7 @@
     exhausted: false,
     busy: false,
     photoIndex: 0,
+    expanded: false,
     likesRemaining: null,
     deviceId: null,
   };
@@ -201,10 +202,14 @@
     return (best && best.url) || photo.url;
   }
 
-  function renderCard(card, isTop) {
+  // Cards are keyed by profile id and kept across renders, like React keeps a keyed child: a
+  // card moving up the stack keeps its element and only its attributes change. Opening the
+  // full profile (ArrowDown, or the info button) mounts a different element for the same card.
+  const cardEls = new Map(); // profile id -> element
+
+  function renderCard(card, expanded) {
     const u = card.user;
     const photos = u.photos || [];
-    const current = isTop ? Math.min(app.photoIndex, Math.max(0, photos.length - 1)) : 0;
     const age = ageOf(u);
     const teaser = card.result.teaser && card.result.teaser.string;
     const km = Math.round((card.result.distance_mi || 0) * 1.609344);
@@ -213,19 +218,20 @@
       const y = face ? Math.round((face.y_offset_pct + face.height_pct / 2) * 100) : 50;
       return h('div', {
         role: 'img', 'aria-label': L.photo(u.name, i + 1, photos.length),
-        class: `carousel__slide${i === current ? ' is-active' : ''}`,
+        class: `carousel__slide${i === 0 ? ' is-active' : ''}`,
         style: { backgroundImage: `url("${photoUrl(p)}")`, backgroundPosition: `50% ${y}%`, backgroundSize: 'cover' },
       });
     });
     const bullets = photos.length > 1
       ? h('div', { class: 'carousel__bullets', 'aria-hidden': 'true' },
-        photos.map((_, i) => h('span', { class: `bullet${i === current ? ' is-active' : ''}` })))
+        photos.map((_, i) => h('span', { class: `bullet${i === 0 ? ' is-active' : ''}` })))
       : null;
+    const interests = ((((card.result.experiment_info || {}).user_interests || {}).selected_interests) || []).map((x) => x.name);
     const el = h('div', {
-      class: `recCard${isTop ? ' recCard--top' : ''}`, 'aria-hidden': isTop ? 'false' : 'true',
+      class: `recCard${expanded ? ' recCard--expanded' : ''}`, 'aria-hidden': 'true',
       'data-profile-id': debug ? u._id : null,
     },
-    h('div', { class: 'recCard__photos', onclick: isTop ? onPhotoClick : null },
+    h('div', { class: 'recCard__photos', onclick: onPhotoClick },
       h('div', { class: 'carousel' }, slides), bullets),
     h('div', { class: 'recCard__info' },
       h('div', { class: 'recCard__nameRow' },
@@ -234,13 +240,22 @@
         age !== null ? h('span', { itemprop: 'age', class: 'recCard__age' }, String(age)) : null),
       teaser ? h('div', { class: 'recCard__teaser' }, teaser) : null,
       !u.hide_distance && km > 0 ? h('div', { class: 'recCard__distance' }, L.away(km)) : null,
-      u.bio ? h('div', { class: 'recCard__bio' }, u.bio) : null));
+      u.bio ? h('div', { class: 'recCard__bio' }, u.bio) : null,
+      expanded && interests.length ? h('div', { class: 'recCard__interests' }, interests.join(' · ')) : null),
+    h('button', { type: 'button', class: 'recCard__infoButton', 'aria-label': 'Open profile', onclick: (ev) => { ev.stopPropagation(); toggleExpanded(); } }, 'i'));
     return el;
   }
 
   function onPhotoClick(ev) {
+    const cardEl = ev.currentTarget.closest('.recCard');
+    if (!cardEl || cardEl.getAttribute('aria-hidden') !== 'false') return;
     const rect = ev.currentTarget.getBoundingClientRect();
     movePhoto(ev.clientX - rect.left > rect.width / 2 ? 1 : -1);
+  }
+
+  function showPhoto(el, index) {
+    el.querySelectorAll('.carousel__slide').forEach((s, i) => s.classList.toggle('is-active', i === index));
+    el.querySelectorAll('.bullet').forEach((b, i) => b.classList.toggle('is-active', i === index));
   }
 
   function movePhoto(step) {
@@ -250,10 +265,21 @@
     const next = app.photoIndex + step;
     if (next < 0 || next >= n) return;
     app.photoIndex = next;
-    const slides = root.querySelectorAll('.recCard--top .carousel__slide');
-    const bullets = root.querySelectorAll('.recCard--top .bullet');
-    slides.forEach((s, i) => s.classList.toggle('is-active', i === next));
-    bullets.forEach((b, i) => b.classList.toggle('is-active', i === next));
+    const el = cardEls.get(top.user._id);
+    if (el) showPhoto(el, next);
+  }
+
+  function toggleExpanded() {
+    const top = app.queue[0];
+    if (!top) return;
+    app.expanded = !app.expanded;
+    const old = cardEls.get(top.user._id);
+    const el = renderCard(top, app.expanded);
+    el.setAttribute('aria-hidden', 'false');
+    el.classList.add('recCard--top');
+    showPhoto(el, app.photoIndex);
+    cardEls.set(top.user._id, el);
+    if (old) old.replaceWith(el);
   }
 
   function gamepadButton(kind, icon, label, onclick, disabled) {
@@ -264,24 +290,53 @@
   }
 
   function renderStack() {
-    let cards;
-    if (app.queue.length) {
-      cards = app.queue.slice(0, 3).map((c, i) => renderCard(c, i === 0));
-    } else {
-      cards = [h('div', { class: 'recsCardboard__empty', role: 'status' }, app.exhausted ? L.empty : L.loading)];
+    let main = root.querySelector('main.recs');
+    if (!main) {
+      cardEls.clear();
+      main = h('main', { class: 'recs' },
+        h('div', { class: 'recsCardboard' },
+          h('div', { class: 'recsCardboard__cards' }),
+          h('div', { class: 'gamepad' },
+            gamepadButton('rewind', '↺', L.rewind, () => toast('Tinder Plus®'), true),
+            gamepadButton('nope', '✕', L.nope, () => swipe('pass')),
+            gamepadButton('superlike', '★', L.superlike, () => swipe('super')),
+            gamepadButton('like', '♥', L.like, () => swipe('like')),
+            gamepadButton('boost', '⚡', L.boost, () => toast('Boost'), true))));
+      root.replaceChildren(main);
     }
-    const none = !app.queue.length;
-    const board = h('div', { class: 'recsCardboard' },
-      h('div', { class: 'recsCardboard__cards' }, cards),
-      h('div', { class: 'gamepad' },
-        gamepadButton('rewind', '↺', L.rewind, () => toast('Tinder Plus®'), true),
-        gamepadButton('nope', '✕', L.nope, () => swipe('pass'), none),
-        gamepadButton('superlike', '★', L.superlike, () => swipe('super'), none),
-        gamepadButton('like', '♥', L.like, () => swipe('like'), none),
-        gamepadButton('boost', '⚡', L.boost, () => toast('Boost'), true)));
-    const main = root.querySelector('main.recs');
-    if (main) main.replaceChildren(board);
-    else root.replaceChildren(h('main', { class: 'recs' }, board));
+    const stack = main.querySelector('.recsCardboard__cards');
+    const visible = app.queue.slice(0, 3);
+    const keep = new Set(visible.map((c) => c.user._id));
+    for (const [id, el] of cardEls) {
+      if (!keep.has(id)) {
+        el.remove();
+        cardEls.delete(id);
+      }
+    }
+    const empty = stack.querySelector('.recsCardboard__empty');
+    if (visible.length) {
+      if (empty) empty.remove();
+    } else if (!empty) {
+      stack.append(h('div', { class: 'recsCardboard__empty', role: 'status' }, app.exhausted ? L.empty : L.loading));
+    } else {
+      empty.textContent = app.exhausted ? L.empty : L.loading;
+    }
+    visible.forEach((c, i) => {
+      let el = cardEls.get(c.user._id);
+      if (!el) {
+        el = renderCard(c, false);
+        cardEls.set(c.user._id, el);
+      }
+      const isTop = i === 0;
+      if (el.getAttribute('aria-hidden') !== (isTop ? 'false' : 'true')) {
+        el.setAttribute('aria-hidden', isTop ? 'false' : 'true');
+        el.classList.toggle('recCard--top', isTop);
+        if (isTop) showPhoto(el, app.photoIndex);
+      }
+      if (stack.children[i] !== el) stack.insertBefore(el, stack.children[i] || null);
+    });
+    const none = !visible.length;
+    for (const b of main.querySelectorAll('.gamepad__button--nope, .gamepad__button--superlike, .gamepad__button--like')) b.disabled = none;
   }
 
   async function swipe(kind) {
@@ -295,6 +350,7 @@
     await new Promise((r) => setTimeout(r, 120));
     app.queue.shift();
     app.photoIndex = 0;
+    app.expanded = false;
     renderStack();
     app.busy = false;
     maybeFetchMore();
@@ -313,6 +369,7 @@
         // The swipe did not count: the card comes back on top and the paywall opens.
         app.queue.unshift(card);
         app.photoIndex = 0;
+        app.expanded = false;
         renderStack();
         showOutOfLikes(res.rate_limited_until);
       } else if (res && res.match) {
@@ -391,6 +448,7 @@
       case 'ArrowLeft': ev.preventDefault(); swipe('pass'); break;
       case 'ArrowRight': ev.preventDefault(); swipe('like'); break;
       case 'ArrowUp': ev.preventDefault(); swipe('super'); break;
+      case 'ArrowDown': ev.preventDefault(); toggleExpanded(); break;
       case ' ': ev.preventDefault(); movePhoto(1); break;
       default: break;
     }
