@@ -1,7 +1,47 @@
-//! The `swipy` host: native messaging transport, request dispatch, the SQLite + photo
-//! store, the photo fetcher, browser registration and the CLI. `main.rs` only calls
-//! [`cli::main_entry`]; everything else lives here so the learning code can be wired in
-//! through [`learn`].
+//! The `swipy` host: the native messaging host the Swipy extension talks to, and the
+//! command line around the same store.
+//!
+//! `main.rs` only calls [`cli::main_entry`]; everything lives in this library so the
+//! learning code can be wired in through [`learn`] (the host calls the models crate, never
+//! the other way round).
+//!
+//! # Modules
+//!
+//! - [`transport`]: native messaging framing (4-byte native-endian length + UTF-8 JSON),
+//!   with the size caps of both directions.
+//! - [`serve`]: serve mode — launch detection, the request dispatcher ([`serve::Session`]),
+//!   frame limits and exit codes (see its module docs).
+//! - [`store`]: SQLite (WAL, migrations in [`store::migrations`]) + content-addressed photo
+//!   files.
+//! - [`ingest`]: recs bodies, HAR exports and the prototype's seed layout into the store.
+//! - [`fetch`]: the photo fetcher (allow-list, caps, retries; test-only loopback
+//!   redirection via `SWIPY_TEST_RESOLVE` / `SWIPY_TEST_CA`).
+//! - [`install`]: browser registration (manifest files, Windows registry) and checks.
+//! - [`learn`]: the seam to training and scoring.
+//! - [`cli`]: the `swipy` commands and their exit codes.
+//! - [`logger`], [`paths`]: logging to stderr + `<data dir>/logs/swipy.log`; where things
+//!   live.
+//!
+//! # Data dir layout
+//!
+//! ```text
+//! <data dir>/            --data-dir, else $SWIPY_HOME, else the platform data dir
+//!   swipy.db             SQLite database (+ swipy.db-wal, swipy.db-shm)
+//!   photos/ab/abcd….jpg  photos, named by the sha256 of their bytes
+//!   logs/swipy.log       log (never contains the token)
+//! ```
+//!
+//! # Environment
+//!
+//! `SWIPY_HOME` (data dir), `SWIPY_LOG` (log level), `ORT_DYLIB_PATH` and
+//! `SWIPY_MODELS_DIR` (looked up by `doctor`), and — for tests only —
+//! `SWIPY_TEST_RESOLVE` / `SWIPY_TEST_CA` (see [`fetch`]).
+//!
+//! # Privacy
+//!
+//! The page's auth token arrives in a `token` request and stays in the memory of the
+//! serving process ([`serve::Session`]); it is never logged, written to the store, echoed in
+//! an error message or sent anywhere.
 
 pub mod cli;
 pub mod fetch;

@@ -331,3 +331,105 @@ fn install_for_firefox_and_chromium_in_home_then_doctor() {
     let (_, out, _) = swipy(home.path(), &["doctor"], &env);
     assert!(out.contains("no browser has the host installed"), "{out}");
 }
+
+#[test]
+fn import_seed_brings_the_prototypes_data_in_as_import_labels() {
+    use std::collections::BTreeMap;
+    #[derive(serde::Serialize)]
+    struct Bio {
+        name: &'static str,
+        bio: &'static str,
+        age: i64,
+    }
+    let home = tempfile::tempdir().expect("home");
+    let seed = home.path().join("seed");
+    std::fs::create_dir_all(seed.join("images")).expect("mkdir");
+    for f in [
+        "5e00000000000000000000a1_Lena_0.jpeg",
+        "5e00000000000000000000a1_Lena_1.jpeg",
+        "5e00000000000000000000b2_Mia_0.jpeg",
+    ] {
+        std::fs::write(
+            seed.join("images").join(f),
+            crate::common::jpeg_for(f, 32, 40),
+        )
+        .expect("img");
+    }
+    let bios: BTreeMap<String, Bio> = BTreeMap::from([
+        (
+            "5e00000000000000000000a1".to_owned(),
+            Bio {
+                name: "Lena",
+                bio: "Ich liebe Berge",
+                age: 28,
+            },
+        ),
+        (
+            "5e00000000000000000000b2".to_owned(),
+            Bio {
+                name: "Mia",
+                bio: "",
+                age: 33,
+            },
+        ),
+    ]);
+    let labels: BTreeMap<String, i64> = BTreeMap::from([
+        ("5e00000000000000000000a1".to_owned(), 1),
+        ("5e00000000000000000000b2".to_owned(), 0),
+    ]);
+    std::fs::write(
+        seed.join("bios.pkl"),
+        serde_pickle::to_vec(&bios, Default::default()).expect("pkl"),
+    )
+    .expect("w");
+    std::fs::write(
+        seed.join("labels.pkl"),
+        serde_pickle::to_vec(&labels, Default::default()).expect("pkl"),
+    )
+    .expect("w");
+    let (code, out, err) = swipy(
+        home.path(),
+        &["import-seed", seed.to_str().expect("utf8")],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("imported 2 profiles, 3 photos, 2 new labels"),
+        "{out}"
+    );
+    let (_, out, _) = swipy(home.path(), &["export"], &[]);
+    let rows: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("line"))
+        .collect();
+    let lena = rows.iter().find(|r| r["name"] == "Lena").expect("Lena");
+    assert_eq!(
+        (
+            lena["age"].as_u64(),
+            lena["bio"].as_str(),
+            lena["photos"].as_u64(),
+            lena["photos_fetched"].as_u64()
+        ),
+        (Some(28), Some("Ich liebe Berge"), Some(2), Some(2))
+    );
+    assert_eq!(
+        (lena["label"].as_str(), lena["label_source"].as_str()),
+        (Some("like"), Some("import"))
+    );
+    let mia = rows.iter().find(|r| r["name"] == "Mia").expect("Mia");
+    assert_eq!(mia["label"], "nope");
+    let (_, out, _) = swipy(home.path(), &["stats", "--json"], &[]);
+    let st: swipy_shared::protocol::Stats = serde_json::from_str(out.trim()).expect("stats");
+    assert_eq!((st.labels, st.likes, st.nopes, st.photos), (2, 1, 1, 3));
+    // A CLI label overrides the imported one (latest wins), history is kept.
+    let (code, out, _) = swipy(
+        home.path(),
+        &["label", "5e00000000000000000000b2", "like"],
+        &[],
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("like"), "{out}");
+    let (_, out, _) = swipy(home.path(), &["stats", "--json"], &[]);
+    let st: swipy_shared::protocol::Stats = serde_json::from_str(out.trim()).expect("stats");
+    assert_eq!((st.labels, st.likes, st.nopes), (2, 2, 0));
+}
