@@ -520,8 +520,14 @@ fn parse_result(r: &Value, now_ms: f64) -> Result<Profile, bool> {
         return Err(false);
     }
     let birth_date = text(u.get("birth_date"));
-    let hide_age = boolean(u.get("hide_age")).unwrap_or(false);
-    let hide_distance = boolean(u.get("hide_distance")).unwrap_or(false);
+    // Normally on the user; some clients put the flags on the result.
+    let flag = |k: &str| {
+        boolean(u.get(k))
+            .or_else(|| boolean(obj.get(k)))
+            .unwrap_or(false)
+    };
+    let hide_age = flag("hide_age");
+    let hide_distance = flag("hide_distance");
     let age = if hide_age {
         None
     } else {
@@ -611,9 +617,10 @@ pub fn parse_recs(body: &Value, now_ms: f64) -> RecsPage {
     let results = body
         .pointer("/data/results")
         .or_else(|| body.get("results"));
+    let mut seen = std::collections::HashSet::new();
     for r in array(results) {
         match parse_result(r, now_ms) {
-            Ok(p) if page.profiles.iter().any(|q| q.id == p.id) => page.skipped += 1,
+            Ok(p) if !seen.insert(p.id.clone()) => page.skipped += 1,
             Ok(p) => page.profiles.push(p),
             Err(rate_limited) => {
                 page.rate_limited |= rate_limited;

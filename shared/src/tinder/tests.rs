@@ -192,3 +192,18 @@ fn lenient_readers() {
     assert_eq!(distance_km(1.0), Some(1.6));
     assert_eq!(distance_km(-1.0), None);
 }
+
+#[test]
+fn hide_flags_on_the_result_count_too() {
+    let body = json!({"data": {"results": [
+        {"type": "user", "hide_distance": true, "hide_age": "true", "distance_mi": 3,
+         "user": {"_id": "abc", "name": "A", "birth_date": "1990-01-01"}},
+        {"type": "user", "distance_mi": 3, "user": {"_id": "def", "name": "B", "birth_date": "1990-01-01", "hide_age": false}}
+    ]}});
+    let page = parse_recs(&body, 1_795_867_200_000.0);
+    assert_eq!(page.profiles[0].distance_km, None);
+    assert_eq!(page.profiles[0].age, None);
+    assert!(page.profiles[0].hide_age && page.profiles[0].hide_distance);
+    assert_eq!(page.profiles[1].distance_km, Some(4.8));
+    assert_eq!(page.profiles[1].age, Some(36));
+}

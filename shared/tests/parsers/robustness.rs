@@ -136,17 +136,26 @@ fn fixtures_pass_the_invariants() {
 fn every_value_replaced_by_wrong_types() {
     let wrong = wrong_values();
     let mut runs = 0_usize;
+    // Recs pages are mutated one result at a time (each alone in its page), plus the page
+    // envelope with an empty result list: the same coverage as the whole page, far cheaper.
+    let mut docs = Vec::new();
     for name in FIXTURES {
-        let mut doc = fixture(name);
-        if *name == "recs_en_de.json" {
-            // The big page: four results with every shape in it (the others repeat them).
-            let results = doc
-                .pointer_mut("/data/results")
-                .and_then(Value::as_array_mut)
-                .expect("results");
-            let keep: Vec<Value> = [0, 6, 7, 11].iter().map(|&i| results[i].clone()).collect();
-            *results = keep;
+        let doc = fixture(name);
+        match doc.pointer("/data/results").and_then(Value::as_array) {
+            Some(results) => {
+                for r in results {
+                    let mut one = doc.clone();
+                    one["data"]["results"] = Value::Array(vec![r.clone()]);
+                    docs.push(one);
+                }
+                let mut envelope = doc.clone();
+                envelope["data"]["results"] = json!([]);
+                docs.push(envelope);
+            }
+            None => docs.push(doc),
         }
+    }
+    for doc in docs {
         let mut ptrs = Vec::new();
         pointers(&doc, String::new(), &mut ptrs);
         for ptr in &ptrs {
