@@ -67,6 +67,14 @@
     }
   }
 
+  // Wrappers read like the functions they wrap (some pages inspect `fetch.toString()`).
+  function disguise(wrapper, orig) {
+    try {
+      Object.defineProperty(wrapper, 'toString', { value: () => Function.prototype.toString.call(orig), configurable: true });
+    } catch (_) { /* ignore */ }
+    return wrapper;
+  }
+
   // ----- fetch -----
   const origFetch = window.fetch;
   if (typeof origFetch === 'function') {
@@ -94,7 +102,7 @@
       }
       return p;
     };
-    try { window.fetch = wrapped; } catch (_) { /* ignore */ }
+    try { window.fetch = disguise(wrapped, origFetch); } catch (_) { /* ignore */ }
   }
 
   // ----- XMLHttpRequest -----
@@ -104,15 +112,15 @@
     const origOpen = XHR.open;
     const origSet = XHR.setRequestHeader;
     const origSend = XHR.send;
-    XHR.open = function open(method, url) {
+    XHR.open = disguise(function open(method, url) {
       try { calls.set(this, { url: String(url) }); } catch (_) { /* ignore */ }
       return origOpen.apply(this, arguments);
-    };
-    XHR.setRequestHeader = function setRequestHeader(name, value) {
+    }, origOpen);
+    XHR.setRequestHeader = disguise(function setRequestHeader(name, value) {
       try { if (String(name).toLowerCase() === 'x-auth-token') sawToken(String(value)); } catch (_) { /* ignore */ }
       return origSet.apply(this, arguments);
-    };
-    XHR.send = function send() {
+    }, origSet);
+    XHR.send = disguise(function send() {
       try {
         const c = calls.get(this);
         const info = c && classify(c.url);
@@ -130,6 +138,6 @@
         }
       } catch (_) { /* ignore */ }
       return origSend.apply(this, arguments);
-    };
+    }, origSend);
   }
 })();

@@ -22,6 +22,9 @@ use super::popup::{self, PopupView};
 /// Re-ask for a score that was not ready after this long.
 const SCORE_RETRY_MS: f64 = 5_000.0;
 
+/// An entry in flight this many times when the host died is set aside.
+pub const MAX_CRASHES_PER_ENTRY: u32 = 3;
+
 /// What the glue must do, in this order. `Store` must complete before the next action runs
 /// (an entry is durable before it is sent).
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +104,7 @@ pub struct Brain {
     labels: HashMap<String, LabelRec>,
     scores: HashMap<String, Score>,
     score_asked: HashMap<String, f64>,
+    crashes: HashMap<String, u32>,
     stats: Option<Stats>,
     stats_inflight: bool,
     stats_dirty: bool,
@@ -130,6 +134,7 @@ impl Brain {
             labels: HashMap::new(),
             scores: HashMap::new(),
             score_asked: HashMap::new(),
+            crashes: HashMap::new(),
             stats: None,
             stats_inflight: false,
             stats_dirty: false,
@@ -346,13 +351,14 @@ impl Brain {
     pub fn host_lost(&mut self, reason: &str, now_ms: f64) -> Vec<Action> {
         let jitter = self.jitter();
         let delay = self.conn.lost(reason, now_ms, jitter);
-        self.pending.clear();
-        self.sent_this_conn.clear();
-        self.stats_inflight = false;
         let mut out = vec![Action::Log(format!(
             "host connection lost ({reason}); retrying in {:.1} s",
             delay / 1000.0
         ))];
+        self.set_aside_poison(&mut out);
+        self.pending.clear();
+        self.sent_this_conn.clear();
+        self.stats_inflight = false;
         self.schedule(now_ms, &mut out);
         self.refresh(now_ms, &mut out);
         out
@@ -419,7 +425,13 @@ impl Brain {
                 }
                 let want: Vec<String> = ids
                     .into_iter()
-                    .filter(|id| !self.scores.contains_key(id))
+                    .filter(|id| {
+                        !self.scores.contains_key(id)
+                            && !self
+                                .score_asked
+                                .get(id)
+                                .is_some_and(|t| now_ms - t < SCORE_RETRY_MS)
+                    })
                     .collect();
                 self.ask_scores(want, now_ms, &mut out);
             }
@@ -479,6 +491,38 @@ impl Brain {
     }
 
     // ----- internals ----------------------------------------------------------------------
+
+    /// The host handles requests in order, so when it dies the oldest unacknowledged entry
+    /// is the likely cause. An entry that was the oldest in flight at
+    /// [`MAX_CRASHES_PER_ENTRY`] losses is set aside, so one bad capture cannot block every
+    /// label behind it forever.
+    fn set_aside_poison(&mut self, out: &mut Vec<Action>) {
+        let oldest = self
+            .pending
+            .iter()
+            .filter_map(|(id, p)| match p {
+                Pending::Outbox(k) => Some((*id, k.clone())),
+                _ => None,
+            })
+            .min_by_key(|(id, _)| *id);
+        let Some((_, key)) = oldest else { return };
+        let n = self.crashes.entry(key.clone()).or_insert(0);
+        *n += 1;
+        if *n >= MAX_CRASHES_PER_ENTRY {
+            self.crashes.remove(&key);
+            self.outbox.remove(&key);
+            self.labels.retain(|_, l| l.key != key);
+            out.push(Action::Unstore {
+                key: outbox::storage_key(&key),
+            });
+            out.push(Action::Log(format!(
+                "the host stopped {MAX_CRASHES_PER_ENTRY} times while handling {key}; set it aside"
+            )));
+            self.last_error = Some(format!(
+                "The Swipy app stopped {MAX_CRASHES_PER_ENTRY} times on one captured item; it was skipped so the rest can be saved."
+            ));
+        }
+    }
 
     fn maybe_connect(&mut self, now_ms: f64, eager: bool, out: &mut Vec<Action>) {
         if self.started && self.conn.should_connect(now_ms, eager) {
@@ -590,6 +634,7 @@ impl Brain {
     }
 
     fn acked(&mut self, key: &str, out: &mut Vec<Action>) {
+        self.crashes.remove(key);
         if self.outbox.remove(key).is_some() {
             out.push(Action::Unstore {
                 key: outbox::storage_key(key),

@@ -498,3 +498,45 @@ fn the_popup_gets_status_and_fresh_stats() {
     let a = b.host_lost("Native host has exited.", T0);
     assert!(posts(&a, POPUP).is_empty());
 }
+
+#[test]
+fn an_entry_that_keeps_killing_the_host_is_set_aside_and_the_rest_gets_through() {
+    let mut b = ready_brain();
+    let mut now = T0;
+    let a = b.port_message(
+        TAB,
+        &json!({"kind": "recs", "body": recs_body(), "at_ms": now}),
+        now,
+    );
+    assert_eq!(kinds(&to_host(&a)), ["recs"]);
+    b.port_message(
+        TAB,
+        &json!({"kind": "swipe", "profile_id": "aaa1", "verdict": "like", "at_ms": now}),
+        now,
+    );
+    let recs_key = b.outbox_keys()[0].clone();
+    // The host dies on the recs page every time it gets it.
+    for round in 1..=MAX_CRASHES_PER_ENTRY {
+        let a = b.host_lost("Native host has exited.", now);
+        let dropped = a.contains(&Action::Unstore {
+            key: format!("outbox:{recs_key}"),
+        });
+        assert_eq!(dropped, round == MAX_CRASHES_PER_ENTRY, "round {round}");
+        if dropped {
+            let err = b.debug_state()["last_error"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned();
+            assert!(err.contains("skipped"), "{err}");
+        }
+        now += 120_000.0;
+        assert!(b.tick(now).contains(&Action::OpenHost));
+        let hello = to_host(&b.host_opened(now)).remove(0);
+        let sent = kinds(&to_host(&answer_hello(&mut b, &hello)));
+        if round < MAX_CRASHES_PER_ENTRY {
+            assert_eq!(sent, ["recs", "swipe_seen"]);
+        } else {
+            assert_eq!(sent, ["swipe_seen"], "the label behind it still arrives");
+        }
+    }
+}
