@@ -59,16 +59,16 @@ const BIOS_EN = [
   'Plant parent 🌿 | yoga | terrible puns',
 ];
 const BIOS_DE = [
-  'Kaffee-Junkie und Bergliebhaberin. Wer kommt mit auf die nächste Wanderung?',
+  'Kaffee-Junkie mit Liebe zu den Bergen. Wer kommt mit auf die nächste Wanderung?',
   'Hundemensch 🐕 Koche gern, esse noch lieber. Schreib mir dein Lieblingsrezept!',
   'Neu in der Stadt – zeig mir deine Lieblingskneipe?',
   'Bücherwurm, Läufer und schlecht im Antworten. Was hat dich zuletzt zum Lachen gebracht?',
-  'Ärztin mit Hang zu spontanen Städtereisen. Größe: 1,72 m.',
+  'Arbeite im Krankenhaus, liebe spontane Städtereisen. Größe: 1,72 m.',
   'Suche jemanden für lange Gespräche und kurze Nächte.\nKeine Brieffreundschaften.',
   'Ingenieur, Hobbybäcker, Fußballfan (leider Schalke).',
   'Reisen ist meine Therapie ✈️ Nächstes Ziel: Lissabon.',
   'Sonntags Brunch, montags Sport – meistens jedenfalls.',
-  'Pflanzenmama 🌿 | Yoga | schlechte Wortwitze',
+  'Pflanzenfan 🌿 | Yoga | schlechte Wortwitze',
 ];
 const JOBS = [['Nurse', 'Charité'], ['Software Engineer', 'Zalando'], ['Teacher', ''], ['Architect', 'gmp'],
   ['Student', ''], ['Designer', 'Freelance'], ['Lawyer', ''], ['Barista', 'The Barn']];

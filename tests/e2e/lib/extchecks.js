@@ -93,13 +93,13 @@ async function dismissDialog(ctx) {
   return d;
 }
 
-async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDirs, controlDirs, hostStderr }) {
+async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDirs, controlDirs, hostStderr, lang = 'en' }) {
   const ctx = { label, driver, savedMatch: false };
   const name = (s) => `${label}: ${s}`;
   let hostPid = null;
 
-  const pageOk = await U.check(name('the page loads and the browser starts the host'), async () => {
-    await driver.goto(`${APP}?autologin=1`);
+  const pageOk = await U.check(name(`the page loads (lang=${lang}) and the browser starts the host`), async () => {
+    await driver.goto(`${APP}?autologin=1&lang=${lang}`);
     await P.waitTopCard(driver, { timeout: 30000 });
     const pids = await U.waitFor(() => {
       const p = H.hostPids(dataDir);
@@ -293,7 +293,7 @@ async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDir
       if (control.length) {
         U.assert(U.filesContaining(control, token).length > 0, 'control failed: the token is not found in the page\'s own localStorage, so the scan would not find it either');
       }
-      return `${files} files and ${hostLines} host stderr lines scanned${control.length ? '; control found the page\'s own copy' : ''}`;
+      return `${files} files in ${dirs.map((d) => path.basename(d)).join(', ')} and ${hostLines} host stderr lines scanned${control.length ? '; control found the page\'s own copy' : ''}`;
     });
   };
   return { hostPid, afterClose };

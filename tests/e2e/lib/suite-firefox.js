@@ -89,6 +89,8 @@ async function firefoxSuite(opts) {
   if (!setupOk) return;
   const ext = await extChecks({
     downFlag,
+    // German page texts: nothing in the extension may depend on the page's language.
+    lang: 'de',
     label: 'firefox', driver, mock, dataDir,
     // The host's data dir and the add-on's own storage (IndexedDB under moz-extension+++UUID).
     secretScanDirs: () => {
