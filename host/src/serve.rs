@@ -37,6 +37,8 @@
 //! - 1: the store could not be opened or stdin failed with an I/O error.
 
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -109,7 +111,10 @@ pub struct Session {
     token: Option<String>,
     hello: bool,
     caller: Option<String>,
-    next_id: u32,
+    /// Ids of host → browser messages (shared with the [`Outbox`]).
+    ids: Arc<AtomicU32>,
+    /// Where background work (training, later) sends events; set by [`serve_loop`].
+    outbox: Option<Outbox>,
 }
 
 impl Session {
@@ -120,7 +125,8 @@ impl Session {
             token: None,
             hello: false,
             caller,
-            next_id: 1,
+            ids: Arc::new(AtomicU32::new(1)),
+            outbox: None,
         }
     }
 
@@ -137,10 +143,10 @@ impl Session {
         self.fetcher.as_ref()
     }
 
-    fn next_id(&mut self) -> u32 {
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1);
-        id
+    /// A handle for sending events or late replies from other threads (e.g. training
+    /// progress); `None` outside [`serve_loop`].
+    pub fn events(&self) -> Option<Outbox> {
+        self.outbox.clone()
     }
 
     /// Handles one frame body; returns the frames (serialized envelopes) to send back.
@@ -171,48 +177,8 @@ impl Session {
     }
 
     /// Serializes a response, splitting `scores` over several frames when needed.
-    fn encode(&mut self, re: Option<u32>, body: Response) -> Vec<Vec<u8>> {
-        let id = self.next_id();
-        let env = Envelope {
-            v: PROTOCOL_VERSION,
-            id,
-            re,
-            body,
-        };
-        match serde_json::to_vec(&env) {
-            Ok(bytes) if bytes.len() <= MAX_FRAME_TO_BROWSER => vec![bytes],
-            Ok(bytes) => match env.body {
-                Response::Scores { mut scores } if scores.len() > 1 => {
-                    let tail = scores.split_off(scores.len() / 2);
-                    let mut out = self.encode(re, Response::Scores { scores });
-                    out.extend(self.encode(re, Response::Scores { scores: tail }));
-                    out
-                }
-                _ => {
-                    log::warn!(
-                        "a response of {} bytes exceeded the browser's limit",
-                        bytes.len()
-                    );
-                    self.encode(
-                        re,
-                        Response::Error(ErrorBody::new(
-                            ErrorCode::ResponseTooLarge,
-                            format!(
-                                "the answer would be {} bytes; the browser accepts at most {MAX_FRAME_TO_BROWSER}",
-                                bytes.len()
-                            ),
-                        )),
-                    )
-                }
-            },
-            Err(e) => self.encode(
-                re,
-                Response::Error(ErrorBody::new(
-                    ErrorCode::Internal,
-                    format!("cannot serialize the answer: {e}"),
-                )),
-            ),
-        }
+    fn encode(&self, re: Option<u32>, body: Response) -> Vec<Vec<u8>> {
+        encode_response(&self.ids, re, body)
     }
 
     /// Handles one decoded request; returns the responses (usually one).
@@ -523,6 +489,88 @@ fn check_settings(values: &Map<String, Value>) -> Result<(), ErrorBody> {
     Ok(())
 }
 
+/// Serializes a response as one frame, or several `scores` frames when one would exceed
+/// [`MAX_FRAME_TO_BROWSER`]; any other oversized answer becomes `response_too_large`.
+pub fn encode_response(ids: &AtomicU32, re: Option<u32>, body: Response) -> Vec<Vec<u8>> {
+    let id = ids.fetch_add(1, Ordering::Relaxed);
+    let env = Envelope {
+        v: PROTOCOL_VERSION,
+        id,
+        re,
+        body,
+    };
+    match serde_json::to_vec(&env) {
+        Ok(bytes) if bytes.len() <= MAX_FRAME_TO_BROWSER => vec![bytes],
+        Ok(bytes) => match env.body {
+            Response::Scores { mut scores } if scores.len() > 1 => {
+                let tail = scores.split_off(scores.len() / 2);
+                let mut out = encode_response(ids, re, Response::Scores { scores });
+                out.extend(encode_response(ids, re, Response::Scores { scores: tail }));
+                out
+            }
+            _ => {
+                log::warn!(
+                    "a response of {} bytes exceeded the browser's limit",
+                    bytes.len()
+                );
+                encode_response(
+                    ids,
+                    re,
+                    Response::Error(ErrorBody::new(
+                        ErrorCode::ResponseTooLarge,
+                        format!(
+                            "the answer would be {} bytes; the browser accepts at most {MAX_FRAME_TO_BROWSER}",
+                            bytes.len()
+                        ),
+                    )),
+                )
+            }
+        },
+        Err(e) => encode_response(
+            ids,
+            re,
+            Response::Error(ErrorBody::new(
+                ErrorCode::Internal,
+                format!("cannot serialize the answer: {e}"),
+            )),
+        ),
+    }
+}
+
+/// Sends frames to the browser from any thread; the serve loop and background work
+/// share it (one mutex keeps frames whole).
+#[derive(Clone)]
+pub struct Outbox {
+    writer: Arc<Mutex<FrameWriter<Box<dyn Write + Send>>>>,
+    ids: Arc<AtomicU32>,
+}
+
+impl Outbox {
+    fn new(output: Box<dyn Write + Send>, ids: Arc<AtomicU32>) -> Self {
+        Self {
+            writer: Arc::new(Mutex::new(FrameWriter::new(output))),
+            ids,
+        }
+    }
+
+    /// Writes one already encoded frame.
+    pub fn send_frame(&self, frame: &[u8]) -> Result<(), FrameError> {
+        let mut w = self
+            .writer
+            .lock()
+            .map_err(|_| FrameError::Io(std::io::Error::other("writer lock poisoned")))?;
+        w.send_bytes(frame)
+    }
+
+    /// Sends a response (`re` = the request answered) or an event (`re` = `None`).
+    pub fn send(&self, re: Option<u32>, body: Response) -> Result<(), FrameError> {
+        for f in encode_response(&self.ids, re, body) {
+            self.send_frame(&f)?;
+        }
+        Ok(())
+    }
+}
+
 /// How a serve loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServeEnd {
@@ -534,14 +582,16 @@ pub enum ServeEnd {
     OutputClosed,
 }
 
-/// Runs the request/response loop until the input ends.
-pub fn serve_loop<R: Read, W: Write>(
+/// Runs the request/response loop until the input ends. Answers are written in request
+/// order; [`Session::events`] hands out the same writer for background events.
+pub fn serve_loop<R: Read, W: Write + Send + 'static>(
     input: R,
     output: W,
     session: &mut Session,
 ) -> std::io::Result<ServeEnd> {
     let mut reader = FrameReader::new(input, MAX_FRAME_FROM_BROWSER);
-    let mut writer = FrameWriter::new(output);
+    let writer = Outbox::new(Box::new(output), Arc::clone(&session.ids));
+    session.outbox = Some(writer.clone());
     loop {
         let frames = match reader.read_frame() {
             Ok(Some(body)) => session.handle_frame(&body),
@@ -560,7 +610,7 @@ pub fn serve_loop<R: Read, W: Write>(
                 log::warn!("input ended inside a frame: {e}");
                 let frames = session.encode(None, err(ErrorCode::BadFrame, e.to_string()));
                 for f in frames {
-                    let _ = writer.send_bytes(&f);
+                    let _ = writer.send_frame(&f);
                 }
                 return Ok(ServeEnd::Truncated);
             }
@@ -568,7 +618,7 @@ pub fn serve_loop<R: Read, W: Write>(
             Err(e) => return Err(std::io::Error::other(e.to_string())),
         };
         for f in frames {
-            if let Err(e) = writer.send_bytes(&f) {
+            if let Err(e) = writer.send_frame(&f) {
                 log::info!("the browser stopped reading: {e}");
                 return Ok(ServeEnd::OutputClosed);
             }
@@ -600,8 +650,7 @@ pub fn run(data_dir: &std::path::Path, caller: Option<String>) -> i32 {
     );
     let mut session = Session::new(store, fetcher, caller);
     let stdin = std::io::stdin();
-    let stdout = std::io::stdout();
-    let result = serve_loop(stdin.lock(), stdout.lock(), &mut session);
+    let result = serve_loop(stdin.lock(), std::io::stdout(), &mut session);
     session.finish(FETCH_GRACE);
     match result {
         Ok(end) => {

@@ -1,5 +1,6 @@
 use super::*;
 use serde_json::json;
+use std::sync::{Arc, Mutex};
 use swipy_shared::protocol::{decode_response, Parts, Score, Verdict};
 
 fn session() -> (tempfile::TempDir, Session) {
@@ -322,7 +323,7 @@ fn scores_and_train_say_no_model_yet() {
 
 #[test]
 fn oversized_scores_are_split_and_other_oversized_answers_refused() {
-    let (_d, mut s) = session();
+    let (_d, s) = session();
     let scores: Vec<Score> = (0..9000)
         .map(|i| Score {
             id: format!("{i:0>24}"),
@@ -372,6 +373,26 @@ fn oversized_scores_are_split_and_other_oversized_answers_refused() {
     assert_eq!(error_code(&r), ErrorCode::ResponseTooLarge.code());
 }
 
+/// An output buffer the test can read after the loop has consumed the writer.
+#[derive(Clone, Default)]
+struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedBuf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl SharedBuf {
+    fn bytes(&self) -> Vec<u8> {
+        self.0.lock().expect("lock").clone()
+    }
+}
+
 #[test]
 fn serve_loop_over_byte_streams() {
     use crate::transport::encode_frame;
@@ -385,11 +406,13 @@ fn serve_loop_over_byte_streams() {
     input.extend(big.to_ne_bytes());
     input.extend(std::iter::repeat_n(b' ', big as usize));
     input.extend(encode_frame(br#"{"v":1,"id":2,"type":"stats","data":{}}"#));
-    let mut output = Vec::new();
-    let end = serve_loop(std::io::Cursor::new(input), &mut output, &mut s).expect("loop");
+    let output = SharedBuf::default();
+    let end = serve_loop(std::io::Cursor::new(input), output.clone(), &mut s).expect("loop");
     assert_eq!(end, ServeEnd::Eof);
-    let mut r =
-        crate::transport::FrameReader::new(std::io::Cursor::new(output), MAX_FRAME_TO_BROWSER);
+    let mut r = crate::transport::FrameReader::new(
+        std::io::Cursor::new(output.bytes()),
+        MAX_FRAME_TO_BROWSER,
+    );
     let a = decode_response(&r.read_frame().expect("a").expect("a")).expect("a");
     let b = decode_response(&r.read_frame().expect("b").expect("b")).expect("b");
     let c = decode_response(&r.read_frame().expect("c").expect("c")).expect("c");
@@ -402,11 +425,53 @@ fn serve_loop_over_byte_streams() {
     // Input cut inside a frame: a bad_frame error, then the loop ends.
     let mut cut = encode_frame(br#"{"v":1,"id":1,"type":"hello","data":{"protocol":1}}"#);
     cut.truncate(cut.len() - 3);
-    let mut output = Vec::new();
-    let end = serve_loop(std::io::Cursor::new(cut), &mut output, &mut s).expect("loop");
+    let output = SharedBuf::default();
+    let end = serve_loop(std::io::Cursor::new(cut), output.clone(), &mut s).expect("loop");
     assert_eq!(end, ServeEnd::Truncated);
-    let mut r =
-        crate::transport::FrameReader::new(std::io::Cursor::new(output), MAX_FRAME_TO_BROWSER);
+    let mut r = crate::transport::FrameReader::new(
+        std::io::Cursor::new(output.bytes()),
+        MAX_FRAME_TO_BROWSER,
+    );
     let e = decode_response(&r.read_frame().expect("e").expect("e")).expect("e");
     assert_eq!(error_code(&e), ErrorCode::BadFrame.code());
+}
+
+#[test]
+fn background_events_share_the_writer_and_ids() {
+    use crate::transport::encode_frame;
+    let (_d, mut s) = session();
+    assert!(s.events().is_none(), "no outbox before the loop runs");
+    let output = SharedBuf::default();
+    let input = encode_frame(br#"{"v":1,"id":1,"type":"hello","data":{"protocol":1}}"#);
+    serve_loop(std::io::Cursor::new(input), output.clone(), &mut s).expect("loop");
+    let events = s.events().expect("outbox after the loop");
+    events
+        .send(
+            None,
+            Response::TrainProgress {
+                stage: "fit".into(),
+                done: 1,
+                total: 2,
+            },
+        )
+        .expect("event");
+    let mut r = crate::transport::FrameReader::new(
+        std::io::Cursor::new(output.bytes()),
+        MAX_FRAME_TO_BROWSER,
+    );
+    let hello = decode_response(&r.read_frame().expect("a").expect("a")).expect("a");
+    let event = decode_response(&r.read_frame().expect("b").expect("b")).expect("b");
+    assert_eq!(event.re, None);
+    assert!(matches!(
+        event.body,
+        Response::TrainProgress {
+            done: 1,
+            total: 2,
+            ..
+        }
+    ));
+    assert_ne!(
+        hello.id, event.id,
+        "message ids are unique across both paths"
+    );
 }

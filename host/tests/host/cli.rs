@@ -324,6 +324,9 @@ fn install_for_firefox_and_chromium_in_home_then_doctor() {
     if out.contains("onnx rt:   missing") || out.contains("models:    missing") {
         assert_eq!(code, 5, "{out}");
         assert!(out.contains("problem:"), "{out}");
+    } else {
+        assert_eq!(code, 0, "everything is in place: {out}");
+        assert!(out.contains("all good"), "{out}");
     }
     let (code, out, _) = swipy(home.path(), &["uninstall", "--browser", "all"], &env);
     assert_eq!(code, 0);
