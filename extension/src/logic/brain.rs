@@ -84,7 +84,7 @@ struct LabelRec {
 #[derive(Debug, Clone, PartialEq)]
 enum Pending {
     Outbox(String),
-    Scores,
+    Scores(Vec<String>),
     Stats,
     Other,
 }
@@ -461,6 +461,28 @@ impl Brain {
     }
 
     fn host_error(&mut self, e: ErrorBody, pending: Option<Pending>, out: &mut Vec<Action>) {
+        let code = ErrorCode::from_code(e.code);
+        if let Some(Pending::Scores(ids)) = &pending {
+            if matches!(
+                code,
+                Some(ErrorCode::ModelMissing | ErrorCode::NotEnoughLabels)
+            ) {
+                // Not a problem: there is no model yet. The badge says "learning…".
+                for id in ids {
+                    self.scores.insert(
+                        id.clone(),
+                        Score {
+                            id: id.clone(),
+                            p_like: None,
+                            parts: Default::default(),
+                            model_version: None,
+                            state: "no_model".into(),
+                        },
+                    );
+                }
+                return;
+            }
+        }
         let words = popup::error_body_words(&e);
         out.push(Action::Log(format!("host error {}: {}", e.code, e.message)));
         self.last_error = Some(words);
@@ -668,7 +690,7 @@ impl Brain {
                 self.score_asked.insert(id.clone(), now_ms);
             }
             let id = self.take_id();
-            self.pending.insert(id, Pending::Scores);
+            self.pending.insert(id, Pending::Scores(chunk.to_vec()));
             out.push(Action::ToHost(value(&Envelope::new(
                 id,
                 Request::Scores {

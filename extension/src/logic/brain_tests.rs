@@ -540,3 +540,47 @@ fn an_entry_that_keeps_killing_the_host_is_set_aside_and_the_rest_gets_through()
         }
     }
 }
+
+#[test]
+fn a_host_without_a_model_makes_the_badge_say_learning_not_an_error() {
+    let mut b = ready_brain();
+    b.port_message(
+        TAB,
+        &json!({"kind": "recs", "body": recs_body(), "at_ms": T0}),
+        T0,
+    );
+    let a = b.port_message(
+        TAB,
+        &json!({"kind": "card", "card": {"name": "Anna", "age": 27}}),
+        T0,
+    );
+    let asked = to_host(&a)
+        .into_iter()
+        .find(|m| m["type"] == "scores")
+        .expect("asked");
+    let a = b.host_message(
+        &json!({"v": 1, "id": 9, "re": asked["id"], "type": "error",
+                "data": {"code": 13, "message": "no model yet"}}),
+        T0,
+    );
+    assert_eq!(last_card_info(&a)["badge"]["state"], "learning");
+    assert_eq!(b.debug_state()["last_error"], Value::Null);
+    // Other errors are still shown.
+    let a = b.port_message(
+        TAB,
+        &json!({"kind": "card", "card": {"name": "Bea", "age": 30}}),
+        T0,
+    );
+    let asked = to_host(&a)
+        .into_iter()
+        .find(|m| m["type"] == "scores")
+        .expect("asked");
+    b.host_message(
+        &json!({"v": 1, "id": 10, "re": asked["id"], "type": "error",
+                "data": {"code": 10, "message": "disk I/O error"}}),
+        T0,
+    );
+    assert!(b.debug_state()["last_error"]
+        .as_str()
+        .is_some_and(|e| e.contains("disk I/O")));
+}
