@@ -55,7 +55,21 @@ fn platform_data_dir() -> Option<PathBuf> {
 /// The running executable, absolute and with links resolved.
 pub fn current_exe() -> Result<PathBuf, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
-    Ok(exe.canonicalize().unwrap_or(exe))
+    Ok(plain_path(exe.canonicalize().unwrap_or(exe)))
+}
+
+/// On Windows, `canonicalize` returns `\\?\C:\...` paths, which browsers do not accept
+/// in a host manifest; drop that prefix for ordinary drive paths.
+fn plain_path(p: PathBuf) -> PathBuf {
+    if cfg!(windows) {
+        let s = p.to_string_lossy();
+        if let Some(rest) = s.strip_prefix(r"\\?\") {
+            if !rest.starts_with("UNC\\") {
+                return PathBuf::from(rest);
+            }
+        }
+    }
+    p
 }
 
 /// Candidate locations of the ONNX Runtime library, in lookup order.

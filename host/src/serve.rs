@@ -28,7 +28,15 @@
 //! unknown `type` or bad `data` gets a typed `error` (with `re` when the request id could
 //! be read) and the host reads the next frame. `ack`s are sent only after the store has
 //! committed; a replayed idempotency key is acknowledged again without a second write.
-//! The `token` is kept in memory for this process only.
+//! The `token` is kept in memory for this process only. Labels for profiles the store has
+//! not seen (yet) are stored and acknowledged all the same.
+//!
+//! Host → browser frames all go through one [`Outbox`] (a mutex around stdout), which
+//! [`Session::events`] also hands to background work for unsolicited events such as
+//! `train_progress`.
+//!
+//! After EOF the host keeps running for at most [`FETCH_GRACE`] to finish photo downloads
+//! already started (signed photo URLs expire; there is no second chance).
 //!
 //! # Exit codes (serve mode)
 //!
@@ -54,7 +62,7 @@ use crate::store::{now_ms, NewLabel, NewSwipe, Store, StoreError};
 use crate::transport::{FrameError, FrameReader, FrameWriter};
 
 /// How long the host keeps downloading photos after the browser closed the port.
-pub const FETCH_GRACE: Duration = Duration::from_secs(20);
+pub const FETCH_GRACE: Duration = Duration::from_secs(10);
 
 /// Longest accepted idempotency key.
 pub const MAX_KEY_LEN: usize = 200;
