@@ -365,7 +365,7 @@ impl Encoders {
                 .try_extract_tensor::<f32>()
                 .map_err(|e| Error::ort("photo output", e))?;
             let n = chunk.len();
-            let dim = if n > 0 { data.len() / n } else { 0 };
+            let dim = data.len().checked_div(n).unwrap_or(0);
             if shape.first().copied() != Some(n as i64) || dim == 0 {
                 return Err(Error::InvalidModel(format!(
                     "photo model output shape {shape:?}"
@@ -487,7 +487,7 @@ impl Encoders {
     }
 }
 
-/// Decodes images on up to `threads` threads, preserving order.
+/// Decodes images on up to `threads` threads, preserving order (one result per input).
 pub fn decode_parallel(bytes: Vec<&[u8]>, threads: usize) -> Vec<Result<RgbImage>> {
     let n = bytes.len();
     let threads = threads.clamp(1, n.max(1));
@@ -497,15 +497,52 @@ pub fn decode_parallel(bytes: Vec<&[u8]>, threads: usize) -> Vec<Result<RgbImage
         let handles: Vec<_> = bytes
             .chunks(per)
             .map(|chunk| {
-                s.spawn(move || chunk.iter().map(|b| imaging::decode(b)).collect::<Vec<_>>())
+                (
+                    chunk.len(),
+                    s.spawn(move || chunk.iter().map(|b| imaging::decode(b)).collect::<Vec<_>>()),
+                )
             })
             .collect();
-        for h in handles {
+        for (len, h) in handles {
             match h.join() {
                 Ok(v) => out.extend(v),
-                Err(_) => out.push(Err(Error::Image("decoder thread panicked".into()))),
+                Err(_) => out
+                    .extend((0..len).map(|_| Err(Error::Image("decoder thread panicked".into())))),
             }
         }
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn encoders_and_scorer_can_be_shared_between_threads() {
+        assert_send_sync::<Encoders>();
+        assert_send_sync::<crate::Scorer>();
+    }
+
+    #[test]
+    fn parallel_decoding_keeps_order_and_isolates_bad_input() {
+        let png = |v: u8| {
+            let img = RgbImage::from_pixel(3, 2, image::Rgb([v, v, v]));
+            let mut out = Vec::new();
+            image::DynamicImage::ImageRgb8(img)
+                .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+                .expect("png");
+            out
+        };
+        let (a, b) = (png(10), png(200));
+        let junk = b"junk".to_vec();
+        let got = decode_parallel(vec![&a, &junk, &b, &a, &b], 2);
+        assert_eq!(got.len(), 5);
+        assert!(matches!(got[1], Err(Error::Image(_))));
+        let px = |i: usize| got[i].as_ref().expect("decoded").get_pixel(0, 0)[0];
+        assert_eq!((px(0), px(2), px(3), px(4)), (10, 200, 10, 200));
+        assert!(decode_parallel(vec![], 4).is_empty());
+    }
 }

@@ -80,7 +80,7 @@ pub fn decode_yunet(strides: &[StrideOutputs<'_>], size: u32, threshold: f32) ->
         let st = s.stride as f32;
         for i in 0..n {
             let score = (s.cls[i].clamp(0.0, 1.0) * s.obj[i].clamp(0.0, 1.0)).sqrt();
-            if !(score >= threshold) {
+            if score.is_nan() || score < threshold {
                 continue;
             }
             let (row, col) = ((i / cols) as f32, (i % cols) as f32);

@@ -16,7 +16,7 @@ pub const SAME_FACE_COSINE: f32 = 0.4;
 /// Embedding cache (the host backs it with its store), keyed by (content key, model id).
 /// Keys: a photo's sha256, or [`text_key`] of a text. Model ids: [`TEXT_MODEL`],
 /// [`PHOTO_MODEL`], and [`FACES_CACHE_MODEL`] for a photo's packed faces.
-pub trait EmbeddingCache: Sync {
+pub trait EmbeddingCache {
     fn get(&self, key: &str, model: &str) -> Option<Vec<f32>>;
     fn put(&self, key: &str, model: &str, v: &[f32]);
 }

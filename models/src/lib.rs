@@ -10,7 +10,6 @@
 //!
 //! Nothing here prints to stdout; logs go through the `log` crate.
 
-pub mod bench;
 pub mod encoders;
 pub mod error;
 pub mod face;

@@ -303,7 +303,7 @@ pub fn tiny_sface_model() -> Vec<u8> {
         &[inp as i64, TINY_FACE_DIM as i64],
         &random_matrix(&mut rng, inp, TINY_FACE_DIM, 0.01),
     );
-    g.init_f32("b", &[TINY_FACE_DIM as i64], &vec![0.0; TINY_FACE_DIM]);
+    g.init_f32("b", &[TINY_FACE_DIM as i64], &[0.0; TINY_FACE_DIM]);
     g.node(
         "AveragePool",
         &["data"],
@@ -343,7 +343,7 @@ pub fn tiny_photo_model() -> Vec<u8> {
         &[inp as i64, TINY_PHOTO_DIM as i64],
         &random_matrix(&mut rng, inp, TINY_PHOTO_DIM, 0.05),
     );
-    g.init_f32("b", &[TINY_PHOTO_DIM as i64], &vec![0.0; TINY_PHOTO_DIM]);
+    g.init_f32("b", &[TINY_PHOTO_DIM as i64], &[0.0; TINY_PHOTO_DIM]);
     g.node(
         "Transpose",
         &["input:0"],

@@ -34,7 +34,8 @@ fn aligning_the_template_to_itself_is_identity() {
 #[test]
 fn yunet_decoding_places_boxes_and_landmarks_on_the_anchor_grid() {
     let size = 64u32; // strides 8/16/32 → 8×8, 4×4, 2×2 anchors
-    let mut outs: Vec<(Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>)> = Vec::new();
+    type Raw = (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>);
+    let mut outs: Vec<Raw> = Vec::new();
     for s in STRIDES {
         let n = ((size / s) * (size / s)) as usize;
         outs.push((
