@@ -108,8 +108,9 @@
       if (overlay && !overlay.isConnected) attach();
       return;
     }
+    const sameFacts = top && card && top.name === card.name && top.age === card.age;
     card = top;
-    info = null;
+    if (!sameFacts) info = null; // same person re-rendered: keep showing what we know
     if (overlay) { overlay.remove(); overlay = null; }
     if (card) attach();
     send({ kind: 'card', card: card ? { name: card.name, age: card.age } : null });

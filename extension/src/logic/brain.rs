@@ -294,6 +294,9 @@ impl Brain {
             TabMsg::Card(card) => {
                 if let Some(tab) = self.tabs.get_mut(&port) {
                     tab.card = card;
+                    // A card report always gets an answer: the page may have rebuilt the
+                    // card element, and with it the overlay.
+                    tab.last_sent = None;
                 }
             }
             TabMsg::Label { verdict, card } => {

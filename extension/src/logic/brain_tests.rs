@@ -346,13 +346,18 @@ fn the_overlay_follows_the_card_stack() {
         T0,
     );
     assert_eq!(last_card_info(&a)["profile_id"], "bbb2");
-    // The same state again posts nothing new.
+    // Nothing changed: nothing is posted ...
+    let a = b.host_lost("Native host has exited.", T0);
+    let a2 = b.tick(T0 + 100.0);
+    assert_eq!(posts(&a, TAB).len(), 1, "host state changed");
+    assert!(posts(&a2, TAB).is_empty(), "nothing changed");
+    // ... but a card report (the page rebuilt the card) is always answered.
     let a = b.port_message(
         TAB,
         &json!({"kind": "card", "card": {"name": "Bea", "age": 30}}),
         T0,
     );
-    assert!(posts(&a, TAB).is_empty());
+    assert_eq!(last_card_info(&a)["profile_id"], "bbb2");
 }
 
 #[test]
