@@ -267,9 +267,9 @@ fn object(v: Option<&Value>) -> Option<&Map<String, Value>> {
     v?.as_object()
 }
 
-/// A point in time as ms since the Unix epoch: a number (ms; values below 1e11 are read
-/// as seconds, which Tinder never sends for these fields but older exports do) or an
-/// ISO 8601 string.
+/// A point in time as ms since the Unix epoch: an ISO 8601 string or a number of ms.
+/// Numbers below 1e11 (before 1973 as ms) are read as seconds, defensively: Tinder sends
+/// ms for these fields.
 fn time_ms(v: Option<&Value>) -> Option<f64> {
     if let Some(Value::String(s)) = v {
         if let Some(ms) = parse_iso8601_ms(s) {
