@@ -561,15 +561,25 @@ fn finish_fetch(
     if let Some(f) = fetcher {
         if queued > 0 {
             let done = f.wait_idle(IMPORT_FETCH_WAIT);
-            writeln!(
-                out,
-                "photos: {queued} queued{}",
-                if done {
-                    ", downloads finished"
-                } else {
-                    ", some still pending (abandoned)"
-                }
-            )?;
+            let t = f.tally();
+            write!(out, "photos: {} of {queued} downloaded", t.stored)?;
+            if t.failed > 0 {
+                write!(
+                    out,
+                    ", {} failed (last: {})",
+                    t.failed,
+                    t.last_error.unwrap_or_default()
+                )?;
+            }
+            if !done {
+                write!(
+                    out,
+                    ", {} abandoned after {} s",
+                    f.pending(),
+                    IMPORT_FETCH_WAIT.as_secs()
+                )?;
+            }
+            writeln!(out)?;
         }
     }
     Ok(())

@@ -335,6 +335,16 @@ pub async fn download(
 struct Pending {
     count: Mutex<usize>,
     idle: Condvar,
+    outcome: Mutex<FetchTally>,
+}
+
+/// Finished downloads so far.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FetchTally {
+    pub stored: usize,
+    pub failed: usize,
+    /// The most recent failure, for a one-line summary.
+    pub last_error: Option<String>,
 }
 
 /// Background photo fetcher with its own store connection and runtime.
@@ -387,6 +397,15 @@ impl Fetcher {
                     Ok(_permit) => fetch_job(&client, &cfg, &store, &job).await,
                     Err(_) => Err(FetchError::Config("fetcher shut down".into())),
                 };
+                if let Ok(mut t) = pending.outcome.lock() {
+                    match &result {
+                        Ok(()) => t.stored += 1,
+                        Err(e) => {
+                            t.failed += 1;
+                            t.last_error = Some(e.to_string());
+                        }
+                    }
+                }
                 if let Err(e) = &result {
                     log::info!("photo {}#{} not stored: {e}", job.profile_id, job.idx);
                     if let Ok(mut s) = store.lock() {
@@ -399,6 +418,15 @@ impl Fetcher {
                 }
             });
         }
+    }
+
+    /// Downloads finished so far (stored or failed).
+    pub fn tally(&self) -> FetchTally {
+        self.pending
+            .outcome
+            .lock()
+            .map(|t| t.clone())
+            .unwrap_or_default()
     }
 
     /// Jobs not finished yet.

@@ -253,3 +253,49 @@ fn test_redirection_refuses_non_loopback_targets() {
     assert_eq!(code, 0);
     assert!(stderr.contains("only loopback targets"), "{stderr}");
 }
+
+#[test]
+fn cli_import_downloads_photos_and_reports_failures() {
+    // Chloé's second photo has an expired signature (403).
+    let cdn = Cdn::start(Arc::new(|path: &str, _| {
+        if path.ends_with("original_p-chl-2.jpeg") {
+            Reply::new(403, b"expired".to_vec())
+        } else {
+            Reply::new(200, jpeg_for(path, 48, 60))
+        }
+    }));
+    let home = tempfile::tempdir().expect("home");
+    let file = home.path().join("recs.json");
+    std::fs::write(&file, crate::common::fixture_text()).expect("write");
+    let resolve = cdn.resolve_spec();
+    let ca = cdn.ca_path();
+    let env = [
+        ("SWIPY_TEST_RESOLVE", resolve.as_str()),
+        ("SWIPY_TEST_CA", ca.as_str()),
+    ];
+    let (code, out, err) = crate::common::swipy(
+        home.path(),
+        &["import-recs", file.to_str().expect("utf8")],
+        &env,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("photos: 5 of 6 downloaded, 1 failed (last: HTTP status 403)"),
+        "{out}"
+    );
+    assert_eq!(
+        cdn.hits("/5f1a2b3c4d5e6f7a8b9c0d03/original_p-chl-2.jpeg"),
+        1,
+        "403 is not retried"
+    );
+    let (_, out, _) = crate::common::swipy(home.path(), &["stats", "--json"], &[]);
+    let st: swipy_shared::protocol::Stats = serde_json::from_str(out.trim()).expect("stats");
+    assert_eq!(st.photos, 5);
+    // A second import fetches only what is missing (and it fails again).
+    let (_, out, _) = crate::common::swipy(
+        home.path(),
+        &["import-recs", file.to_str().expect("utf8")],
+        &env,
+    );
+    assert!(out.contains("photos: 0 of 1 downloaded, 1 failed"), "{out}");
+}
