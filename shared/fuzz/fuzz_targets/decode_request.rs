@@ -13,7 +13,11 @@ fuzz_target!(|data: &[u8]| {
             let _ = serde_json::to_vec(&env).expect("a decoded request serializes");
         }
         Err(e) => {
-            assert!(ErrorCode::from_code(e.error.code).is_some(), "unknown error code {}", e.error.code);
+            assert!(
+                ErrorCode::from_code(e.error.code).is_some(),
+                "unknown error code {}",
+                e.error.code
+            );
             assert!(!e.error.message.is_empty());
         }
     }

@@ -8,7 +8,9 @@ use swipy_shared::tinder::{
 };
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(body) = serde_json::from_slice::<Value>(data) else { return };
+    let Ok(body) = serde_json::from_slice::<Value>(data) else {
+        return;
+    };
     let like = parse_like_response(&body);
     assert!(like.match_id.is_none() || like.matched);
     let _ = like.out_of_likes(1_795_867_200_000.0);
@@ -17,5 +19,8 @@ fuzz_target!(|data: &[u8]| {
     let me = parse_profile(&body);
     assert!(me.id.as_deref().is_none_or(is_plausible_profile_id));
     let matches = parse_matches(&body);
-    assert!(matches.matches.iter().all(|m| is_plausible_profile_id(&m.person_id)));
+    assert!(matches
+        .matches
+        .iter()
+        .all(|m| is_plausible_profile_id(&m.person_id)));
 });

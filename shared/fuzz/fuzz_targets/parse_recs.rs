@@ -11,9 +11,14 @@ use swipy_shared::tinder::{is_plausible_profile_id, parse_recs, profile_text};
 const NOW_MS: f64 = 1_795_867_200_000.0;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(body) = serde_json::from_slice::<Value>(data) else { return };
+    let Ok(body) = serde_json::from_slice::<Value>(data) else {
+        return;
+    };
     let page = parse_recs(&body, NOW_MS);
-    let results = body.pointer("/data/results").or_else(|| body.get("results")).and_then(Value::as_array);
+    let results = body
+        .pointer("/data/results")
+        .or_else(|| body.get("results"))
+        .and_then(Value::as_array);
     assert!(page.profiles.len() + page.skipped as usize <= results.map_or(0, Vec::len));
     let mut seen = std::collections::HashSet::new();
     for p in &page.profiles {

@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use swipy_shared::tinder::{is_plausible_profile_id, swipe_from_url};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let (method, url) = text.split_once('\n').unwrap_or(("POST", text));
     if let Some((_, id)) = swipe_from_url(method, url) {
         assert!(is_plausible_profile_id(&id));
