@@ -13,8 +13,8 @@
 //! JSON (the envelope of `swipy_shared::protocol`). Limits:
 //!
 //! - browser → host: at most [`MAX_FRAME_FROM_BROWSER`] (16 MiB). A longer frame is
-//!   answered with error `frame_too_large` (code 2); its body is skipped unread into
-//!   memory and the host keeps serving.
+//!   answered with error `frame_too_large` (code 2); its body is read and discarded in
+//!   64 KiB pieces (never held in memory) and the host keeps serving.
 //! - host → browser: at most [`MAX_FRAME_TO_BROWSER`] (1 MiB, Chrome's limit). A `scores`
 //!   answer that would be longer is split into several `scores` messages answering the
 //!   same request (`re`); any other oversized answer becomes error `response_too_large`
@@ -43,6 +43,8 @@
 //! - 0: stdin reached its end (the browser closed the port), including a frame cut off by
 //!   the end of the stream, or stdout was closed by the browser.
 //! - 1: the store could not be opened or stdin failed with an I/O error.
+//!
+//! The CLI's exit codes are listed in [`crate::cli`] and `swipy --help`.
 
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicU32, Ordering};
