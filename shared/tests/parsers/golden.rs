@@ -37,15 +37,8 @@ fn id(n: u32) -> String {
     format!("65a{n:02}c9e8b1d4e0012a3b4{n:02}")
 }
 
-fn approx(a: f64, b: f64) -> bool {
-    (a - b).abs() < 1e-12
-}
-
 fn assert_face(f: &FaceBox, x: f64, y: f64, w: f64, h: f64) {
-    assert!(
-        approx(f.x, x) && approx(f.y, y) && approx(f.w, w) && approx(f.h, h),
-        "face {f:?} != ({x}, {y}, {w}, {h})"
-    );
+    assert_eq!(f, &FaceBox { x, y, w, h });
 }
 
 fn profile<'a>(page: &'a RecsPage, name: &str) -> &'a Profile {
@@ -277,7 +270,7 @@ fn recs_profile_details() {
     // A face box reaching past the photo is clipped; malformed boxes are dropped.
     let marie = profile(&page, "Marie");
     assert_eq!(marie.photos[0].faces.len(), 1);
-    assert_face(&marie.photos[0].faces[0], 0.8, 0.6, 0.2, 0.4);
+    assert_face(&marie.photos[0].faces[0], 0.8, 0.6, 1.0 - 0.8, 1.0 - 0.6);
 
     let zoe = profile(&page, "Zoe");
     assert_eq!(zoe.gender, None);
