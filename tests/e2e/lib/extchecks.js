@@ -27,7 +27,9 @@ function extPrerequisites(kind) {
     }
     if (chromeId && !/^[a-p]{32}$/.test(chromeId)) missing.push(`a valid id in extension/static/EXTENSION_ID (got "${chromeId}")`);
   }
-  if (!fs.existsSync(H.swipyBin())) missing.push(`${path.relative(U.ROOT, H.swipyBin())} (run \`cargo build -p swipy-host\`)`);
+  const bin = H.swipyBin();
+  const shown = bin.startsWith(U.ROOT + path.sep) ? path.relative(U.ROOT, bin) : bin;
+  if (!fs.existsSync(bin)) missing.push(`${shown} (run \`cargo build -p swipy-host\`)`);
   return { missing, chromeDir: path.join(U.ROOT, 'extension', 'dist', 'chrome'), firefoxDir: path.join(U.ROOT, 'extension', 'dist', 'firefox'), chromeId };
 }
 
@@ -161,7 +163,16 @@ async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDir
       U.assert(s.applied, `${how} was not applied by the mock`);
       swiped.push({ id: s.id, verdict: VERDICT[s.kind], source: 'swipe', how });
     }
-    await dismissDialog(ctx);
+    // The mock matches every 4th like: the page must still read the like response through the
+    // extension's fetch/XHR hook and show the dialog.
+    const matchedCalls = (await mock.calls()).filter((c) => c.matched === true);
+    U.assert(matchedCalls.length >= 1, 'the mock reported no match although it matches every 4th like');
+    if (!ctx.savedMatch) {
+      await U.waitFor(async () => ((await P.dialog(driver)) || {}).kind === 'match', {
+        timeout: 5000, what: 'the match dialog for the matching like (does the hook change what the page receives?)',
+      });
+      await dismissDialog(ctx);
+    }
     const rows = await waitLabels(dataDir, swiped, 30000, 'swipe labels in swipy export');
     const extra = [...rows.values()].filter((r) => H.labelOf(r) && H.labelOf(r).source === 'swipe' && !swiped.some((w) => w.id === r.id));
     U.assert(extra.length === 0, `labels with source swipe for profiles never swiped: ${extra.map((r) => r.id).join(', ')}`);
