@@ -57,12 +57,33 @@ def make_set(photos_dir: Path, out: Path, n: int) -> None:
     people = sorted(p for p in photos_dir.iterdir() if p.is_dir() and p.name.startswith("P"))
     if not people:
         raise SystemExit(f"bench: no photos in {photos_dir} (run tests/fixtures/fetch-photos.sh)")
+    from PIL import Image
+
+    # Tinder serves 640x800 JPEGs (processedFiles); the fixtures are ~1700x2500, so the set
+    # uses 640x800 copies (centre crop to 4:5, Lanczos, JPEG quality 90).
+    photo_dir = out / "photos"
+    photo_dir.mkdir(parents=True, exist_ok=True)
+
+    def tinder_sized(src: Path) -> Path:
+        dst = photo_dir / f"{src.parent.name}_{src.name}"
+        if not dst.exists():
+            img = Image.open(src).convert("RGB")
+            w, h = img.size
+            if w * 5 > h * 4:  # too wide: crop width
+                cw = h * 4 // 5
+                img = img.crop(((w - cw) // 2, 0, (w - cw) // 2 + cw, h))
+            else:
+                ch = w * 5 // 4
+                img = img.crop((0, (h - ch) // 2, w, (h - ch) // 2 + ch))
+            img.resize((640, 800), Image.Resampling.LANCZOS).save(dst, "JPEG", quality=90)
+        return dst
+
     profiles = []
     for i in range(n):
         person = people[i % len(people)]
         jpgs = sorted(person.glob("*.jpg"))
         k = 1 + i % 3  # 1..3 photos
-        chosen = [jpgs[(i // len(people) + j) % len(jpgs)] for j in range(k)]
+        chosen = [tinder_sized(jpgs[(i // len(people) + j) % len(jpgs)]) for j in range(k)]
         bio = BIOS[i % len(BIOS)]
         profiles.append(
             {

@@ -1,0 +1,266 @@
+//! End-to-end scoring benchmark of the Rust pipeline, the counterpart of
+//! `models/bench_reference.py run` (see models/README.md, "Benchmark"); `cargo xtask bench`
+//! runs both on the same set and compares.
+//!
+//! `bench --models DIR --set DIR [--json OUT] [--threads N] [--device cpu|cuda|auto]`
+//!
+//! Per profile: decode every photo (in parallel), open-nsfw `pool` (batched), YuNet + SFace,
+//! e5 text embedding, the 1540-float feature vector of the contract, the set's head.
+//! Also times training the crate's logistic head on 1,000 profiles' cached features.
+#![allow(clippy::print_stdout)]
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde_json::{json, Value};
+use swipy_models::{
+    init_runtime, train, Device, EncoderOptions, Encoders, PhotoRef, ProfileFeatures, TrainConfig,
+};
+
+const PHOTO_DIM: usize = 1024;
+const FACE_DIM: usize = 128;
+const TEXT_DIM: usize = 384;
+const FEATURES: usize = PHOTO_DIM + FACE_DIM + TEXT_DIM + 4;
+
+struct Args {
+    models: PathBuf,
+    set: PathBuf,
+    json: Option<PathBuf>,
+    threads: usize,
+    device: Device,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut models = None;
+    let mut set = None;
+    let mut json = None;
+    let mut threads = 0usize;
+    let mut device = Device::Cpu;
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut val = || it.next().ok_or_else(|| format!("{a} needs a value"));
+        match a.as_str() {
+            "--models" => models = Some(PathBuf::from(val()?)),
+            "--set" => set = Some(PathBuf::from(val()?)),
+            "--json" => json = Some(PathBuf::from(val()?)),
+            "--threads" => threads = val()?.parse().map_err(|e| format!("--threads: {e}"))?,
+            "--device" => {
+                let v = val()?;
+                device = Device::parse(&v).ok_or_else(|| format!("unknown device `{v}`"))?
+            }
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(Args {
+        models: models.ok_or("--models DIR is required")?,
+        set: set.ok_or("--set DIR is required")?,
+        json,
+        threads,
+        device,
+    })
+}
+
+fn read_json(p: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+fn l2(v: &mut [f32]) {
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+    v.iter_mut().for_each(|x| *x /= n);
+}
+
+/// Peak resident memory of this process (VmHWM), in MiB.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("bench: error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let started = Instant::now();
+    let args = parse_args()?;
+    let spec = read_json(&args.set.join("profiles.json"))?;
+    let head = read_json(&args.set.join("head.json"))?;
+    let w: Vec<f64> = head["w"]
+        .as_array()
+        .ok_or("head.json: no `w`")?
+        .iter()
+        .filter_map(Value::as_f64)
+        .collect();
+    let b = head["b"].as_f64().ok_or("head.json: no `b`")?;
+    if w.len() != FEATURES {
+        return Err(format!(
+            "head.json: {} weights, expected {FEATURES}",
+            w.len()
+        ));
+    }
+    let profiles = spec["profiles"]
+        .as_array()
+        .ok_or("profiles.json: no profiles")?;
+
+    let t_load = Instant::now();
+    init_runtime(None).map_err(|e| e.to_string())?;
+    let mut opts = EncoderOptions {
+        device: args.device,
+        ..Default::default()
+    };
+    if args.threads > 0 {
+        opts.threads = args.threads;
+    }
+    let enc = Encoders::load_with(&args.models, opts).map_err(|e| e.to_string())?;
+    if !(enc.has_text() && enc.has_faces() && enc.has_photo()) {
+        return Err(format!("models missing: {:?}", enc.info().missing));
+    }
+    let load_s = t_load.elapsed().as_secs_f64();
+
+    let mut scores = Vec::new();
+    let mut first: Option<f64> = None;
+    let mut n_photos = 0usize;
+    let t0 = Instant::now();
+    for p in profiles {
+        let id = p["id"].as_str().unwrap_or_default().to_string();
+        let bio = p["bio"].as_str().unwrap_or_default().to_string();
+        let paths: Vec<&str> = p["photos"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let meta: Vec<f64> = p["meta"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default();
+        let bytes: Vec<Vec<u8>> = paths
+            .iter()
+            .map(|f| std::fs::read(f).map_err(|e| format!("{f}: {e}")))
+            .collect::<Result<_, _>>()?;
+        n_photos += bytes.len();
+        let refs: Vec<PhotoRef<'_>> = bytes
+            .iter()
+            .map(|b| PhotoRef {
+                bytes: b,
+                hints: &[],
+            })
+            .collect();
+        let mut photo = vec![0f32; PHOTO_DIM];
+        let mut n = 0f32;
+        let mut face = vec![0f32; FACE_DIM];
+        let mut best_area = -1f32;
+        for r in enc.embed_photos(&refs) {
+            let e = r.map_err(|e| e.to_string())?;
+            if let Some(v) = &e.photo {
+                photo.iter_mut().zip(v).for_each(|(a, b)| *a += b);
+                n += 1.0;
+            }
+            for f in &e.faces {
+                let area = f.bbox[2] * f.bbox[3];
+                if area > best_area {
+                    best_area = area;
+                    face = f.embedding.clone();
+                }
+            }
+        }
+        if n > 0.0 {
+            photo.iter_mut().for_each(|x| *x /= n);
+        }
+        l2(&mut face);
+        if best_area < 0.0 {
+            face = vec![0f32; FACE_DIM];
+        }
+        let text = enc
+            .embed_texts(&[bio])
+            .map_err(|e| e.to_string())?
+            .pop()
+            .ok_or("no text embedding")?;
+        let m = |i: usize| meta.get(i).copied().unwrap_or(0.0);
+        let feats: Vec<f64> = photo
+            .iter()
+            .chain(&face)
+            .chain(&text)
+            .map(|&x| f64::from(x))
+            .chain([m(0) / 100.0, m(1) / 100.0, m(2) / 500.0, m(3) / 10.0])
+            .collect();
+        let z: f64 = feats.iter().zip(&w).map(|(x, w)| x * w).sum::<f64>() + b;
+        scores.push(json!({"id": id, "p_like": 1.0 / (1.0 + (-z).exp())}));
+        if first.is_none() {
+            first = Some(started.elapsed().as_secs_f64());
+        }
+    }
+    let elapsed = t0.elapsed().as_secs_f64();
+
+    // training on 1,000 profiles' cached features (synthetic, deterministic)
+    let mut state = 7u64;
+    let mut rnd = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as f64 / (1u64 << 31) as f64) as f32 - 0.5
+    };
+    let mut data = Vec::with_capacity(1000);
+    for i in 0..1000 {
+        let mut unit = |d: usize| {
+            let mut v: Vec<f32> = (0..d).map(|_| rnd()).collect();
+            l2(&mut v);
+            v
+        };
+        let photo = unit(PHOTO_DIM);
+        let face = unit(FACE_DIM);
+        let text = unit(TEXT_DIM);
+        let like = text[..8].iter().sum::<f32>() > 0.0;
+        let meta = ProfileFeatures::meta_vector(
+            Some(20.0 + (i % 15) as f64),
+            Some((i % 60) as f64),
+            100,
+            3,
+            true,
+            true,
+            true,
+            2,
+        );
+        data.push((
+            ProfileFeatures {
+                photo_mean: Some(photo.clone()),
+                photo_max: Some(photo),
+                face: Some(face),
+                text: Some(text),
+                meta,
+            },
+            like,
+        ));
+    }
+    let t_train = Instant::now();
+    train(&data, &TrainConfig::default(), &mut |_, _, _| {}).map_err(|e| e.to_string())?;
+    let train_s = t_train.elapsed().as_secs_f64();
+
+    let result = json!({
+        "impl": "rust",
+        "device": format!("{:?}", args.device).to_lowercase(),
+        "profiles": profiles.len(),
+        "photos": n_photos,
+        "seconds": elapsed,
+        "profiles_per_second": profiles.len() as f64 / elapsed,
+        "model_load_seconds": load_s,
+        "cold_start_to_first_score_seconds": first.unwrap_or(0.0),
+        "peak_rss_mb": peak_rss_mb(),
+        "train_1000_seconds": train_s,
+        "threads": if args.threads > 0 { json!(args.threads) } else { json!("default") },
+        "scores": scores,
+    });
+    if let Some(out) = &args.json {
+        let text = serde_json::to_string_pretty(&result).map_err(|e| e.to_string())?;
+        std::fs::write(out, text + "\n").map_err(|e| format!("{}: {e}", out.display()))?;
+    }
+    let mut summary = result;
+    if let Some(o) = summary.as_object_mut() {
+        o.remove("scores");
+    }
+    println!("{summary}");
+    Ok(())
+}
