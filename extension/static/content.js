@@ -17,6 +17,7 @@
   let card = null; // {el, name, age}
   let overlay = null;
   let info = null; // last card_info from the worker for the current card
+  let lastToken = null;
 
   // ----- worker port -----
   function connect() {
@@ -32,8 +33,11 @@
       port = null;
       setTimeout(connect, 1000);
     });
-    const replay = connectedOnce ? history.slice() : [];
+    const again = connectedOnce;
+    const replay = again ? history.slice() : [];
     connectedOnce = true;
+    // A restarted worker (and the host process it starts) knows no token: give it again.
+    if (again && lastToken) raw({ kind: 'token', token: lastToken });
     for (const m of replay) raw(m);
     for (const m of buffer.splice(0)) raw(m);
     if (card) raw({ kind: 'card', card: { name: card.name, age: card.age } });
@@ -81,7 +85,8 @@
       };
     }
     if (!msg) return;
-    if (msg.kind !== 'token') remember(msg);
+    if (msg.kind === 'token') lastToken = msg.token; // memory only, like the page's own copy
+    else remember(msg);
     send(msg);
   });
 
