@@ -74,6 +74,27 @@ function overlayState(driver) {
   }).catch((e) => `unreadable: ${e.message}`);
 }
 
+/** The overlay attributes on the top card: {id, state, label, host} (null when none). */
+function overlayAttrs(driver) {
+  return driver.eval(() => {
+    const card = document.querySelector('div.recsCardboard__cards > div[aria-hidden="false"]');
+    const o = card && card.querySelector('[data-swipy="overlay"]');
+    if (!o) return null;
+    return {
+      card: card.getAttribute('data-profile-id'), id: o.getAttribute('data-swipy-profile-id'),
+      state: o.getAttribute('data-swipy-state'), label: o.getAttribute('data-swipy-label'), host: o.getAttribute('data-swipy-host'),
+    };
+  });
+}
+
+async function waitOverlay(driver, pred, what, timeout = 10000) {
+  let last = null;
+  return U.waitFor(async () => {
+    last = await overlayAttrs(driver);
+    return last && pred(last) ? last : null;
+  }, { timeout, what: () => `${what} (overlay: ${JSON.stringify(last)})` });
+}
+
 /** Clicks an overlay button; on failure the message carries the overlay's state. */
 async function clickOverlay(driver, selector, opts) {
   try {
@@ -95,7 +116,7 @@ async function dismissDialog(ctx) {
   return d;
 }
 
-async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDirs, controlDirs, hostStderr, lang = 'en' }) {
+async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDirs, controlDirs, hostStderr, lang = 'en', popup = null, workerState = null }) {
   const ctx = { label, driver, savedMatch: false };
   const name = (s) => `${label}: ${s}`;
   let hostPid = null;
@@ -156,9 +177,13 @@ async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDir
   });
 
   const swiped = [];
+  const mapping = []; // [{card: real id (debug attribute), overlay: id the extension matched}]
   await U.check(name('swipes with the page\'s buttons and arrow keys become labels (source swipe)'), async () => {
     for (const how of ['gamepad:like', 'gamepad:nope', 'key:ArrowRight', 'key:ArrowLeft', 'gamepad:superlike', 'key:ArrowRight']) {
       await dismissDialog(ctx);
+      const seen = await waitOverlay(driver, (o) => o.id, 'the overlay to match the top card to a profile').catch(() => null);
+      const topNow = await P.topCard(driver);
+      mapping.push({ card: topNow && topNow.id, overlay: seen ? seen.id : null, name: topNow && topNow.name });
       const s = await P.swipeTop(driver, mock, how);
       U.assert(s.applied, `${how} was not applied by the mock`);
       swiped.push({ id: s.id, verdict: VERDICT[s.kind], source: 'swipe', how });
@@ -181,6 +206,13 @@ async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDir
     return swiped.map((w) => `${w.how}→${w.verdict}`).join(' ');
   });
 
+  await U.check(name('the overlay matches every top card to its own profile id'), async () => {
+    U.assert(mapping.length > 0, 'no cards were seen');
+    const bad = mapping.filter((m) => m.overlay !== m.card);
+    U.assert(bad.length === 0, `wrong or missing matches: ${bad.map((m) => `${m.name} is ${m.card}, overlay says ${m.overlay}`).join('; ')}`);
+    return `${mapping.length} cards`;
+  });
+
   let overlayId = null;
   await U.check(name('overlay buttons on the top card record labels without swiping (source overlay)'), async () => {
     await dismissDialog(ctx);
@@ -199,8 +231,10 @@ async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDir
     const since = (await mock.state()).calls.slice(-1)[0].seq;
     await clickOverlay(driver, SEL.like);
     await waitLabels(dataDir, [{ id: top.id, verdict: 'like', source: 'overlay' }], 20000, 'the overlay like label');
+    await waitOverlay(driver, (o) => o.state === 'saved' && o.label === 'like' && o.id === top.id, 'the overlay to show the like as saved');
     await clickOverlay(driver, SEL.nope);
     await waitLabels(dataDir, [{ id: top.id, verdict: 'nope', source: 'overlay' }], 20000, 'the overlay nope label (last one wins)');
+    await waitOverlay(driver, (o) => o.state === 'saved' && o.label === 'nope', 'the overlay to show the nope as saved');
     const swipesMeanwhile = swipeCalls(await mock.calls(since));
     U.assert(swipesMeanwhile.length === 0, `overlay clicks made the page swipe: ${JSON.stringify(swipesMeanwhile)}`);
     const still = await P.waitTopCard(driver);
@@ -251,6 +285,8 @@ async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDir
       await clickOverlay(driver, SEL.nope, { timeout: 20000, what: 'the overlay on the next card' });
       await U.sleep(1500);
       U.assert(H.hostPids(dataDir).length === 0, 'a host is running although the test keeps it down');
+      const waiting = await overlayAttrs(driver);
+      U.assert(waiting && waiting.state === 'pending' && waiting.host === 'disconnected', `while the host is down the overlay should say pending/disconnected: ${JSON.stringify(waiting)}`);
       const rows = await H.exportRows(dataDir);
       const early = [[a.id, 'swipe'], [b.id, 'overlay']].filter(([id, src]) => (H.labelOf(rows.get(id)) || {}).source === src);
       U.assert(early.length === 0, `labels reached the store while the host was down?! ${JSON.stringify(early)}`);
@@ -263,12 +299,26 @@ async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDir
         return now.length ? now : null;
       }, { timeout: 75000, interval: 250, what: 'the extension to start the host again (reconnect with backoff)' });
       await waitLabels(dataDir, want, 30000, 'labels made while the host was down');
+      await waitOverlay(driver, (o) => o.state === 'saved' && o.label === 'nope' && o.host === 'connected', 'the overlay to show the label as saved after the reconnect');
       hostPid = fresh[0];
       return `killed ${pids.join(',')}, host back as ${fresh.join(',')} after ${U.fmtMs(Date.now() - t0)}; both labels delivered`;
     } finally {
       if (!restored) fs.rmSync(downFlag, { force: true });
     }
   });
+
+  if (popup) {
+    await U.check(name('the popup shows the host connected and the counts of swipy stats'), async () => {
+      let view = null;
+      let st = null;
+      await U.waitFor(async () => {
+        st = await H.stats(dataDir);
+        view = await popup();
+        return view.conn === 'connected' && Number(view.profilesTotal) === st.profiles && Number(view.labelsTotal) === st.labels;
+      }, { timeout: 15000, what: () => `popup ${JSON.stringify(view)} to agree with stats profiles=${st && st.profiles} labels=${st && st.labels}` });
+      return `profiles ${view.profilesTotal}, labels ${view.labelsTotal}, balance ${view.balance}`;
+    });
+  }
 
   await U.check(name('swipy stats agrees with the export'), async () => {
     const st = await H.stats(dataDir);
@@ -279,6 +329,11 @@ async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDir
     return `profiles ${st.profiles}, labels ${st.labels}, photos ${st.photos}`;
   });
 
+  // Whether the worker had the token (asked before the browser closes).
+  let tokenKnown = null;
+  if (workerState) {
+    tokenKnown = await workerState().then((st) => Boolean(st && st.token_known)).catch(() => false);
+  }
   // Run after the browser is closed: everything is flushed to disk then, and the host got EOF.
   const afterClose = async () => {
     await U.check(name('the host exits when the browser closes'), async () => {
@@ -288,6 +343,7 @@ async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDir
       const token = mock.token;
       const calls = await mock.calls();
       U.assert(calls.some((c) => c.kind === 'recs' && c.auth === 'valid'), 'the page never sent the token (nothing to leak)');
+      if (tokenKnown !== null) U.assert(tokenKnown === true, 'the extension never saw the token (nothing could leak; is the hook working?)');
       const logFile = path.join(dataDir, 'logs', 'swipy.log');
       U.assert(fs.existsSync(logFile) && fs.statSync(logFile).size > 0, `no host log at ${logFile}`);
       const dirs = secretScanDirs();

@@ -75,6 +75,28 @@ async function chromiumSuite(opts) {
     // The page's own localStorage keeps the token: the scanner must find it there (control).
     controlDirs: () => [path.join(profileDir, 'Default', 'Local Storage')],
     hostStderr: () => (fs.existsSync(stderrFile) ? fs.readFileSync(stderrFile, 'utf8') : ''),
+    // The popup page, read like a user would (element ids from extension/README.md).
+    popup: async () => {
+      const page = await driver.context.newPage();
+      try {
+        await page.goto(`chrome-extension://${extId}/popup.html`, { waitUntil: 'load', timeout: 15000 });
+        await page.waitForFunction(() => document.getElementById('profiles-total').textContent.trim() !== '–', null, { timeout: 10000 }).catch(() => {});
+        return await page.evaluate(() => {
+          const t = (id) => (document.getElementById(id) || {}).textContent || '';
+          return {
+            conn: (document.getElementById('conn') || { dataset: {} }).dataset.state, profilesTotal: t('profiles-total').trim(),
+            labelsTotal: t('labels-total').trim(), balance: t('balance').trim(),
+          };
+        });
+      } finally {
+        await page.close().catch(() => {});
+      }
+    },
+    // The worker's debug state (never contains the token, only whether it is known).
+    workerState: async () => {
+      const w = driver.extensionWorker(extId);
+      return w ? w.evaluate(() => globalThis.swipy.state()) : null;
+    },
   });
   fs.writeFileSync(path.join(U.ensureArtifacts(), 'chromium-console.log'), driver.console.join('\n') + '\n');
   await driver.close();
