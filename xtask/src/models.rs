@@ -31,9 +31,11 @@ pub fn models(args: &[String]) -> Result<(), String> {
             "--test" => test = true,
             "--force" => extra.push("--force"),
             "--skip-golden" => extra.push("--skip-golden"),
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "models: unknown option `{other}` (expected --gpu, --force, --skip-golden, --test)"
-            )),
+            ))
+            }
         }
     }
     let root = util::root();
