@@ -116,7 +116,7 @@ async function dismissDialog(ctx) {
   return d;
 }
 
-async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDirs, controlDirs, hostStderr, lang = 'en', popup = null, workerState = null }) {
+async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDirs, controlDirs, hostStderr, lang = 'en', popup = null, workerState = null, stopWorker = null, workerOutbox = null }) {
   const ctx = { label, driver, savedMatch: false };
   const name = (s) => `${label}: ${s}`;
   let hostPid = null;
@@ -307,6 +307,32 @@ async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDir
     }
   });
 
+  if (stopWorker) {
+    await U.check(name('worker stopped while a label waits: it is replayed from storage, the card is matched again'), async () => {
+      const pids = H.hostPids(dataDir);
+      fs.writeFileSync(downFlag, 'down\n');
+      try {
+        for (const pid of pids) process.kill(pid, 'SIGKILL');
+        await U.waitFor(() => pids.every((p) => !H.alive(p)), { timeout: 5000, what: `host ${pids} to die` });
+        await dismissDialog(ctx);
+        const top = await P.waitTopCard(driver);
+        await clickOverlay(driver, SEL.like, { timeout: 20000 });
+        await waitOverlay(driver, (o) => o.state === 'pending' && o.label === 'like', 'the overlay to show the label as pending');
+        if (workerOutbox) {
+          const keys = (await workerOutbox()).map((e) => (e && (e.key || e.k)) || JSON.stringify(e));
+          U.assert(keys.some((k) => k.includes(top.id)), `the label is not in the stored outbox before the worker stops: ${keys.join(', ').slice(0, 300)}`);
+        }
+        const how = await stopWorker();
+        fs.rmSync(downFlag, { force: true });
+        await waitLabels(dataDir, [{ id: top.id, verdict: 'like', source: 'overlay' }], 75000, 'the label stored before the worker stopped');
+        await waitOverlay(driver, (o) => o.id === top.id && o.state === 'saved' && o.label === 'like', 'the overlay to match the card again and show the label saved', 20000);
+        return how;
+      } finally {
+        fs.rmSync(downFlag, { force: true });
+      }
+    });
+  }
+
   if (popup) {
     await U.check(name('the popup shows the host connected and the counts of swipy stats'), async () => {
       let view = null;
@@ -366,4 +392,4 @@ async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDir
   return { hostPid, afterClose };
 }
 
-module.exports = { extChecks, extPrerequisites };
+module.exports = { extChecks, extPrerequisites, waitLabels, overlayAttrs };

@@ -7,7 +7,8 @@ const U = require('./util');
 const { startMock } = require('./mock');
 const { launchChromium, chromiumPath } = require('./chromium');
 const { mockChecks } = require('./mockchecks');
-const { extChecks, extPrerequisites } = require('./extchecks');
+const { extChecks, extPrerequisites, waitLabels, overlayAttrs } = require('./extchecks');
+const P = require('./page');
 const H = require('./host');
 
 const verbose = () => Boolean(process.env.SWIPY_E2E_VERBOSE);
@@ -92,13 +93,67 @@ async function chromiumSuite(opts) {
         await page.close().catch(() => {});
       }
     },
+    // Stop the service worker like Chromium's idle stop (CDP Target.closeTarget), wait for it to
+    // come back (content.js reconnects).
+    stopWorker: async () => {
+      const cdp = await driver.context.newCDPSession(driver.page);
+      try {
+        const sw = async () => (await cdp.send('Target.getTargets')).targetInfos
+          .find((t) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${extId}/`));
+        const before = await sw();
+        U.assert(before, 'no running service worker to stop');
+        await cdp.send('Target.closeTarget', { targetId: before.targetId });
+        // (Chromium may give the restarted worker the same target id: wait for gone, then back.)
+        await U.waitFor(async () => !(await sw()), { timeout: 5000, interval: 50, what: 'the service worker to stop' });
+        const t0 = Date.now();
+        await U.waitFor(() => sw(), { timeout: 20000, what: 'the service worker to start again (content.js reconnects)' });
+        return `worker stopped and started again after ${U.fmtMs(Date.now() - t0)}`;
+      } finally {
+        await cdp.detach().catch(() => {});
+      }
+    },
+    workerOutbox: async () => {
+      const w = driver.extensionWorker(extId);
+      U.assert(w, 'no service worker');
+      return w.evaluate(() => globalThis.swipy.outbox());
+    },
     // The worker's debug state (never contains the token, only whether it is known).
     workerState: async () => {
       const w = driver.extensionWorker(extId);
       return w ? w.evaluate(() => globalThis.swipy.state()) : null;
     },
   });
-  fs.writeFileSync(path.join(U.ensureArtifacts(), 'chromium-console.log'), driver.console.join('\n') + '\n');
+  const consoleLog = path.join(U.ensureArtifacts(), 'chromium-console.log');
+  fs.writeFileSync(consoleLog, driver.console.join('\n') + '\n');
+
+  await U.check('chromium: browser restarted while a label waits: the stored outbox is replayed at start', async () => {
+    const pids = H.hostPids(dataDir);
+    fs.writeFileSync(downFlag, 'down\n');
+    try {
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      await U.waitFor(() => pids.every((p) => !H.alive(p)), { timeout: 5000, what: `host ${pids} to die` });
+      if (await P.dialog(driver)) await P.closeDialog(driver);
+      const top = await P.waitTopCard(driver);
+      await P.clickSelector(driver, '[data-swipy="label-nope"]', { timeout: 20000, what: 'the overlay nope button' });
+      await U.waitFor(async () => {
+        const o = await overlayAttrs(driver);
+        return o && o.state === 'pending' && o.label === 'nope';
+      }, { timeout: 10000, what: 'the overlay to show the label pending' });
+      await driver.close();
+      const before = H.labelOf((await H.exportRows(dataDir)).get(top.id));
+      U.assert(!(before && before.verdict === 'nope' && before.source === 'overlay'), 'the label reached the store before the restart; the check would prove nothing');
+      fs.rmSync(downFlag, { force: true });
+      // Same profile, no page opened: the extension starts with the browser and replays.
+      driver = await launchChromium({ profileDir, extDir: pre.chromeDir, mockPort: mock.port, env, log: verbose() ? (l) => console.log(`  chromium| ${l}`) : undefined });
+      U.onCleanup(() => driver && driver.close());
+      const t0 = Date.now();
+      await waitLabels(dataDir, [{ id: top.id, verdict: 'nope', source: 'overlay' }], 60000, 'the label made before the browser closed');
+      return `delivered ${U.fmtMs(Date.now() - t0)} after the restart`;
+    } finally {
+      fs.rmSync(downFlag, { force: true });
+    }
+  });
+  fs.appendFileSync(consoleLog, driver.console.join('\n') + '\n');
   await driver.close();
   await ext.afterClose();
   await mock.stop();
