@@ -23,6 +23,7 @@ function fmtMs(ms) {
 
 /** Runs one check; never throws. Returns true when it passed. */
 async function check(name, fn) {
+  if (exiting) return false;
   const t0 = Date.now();
   try {
     const note = await fn();
@@ -106,6 +107,8 @@ function withTimeout(promise, ms, what) {
 
 const cleanups = [];
 const children = new Set();
+const tempDirs = new Set();
+let exiting = false;
 
 /** Registers a cleanup step (run in reverse order at exit, even on failure or Ctrl-C). */
 function onCleanup(fn) {
@@ -156,19 +159,28 @@ async function stopChild(child, graceMs = 3000) {
   clearTimeout(timer);
 }
 
-let exiting = false;
 function installExitHandlers() {
   const bail = async (sig) => {
     if (exiting) return;
     exiting = true;
     console.log(`\n${sig}: stopping browsers and the mock`);
-    await runCleanups();
+    for (const c of children) killTree(c, 'SIGTERM');
+    await Promise.race([runCleanups(), sleep(10000)]);
     process.exit(130);
   };
   process.on('SIGINT', () => bail('SIGINT'));
   process.on('SIGTERM', () => bail('SIGTERM'));
   process.on('exit', () => {
     for (const c of children) killTree(c, 'SIGKILL');
+    if (!process.env.SWIPY_E2E_KEEP) {
+      for (const d of tempDirs) {
+        try {
+          fs.rmSync(d, { recursive: true, force: true });
+        } catch {
+          // best effort
+        }
+      }
+    }
   });
 }
 
@@ -223,9 +235,14 @@ function portFree(port) {
 /** A fresh temp dir, removed at exit unless SWIPY_E2E_KEEP is set. */
 function tempDir(prefix) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `swipy-e2e-${prefix}-`));
+  tempDirs.add(dir);
   onCleanup(() => {
-    if (process.env.SWIPY_E2E_KEEP) console.log(`note kept ${dir}`);
-    else fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    if (process.env.SWIPY_E2E_KEEP) {
+      console.log(`note kept ${dir}`);
+      return;
+    }
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    tempDirs.delete(dir);
   });
   return dir;
 }
