@@ -264,7 +264,7 @@ fn recs_profile_details() {
     assert_eq!(lea.s_number, Some(1_124_998_877_665_544.0));
 
     let grace = profile(&page, "Grace");
-    assert_eq!(grace.teasers, ["King's College London", "Phoebe Bridgers"]);
+    assert_eq!(grace.teasers, ["King's College London", "Die Nachtfalter"]);
     assert_eq!(grace.interests.len(), 5);
 
     // A face box reaching past the photo is clipped; malformed boxes are dropped.
