@@ -62,6 +62,9 @@ pub struct EncoderOptions {
     pub device: Device,
     /// Intra-op threads per session.
     pub threads: usize,
+    /// Photos processed concurrently (decoding, face detection and embedding); the
+    /// whole-photo model runs beside them.
+    pub workers: usize,
     /// Detection score threshold.
     pub face_threshold: f32,
 }
@@ -70,7 +73,8 @@ impl Default for EncoderOptions {
     fn default() -> Self {
         Self {
             device: Device::Cpu,
-            threads: default_threads(),
+            threads: 1,
+            workers: default_threads(),
             face_threshold: face::SCORE_THRESHOLD,
         }
     }
@@ -277,7 +281,7 @@ impl Encoders {
     /// Embeddings of many photos: decoded in parallel, the photo model batched. One result
     /// per input, in order; a photo that cannot be decoded fails alone.
     pub fn embed_photos(&self, batch: &[PhotoRef<'_>]) -> Vec<Result<PhotoEmbedding>> {
-        let decoded = decode_parallel(batch.iter().map(|p| p.bytes).collect(), self.opts.threads);
+        let decoded = decode_parallel(batch.iter().map(|p| p.bytes).collect(), self.opts.workers);
         let ok_idx: Vec<usize> = (0..batch.len()).filter(|&i| decoded[i].is_ok()).collect();
         let imgs: Vec<&RgbImage> = ok_idx
             .iter()
@@ -301,28 +305,72 @@ impl Encoders {
         imgs: &[&RgbImage],
         hints: &[&[FaceHint]],
     ) -> Vec<Result<PhotoEmbedding>> {
-        let photos: Vec<Option<Vec<f32>>> = if self.photo.is_some() {
-            match self.photo_embed_images(imgs) {
-                Ok(v) => v.into_iter().map(Some).collect(),
-                Err(e) => {
-                    let msg = e.to_string();
-                    return imgs
-                        .iter()
-                        .map(|_| Err(Error::Runtime(msg.clone())))
-                        .collect();
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let n = imgs.len();
+        let workers = self.opts.workers.clamp(1, n.max(1));
+        let next = AtomicUsize::new(0);
+        // The whole-photo batch runs on one thread while `workers` threads take photos one
+        // by one through detection and face embedding (each session has its own lock).
+        let (photos, mut faces) = std::thread::scope(|s| {
+            let photo = s.spawn(|| self.photo.as_ref().map(|_| self.photo_embed_images(imgs)));
+            let face_threads: Vec<_> = if self.sface.is_some() {
+                (0..workers)
+                    .map(|_| {
+                        s.spawn(|| {
+                            let mut out = Vec::new();
+                            loop {
+                                let i = next.fetch_add(1, Ordering::Relaxed);
+                                if i >= n {
+                                    break;
+                                }
+                                out.push((
+                                    i,
+                                    self.faces(imgs[i], hints.get(i).copied().unwrap_or(&[])),
+                                ));
+                            }
+                            out
+                        })
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let mut faces: Vec<Option<Result<Vec<Face>>>> = (0..n).map(|_| None).collect();
+            for h in face_threads {
+                match h.join() {
+                    Ok(v) => v.into_iter().for_each(|(i, r)| faces[i] = Some(r)),
+                    Err(_) => log::error!("a face worker thread panicked"),
                 }
             }
-        } else {
-            vec![None; imgs.len()]
+            let photos = photo.join().unwrap_or_else(|_| {
+                Some(Err(Error::Runtime("photo encoder thread panicked".into())))
+            });
+            (photos, faces)
+        });
+        let photos: Vec<Option<Vec<f32>>> = match photos {
+            None => vec![None; n],
+            Some(Ok(v)) if v.len() == n => v.into_iter().map(Some).collect(),
+            Some(Ok(v)) => {
+                let msg = format!(
+                    "photo encoder returned {} embeddings for {n} photos",
+                    v.len()
+                );
+                return (0..n).map(|_| Err(Error::Runtime(msg.clone()))).collect();
+            }
+            Some(Err(e)) => {
+                let msg = e.to_string();
+                return (0..n).map(|_| Err(Error::Runtime(msg.clone()))).collect();
+            }
         };
+        let has_faces = self.sface.is_some();
         imgs.iter()
             .zip(photos)
             .enumerate()
             .map(|(i, (img, photo))| {
-                let faces = if self.sface.is_some() {
-                    self.faces(img, hints.get(i).copied().unwrap_or(&[]))?
-                } else {
-                    Vec::new()
+                let faces = match faces[i].take() {
+                    Some(r) => r?,
+                    None if has_faces => return Err(Error::Runtime("face worker failed".into())),
+                    None => Vec::new(),
                 };
                 Ok(PhotoEmbedding {
                     photo,
@@ -397,6 +445,11 @@ impl Encoders {
             }
             dets = face::nms(dets, face::NMS_IOU);
         }
+        let largest = dets
+            .iter()
+            .map(|d| d.bbox[2] * d.bbox[3])
+            .fold(0.0, f32::max);
+        dets.retain(|d| d.bbox[2] * d.bbox[3] >= face::MIN_FACE_AREA_RATIO * largest);
         dets.truncate(face::MAX_FACES);
         Ok(dets)
     }

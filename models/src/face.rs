@@ -12,8 +12,11 @@ pub const ALIGN_SIZE: u32 = 112;
 pub const SCORE_THRESHOLD: f32 = 0.6;
 /// NMS IoU threshold.
 pub const NMS_IOU: f32 = 0.3;
-/// Most faces kept per photo.
-pub const MAX_FACES: usize = 8;
+/// Most faces kept (detected and embedded) per photo.
+pub const MAX_FACES: usize = 4;
+/// Faces smaller than this fraction of the photo's largest face are background people
+/// and are not embedded.
+pub const MIN_FACE_AREA_RATIO: f32 = 0.2;
 /// YuNet strides.
 pub const STRIDES: [u32; 3] = [8, 16, 32];
 

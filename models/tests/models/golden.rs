@@ -180,3 +180,90 @@ fn golden_dominant_face_of_a_profile_is_its_person() {
     assert_eq!(f.photo_mean.as_ref().map(Vec::len), Some(1024));
     assert_eq!(f.text.as_ref().map(Vec::len), Some(384));
 }
+
+/// Stage timings on the real models (`cargo test --release -p swipy-models --test models
+/// -- --ignored stage_timings --nocapture`); informational, asserts nothing about speed.
+#[test]
+#[ignore]
+fn stage_timings() {
+    let Some(enc) = real_encoders() else { return };
+    let set = workspace_root().join("target/bench/photos");
+    let Ok(rd) = std::fs::read_dir(&set) else {
+        return;
+    };
+    let files: Vec<Vec<u8>> = rd
+        .filter_map(|e| e.ok())
+        .take(12)
+        .filter_map(|e| std::fs::read(e.path()).ok())
+        .collect();
+    let t = std::time::Instant::now();
+    let imgs: Vec<_> = files
+        .iter()
+        .map(|b| swipy_models::imaging::decode(b).expect("decode"))
+        .collect();
+    eprintln!("decode: {:?}/photo", t.elapsed() / files.len() as u32);
+    let t = std::time::Instant::now();
+    for im in &imgs {
+        let _ = swipy_models::imaging::letterbox_bgr_chw(im, 640);
+    }
+    eprintln!("letterbox: {:?}/photo", t.elapsed() / files.len() as u32);
+    let t = std::time::Instant::now();
+    for im in &imgs {
+        let mut v = Vec::new();
+        swipy_models::imaging::nsfw_hwc(im, &mut v);
+    }
+    eprintln!(
+        "nsfw preprocess: {:?}/photo",
+        t.elapsed() / files.len() as u32
+    );
+    let t = std::time::Instant::now();
+    let mut nfaces = 0;
+    for im in &imgs {
+        nfaces += enc.detect_faces(im, &[]).expect("detect").len();
+    }
+    eprintln!(
+        "detect (incl. letterbox): {:?}/photo, {nfaces} faces",
+        t.elapsed() / files.len() as u32
+    );
+    let t = std::time::Instant::now();
+    let m = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+    for im in &imgs {
+        let _ = enc.sface_embed(im, &m).expect("sface");
+    }
+    eprintln!("sface: {:?}/face", t.elapsed() / files.len() as u32);
+    let t = std::time::Instant::now();
+    for b in &files {
+        let _ = enc.embed_photo(b, &[]).expect("embed");
+    }
+    eprintln!(
+        "embed_photo total: {:?}/photo",
+        t.elapsed() / files.len() as u32
+    );
+    let refs: Vec<PhotoRef<'_>> = files
+        .iter()
+        .map(|b| PhotoRef {
+            bytes: b,
+            hints: &[],
+        })
+        .collect();
+    let t = std::time::Instant::now();
+    let _ = enc.embed_photos(&refs);
+    eprintln!(
+        "embed_photos batch: {:?}/photo",
+        t.elapsed() / files.len() as u32
+    );
+    let texts: Vec<String> = (0..16)
+        .map(|i| format!("I love hiking in the mountains, number {i}."))
+        .collect();
+    let t = std::time::Instant::now();
+    for tx in &texts {
+        let _ = enc.embed_texts(std::slice::from_ref(tx)).expect("text");
+    }
+    eprintln!(
+        "text one by one: {:?}/text",
+        t.elapsed() / texts.len() as u32
+    );
+    let t = std::time::Instant::now();
+    let _ = enc.embed_texts(&texts).expect("text");
+    eprintln!("text batch: {:?}/text", t.elapsed() / texts.len() as u32);
+}
