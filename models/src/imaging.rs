@@ -1,6 +1,6 @@
 //! Image decoding and the encoders' preprocessing (letterbox, resize + crop, affine warp).
 
-use image::{imageops::FilterType, RgbImage};
+use image::RgbImage;
 
 use crate::error::{Error, Result};
 
@@ -28,6 +28,76 @@ pub fn decode(bytes: &[u8]) -> Result<RgbImage> {
     Ok(img.to_rgb8())
 }
 
+/// Triangle-filter ("bilinear" with antialiasing when shrinking, as Pillow's BILINEAR)
+/// taps of a 1-D resize: per output index, the first input index and the weights.
+fn taps(input: u32, output: u32) -> Vec<(usize, Vec<f32>)> {
+    let scale = f64::from(input) / f64::from(output.max(1));
+    let ss = scale.max(1.0);
+    let support = ss;
+    (0..output)
+        .map(|i| {
+            let center = (f64::from(i) + 0.5) * scale;
+            let lo = (center - support + 0.5).floor().max(0.0) as usize;
+            let hi = ((center + support + 0.5).floor() as usize)
+                .min(input as usize)
+                .max(lo + 1);
+            let mut w: Vec<f64> = (lo..hi)
+                .map(|j| (1.0 - ((j as f64 - center + 0.5) / ss).abs()).max(0.0))
+                .collect();
+            let sum: f64 = w.iter().sum();
+            if sum > 0.0 {
+                w.iter_mut().for_each(|v| *v /= sum);
+            } else {
+                w = vec![1.0; hi - lo];
+                let n = w.len() as f64;
+                w.iter_mut().for_each(|v| *v /= n);
+            }
+            (lo, w.into_iter().map(|v| v as f32).collect())
+        })
+        .collect()
+}
+
+/// Resizes RGB `img` to `ow`×`oh` with a separable triangle filter; returns HWC RGB f32
+/// (0–255, not rounded).
+pub fn resize_rgb_f32(img: &RgbImage, ow: u32, oh: u32) -> Vec<f32> {
+    let (w, h) = img.dimensions();
+    let (ow, oh) = (ow.max(1), oh.max(1));
+    let tx = taps(w, ow);
+    let ty = taps(h, oh);
+    let raw = img.as_raw();
+    let row_len = w as usize * 3;
+    // Horizontal pass over the rows the vertical pass needs (all of them).
+    let mut mid = vec![0f32; h as usize * ow as usize * 3];
+    for y in 0..h as usize {
+        let src = &raw[y * row_len..(y + 1) * row_len];
+        let dst = &mut mid[y * ow as usize * 3..(y + 1) * ow as usize * 3];
+        for (x, (lo, wts)) in tx.iter().enumerate() {
+            let (mut r, mut g, mut b) = (0f32, 0f32, 0f32);
+            for (k, wt) in wts.iter().enumerate() {
+                let p = (lo + k) * 3;
+                r += wt * f32::from(src[p]);
+                g += wt * f32::from(src[p + 1]);
+                b += wt * f32::from(src[p + 2]);
+            }
+            dst[x * 3] = r;
+            dst[x * 3 + 1] = g;
+            dst[x * 3 + 2] = b;
+        }
+    }
+    let out_row = ow as usize * 3;
+    let mut out = vec![0f32; oh as usize * out_row];
+    for (y, (lo, wts)) in ty.iter().enumerate() {
+        let dst = &mut out[y * out_row..(y + 1) * out_row];
+        for (k, wt) in wts.iter().enumerate() {
+            let src = &mid[(lo + k) * out_row..(lo + k + 1) * out_row];
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d += wt * s;
+            }
+        }
+    }
+    out
+}
+
 /// YuNet input: letterboxed to `size`×`size` (top-left, black border), BGR, 0–255, CHW.
 /// Returns the tensor data and the scale (model pixels per photo pixel).
 pub fn letterbox_bgr_chw(img: &RgbImage, size: u32) -> (Vec<f32>, f32) {
@@ -35,14 +105,17 @@ pub fn letterbox_bgr_chw(img: &RgbImage, size: u32) -> (Vec<f32>, f32) {
     let scale = size as f32 / w.max(h) as f32;
     let nw = ((w as f32 * scale).round() as u32).clamp(1, size);
     let nh = ((h as f32 * scale).round() as u32).clamp(1, size);
-    let resized = image::imageops::resize(img, nw, nh, FilterType::Triangle);
+    let resized = resize_rgb_f32(img, nw, nh);
     let plane = (size * size) as usize;
     let mut out = vec![0f32; 3 * plane];
-    for (x, y, p) in resized.enumerate_pixels() {
-        let i = (y * size + x) as usize;
-        out[i] = f32::from(p[2]);
-        out[plane + i] = f32::from(p[1]);
-        out[2 * plane + i] = f32::from(p[0]);
+    for y in 0..nh as usize {
+        for x in 0..nw as usize {
+            let p = (y * nw as usize + x) * 3;
+            let i = y * size as usize + x;
+            out[i] = resized[p + 2];
+            out[plane + i] = resized[p + 1];
+            out[2 * plane + i] = resized[p];
+        }
     }
     (out, scale)
 }
@@ -50,13 +123,13 @@ pub fn letterbox_bgr_chw(img: &RgbImage, size: u32) -> (Vec<f32>, f32) {
 /// open-nsfw input for one photo: resize to 256×256, centre crop 224, BGR minus
 /// `[104, 117, 123]`, HWC (append to `out`).
 pub fn nsfw_hwc(img: &RgbImage, out: &mut Vec<f32>) {
-    let resized = image::imageops::resize(img, 256, 256, FilterType::Triangle);
-    for y in 16..240 {
-        for x in 16..240 {
-            let p = resized.get_pixel(x, y);
-            out.push(f32::from(p[2]) - 104.0);
-            out.push(f32::from(p[1]) - 117.0);
-            out.push(f32::from(p[0]) - 123.0);
+    let resized = resize_rgb_f32(img, 256, 256);
+    for y in 16..240usize {
+        for x in 16..240usize {
+            let p = (y * 256 + x) * 3;
+            out.push(resized[p + 2] - 104.0);
+            out.push(resized[p + 1] - 117.0);
+            out.push(resized[p] - 123.0);
         }
     }
 }
@@ -107,4 +180,61 @@ pub fn warp_affine_rgb_chw(img: &RgbImage, m: &[f64; 6], size: u32) -> Vec<f32> 
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gradient(w: u32, h: u32) -> RgbImage {
+        RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([
+                (x * 255 / w) as u8,
+                (y * 255 / h) as u8,
+                ((x + y) % 256) as u8,
+            ])
+        })
+    }
+
+    #[test]
+    fn resize_matches_the_image_crate_triangle_filter() {
+        for (w, h, ow, oh) in [
+            (640, 800, 512, 640),
+            (300, 200, 256, 256),
+            (50, 40, 120, 90),
+        ] {
+            let img = gradient(w, h);
+            let ours = resize_rgb_f32(&img, ow, oh);
+            let theirs =
+                image::imageops::resize(&img, ow, oh, image::imageops::FilterType::Triangle);
+            let mut worst = 0f32;
+            for (a, b) in ours.iter().zip(theirs.as_raw()) {
+                worst = worst.max((a - f32::from(*b)).abs());
+            }
+            // Rounding to u8 and edge handling differ slightly; content must not.
+            assert!(
+                worst <= 3.0,
+                "{w}x{h} -> {ow}x{oh}: worst difference {worst}"
+            );
+        }
+    }
+
+    #[test]
+    fn constant_images_stay_constant_and_letterbox_pads_black() {
+        let img = RgbImage::from_pixel(100, 50, image::Rgb([10, 20, 30]));
+        let (t, scale) = letterbox_bgr_chw(&img, 64);
+        assert!((scale - 0.64).abs() < 1e-6);
+        let plane = 64 * 64;
+        // Inside: BGR order; below the 64x32 content: black.
+        assert!(
+            (t[0] - 30.0).abs() < 1e-3
+                && (t[plane] - 20.0).abs() < 1e-3
+                && (t[2 * plane] - 10.0).abs() < 1e-3
+        );
+        assert_eq!(t[40 * 64 + 5], 0.0);
+        let mut v = Vec::new();
+        nsfw_hwc(&img, &mut v);
+        assert_eq!(v.len(), 224 * 224 * 3);
+        assert!((v[0] - (30.0 - 104.0)).abs() < 1e-3 && (v[2] - (10.0 - 123.0)).abs() < 1e-3);
+    }
 }
