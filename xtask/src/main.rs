@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout)]
 
 mod build;
+mod fuzz;
 mod models;
 mod run;
 mod test;
@@ -18,6 +19,7 @@ commands:
   build [--release]                             build the host and the extension (dist/chrome, dist/firefox)
   models [--gpu]                                fetch the ONNX Runtime library and prepare the offline models
   bench                                         end-to-end scoring benchmark against the Python reference
+  fuzz --seconds N                              run every fuzz target for N seconds each
 ";
 
 fn main() -> ExitCode {
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
         "build" => build::build(rest),
         "models" => models::models(rest),
         "bench" => models::bench(rest),
+        "fuzz" => fuzz::fuzz(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

@@ -130,12 +130,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         chromium_args.push("--headless=new".into());
         chromium_args.push("--disable-background-networking".into());
         chromium_args.push("--window-size=1280,900".into());
-        match &opts.screenshot {
-            Some(file) => {
-                chromium_args.push(format!("--screenshot={}", file.display()));
-                chromium_args.push("--virtual-time-budget=8000".into());
-            }
-            None => {}
+        if let Some(file) = &opts.screenshot {
+            chromium_args.push(format!("--screenshot={}", file.display()));
+            chromium_args.push("--virtual-time-budget=8000".into());
         }
         chromium_args.push(url);
         let r = sh(Command::new("chromium").args(&chromium_args).envs(env.iter().cloned()));

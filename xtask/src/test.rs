@@ -44,8 +44,8 @@ pub fn test(args: &[String]) -> Result<(), String> {
         run(cargo().args(["build", "-p", "swipy-shared", "--target", "wasm32-unknown-unknown", "-j2"]))?;
     }
     if !skip_models {
-        step("ONNX Runtime, models and fixtures");
-        crate::models::models(&[])?;
+        step("ONNX Runtime, models and fixtures (+ the Python unit tests of models/)");
+        crate::models::models(&["--test".to_owned()])?;
     }
     if !e2e_only {
         step("unit and integration tests");
