@@ -102,6 +102,8 @@ pub enum LabelSource {
     Import,
     /// `swipy label`.
     Cli,
+    /// Relabelled in the extension's dashboard.
+    Dashboard,
 }
 
 impl LabelSource {
@@ -112,6 +114,7 @@ impl LabelSource {
             LabelSource::Auto => "auto",
             LabelSource::Import => "import",
             LabelSource::Cli => "cli",
+            LabelSource::Dashboard => "dashboard",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -121,6 +124,7 @@ impl LabelSource {
             "auto" => Some(LabelSource::Auto),
             "import" => Some(LabelSource::Import),
             "cli" => Some(LabelSource::Cli),
+            "dashboard" => Some(LabelSource::Dashboard),
             _ => None,
         }
     }
@@ -192,6 +196,26 @@ pub enum Request {
         #[serde(default)]
         reason: Option<String>,
     },
+    /// A page of stored profiles for the dashboard, newest first.
+    Profiles {
+        /// At most `MAX_PROFILES_PER_PAGE`; larger values are clamped.
+        #[serde(default = "default_profiles_limit")]
+        limit: u32,
+        #[serde(default)]
+        offset: u32,
+        /// `all` (default), `labelled`, `unlabelled`, `liked`, `noped`, `matched`, `auto`.
+        #[serde(default)]
+        filter: Option<String>,
+    },
+    /// Per-day counts, score histogram and match rates for the dashboard.
+    History {},
+}
+
+/// Most profiles in one `profiles` answer (thumbnails keep each answer < 1 MiB).
+pub const MAX_PROFILES_PER_PAGE: u32 = 50;
+
+fn default_profiles_limit() -> u32 {
+    20
 }
 
 fn default_swipe_source() -> LabelSource {
@@ -213,6 +237,8 @@ impl Request {
             Request::SettingsGet {} => "settings_get",
             Request::SettingsSet { .. } => "settings_set",
             Request::SwipeResult { .. } => "swipe_result",
+            Request::Profiles { .. } => "profiles",
+            Request::History {} => "history",
         }
     }
 }
@@ -230,6 +256,8 @@ pub const REQUEST_TYPES: &[&str] = &[
     "settings_get",
     "settings_set",
     "swipe_result",
+    "profiles",
+    "history",
 ];
 
 /// Per-part scores; `None` where the part had no input (no face found, empty bio, ...).
@@ -323,7 +351,85 @@ pub enum Response {
     Stats(Stats),
     Settings { values: Map<String, Value> },
     Error(ErrorBody),
+    /// Answer to `profiles`.
+    Profiles {
+        /// Profiles matching the filter (all pages).
+        total: u32,
+        items: Vec<ProfileItem>,
+    },
+    /// Answer to `history`.
+    History(History),
 }
+
+/// One row of the dashboard's profile list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProfileItem {
+    pub id: String,
+    pub name: String,
+    pub age: Option<u32>,
+    pub distance_km: Option<f64>,
+    pub bio: String,
+    pub photo_count: u32,
+    /// Latest label, if any.
+    pub label: Option<Verdict>,
+    pub label_source: Option<LabelSource>,
+    /// Last stored score and the model version that produced it.
+    pub p_like: Option<f64>,
+    pub model_version: Option<u32>,
+    /// Reason of the last auto-swipe decision (`swipe_result.reason`).
+    pub decision_reason: Option<String>,
+    pub matched: bool,
+    /// Small JPEG of the first stored photo as a `data:image/jpeg;base64,...` URL.
+    pub thumb: Option<String>,
+}
+
+/// Counts of one day (UTC).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DayCounts {
+    /// `YYYY-MM-DD` (UTC).
+    pub day: String,
+    /// Profiles first seen that day.
+    pub seen: u32,
+    /// Likes (incl. superlikes) and nopes by the user (sources other than `auto`).
+    pub likes_user: u32,
+    pub nopes_user: u32,
+    /// Likes and nopes by Swipy's auto-swipe.
+    pub likes_auto: u32,
+    pub nopes_auto: u32,
+    pub matches: u32,
+}
+
+/// Histogram of stored scores, `bins` equal-width bins over [0, 1].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScoreHistogram {
+    pub bins: u32,
+    /// Profiles whose latest label is like/superlike, per bin.
+    pub liked: Vec<u32>,
+    /// Profiles whose latest label is nope, per bin.
+    pub passed: Vec<u32>,
+}
+
+/// Match rate of likes, by who liked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MatchRates {
+    pub auto_likes: u32,
+    pub auto_matches: u32,
+    /// `auto_matches / auto_likes`, `None` without likes.
+    pub auto_rate: Option<f64>,
+    pub user_likes: u32,
+    pub user_matches: u32,
+    pub user_rate: Option<f64>,
+}
+
+/// Answer to `history`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// Oldest first, days without activity left out.
+    pub days: Vec<DayCounts>,
+    pub histogram: ScoreHistogram,
+    pub match_rates: MatchRates,
+}
+
 
 /// Typed error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

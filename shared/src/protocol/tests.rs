@@ -93,3 +93,113 @@ fn responses_serialize_tagged() {
     assert_eq!(v["type"], "stats");
     assert_eq!(v["data"]["likes"], 0);
 }
+
+#[test]
+fn dashboard_requests_decode_with_defaults() {
+    let env = decode_request(
+        br#"{"v":1,"id":4,"type":"profiles","data":{"limit":10,"offset":20,"filter":"liked"}}"#,
+    )
+    .expect("profiles");
+    assert_eq!(
+        env.body,
+        Request::Profiles {
+            limit: 10,
+            offset: 20,
+            filter: Some("liked".into())
+        }
+    );
+    let env = decode_request(br#"{"v":1,"id":5,"type":"profiles"}"#).expect("profiles");
+    assert_eq!(
+        env.body,
+        Request::Profiles {
+            limit: 20,
+            offset: 0,
+            filter: None
+        }
+    );
+    let env = decode_request(br#"{"v":1,"id":6,"type":"history","data":{}}"#).expect("history");
+    assert_eq!(env.body, Request::History {});
+    assert_eq!(env.body.kind(), "history");
+}
+
+#[test]
+fn dashboard_label_source_round_trips() {
+    let env = decode_request(&enc(json!({"v":1,"id":5,"type":"label","data":{
+        "profile_id":"abc","verdict":"nope","source":"dashboard","at_ms":1.0,"key":"k9"}})))
+    .expect("label");
+    assert!(matches!(
+        env.body,
+        Request::Label {
+            source: LabelSource::Dashboard,
+            ..
+        }
+    ));
+    assert_eq!(
+        LabelSource::parse("dashboard"),
+        Some(LabelSource::Dashboard)
+    );
+    assert_eq!(LabelSource::Dashboard.as_str(), "dashboard");
+}
+
+#[test]
+fn dashboard_responses_have_documented_shape() {
+    let item = ProfileItem {
+        id: "p1".into(),
+        name: "Anna".into(),
+        age: Some(29),
+        distance_km: Some(3.0),
+        bio: "Wandern".into(),
+        photo_count: 2,
+        label: Some(Verdict::Like),
+        label_source: Some(LabelSource::Dashboard),
+        p_like: Some(0.8),
+        model_version: Some(3),
+        decision_reason: None,
+        matched: true,
+        thumb: Some("data:image/jpeg;base64,AAAA".into()),
+    };
+    let v = serde_json::to_value(Envelope::reply(
+        8,
+        4,
+        Response::Profiles {
+            total: 1,
+            items: vec![item],
+        },
+    ))
+    .expect("json");
+    assert_eq!(v["type"], "profiles");
+    assert_eq!(v["data"]["total"], 1);
+    assert_eq!(v["data"]["items"][0]["label"], "like");
+    assert_eq!(v["data"]["items"][0]["label_source"], "dashboard");
+    assert_eq!(
+        v["data"]["items"][0]["thumb"],
+        "data:image/jpeg;base64,AAAA"
+    );
+    let h = History {
+        days: vec![DayCounts {
+            day: "2026-11-28".into(),
+            seen: 5,
+            likes_user: 1,
+            ..Default::default()
+        }],
+        histogram: ScoreHistogram {
+            bins: 2,
+            liked: vec![0, 1],
+            passed: vec![1, 0],
+        },
+        match_rates: MatchRates {
+            user_likes: 1,
+            user_matches: 1,
+            user_rate: Some(1.0),
+            ..Default::default()
+        },
+    };
+    let reply = Envelope::reply(9, 5, Response::History(h));
+    let v = serde_json::to_value(&reply).expect("json");
+    assert_eq!(v["type"], "history");
+    assert_eq!(v["data"]["days"][0]["day"], "2026-11-28");
+    assert_eq!(v["data"]["histogram"]["liked"], json!([0, 1]));
+    assert_eq!(v["data"]["match_rates"]["auto_rate"], Value::Null);
+    let back = decode_response(&serde_json::to_vec(&reply).expect("json")).expect("decode");
+    assert_eq!(back, reply);
+}
