@@ -47,6 +47,22 @@ pub enum Error {
 }
 
 impl Error {
+    /// The wire error code for this error.
+    pub fn code(&self) -> swipy_shared::protocol::ErrorCode {
+        use swipy_shared::protocol::ErrorCode;
+        match self {
+            Error::RuntimeMissing(_) | Error::ModelMissing { .. } | Error::Provider { .. } => {
+                ErrorCode::ModelMissing
+            }
+            Error::NotEnoughLabels { .. } => ErrorCode::NotEnoughLabels,
+            Error::InvalidInput(_) => ErrorCode::BadData,
+            Error::Io { .. } => ErrorCode::Storage,
+            Error::Runtime(_) | Error::Tokenizer(_) | Error::Image(_) | Error::InvalidModel(_) => {
+                ErrorCode::Internal
+            }
+        }
+    }
+
     pub(crate) fn ort(context: &str, e: impl std::fmt::Display) -> Self {
         Error::Runtime(format!("{context}: {e}"))
     }

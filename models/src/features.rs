@@ -84,6 +84,75 @@ pub struct ProfileInput {
     pub interests: u32,
 }
 
+/// The text the text encoder sees for a profile: the bio, then jobs, schools, interests
+/// and descriptors, one line each (empty when the profile has none of them).
+pub fn profile_text(p: &swipy_shared::tinder::Profile) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    if !p.bio.trim().is_empty() {
+        lines.push(p.bio.trim().to_string());
+    }
+    for list in [&p.jobs, &p.schools, &p.interests, &p.descriptors] {
+        let items: Vec<&str> = list
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if !items.is_empty() {
+            lines.push(items.join(", "));
+        }
+    }
+    lines.join("\n")
+}
+
+impl ProfileInput {
+    /// Builds the model input of a parsed Tinder profile. `photos` are the stored photos
+    /// as `(index into p.photos, sha256, source)`; photos not fetched yet are simply left
+    /// out. Hidden age or distance count as missing.
+    pub fn from_tinder(
+        p: &swipy_shared::tinder::Profile,
+        photos: impl IntoIterator<Item = (usize, String, PhotoSource)>,
+    ) -> Self {
+        let photos = photos
+            .into_iter()
+            .map(|(i, sha256, source)| {
+                let face_hints = p
+                    .photos
+                    .get(i)
+                    .map(|ph| {
+                        ph.faces
+                            .iter()
+                            .map(|f| FaceHint {
+                                x: f.x as f32,
+                                y: f.y as f32,
+                                w: f.w as f32,
+                                h: f.h as f32,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                PhotoInput {
+                    sha256,
+                    source,
+                    face_hints,
+                }
+            })
+            .collect();
+        ProfileInput {
+            id: p.id.clone(),
+            text: profile_text(p),
+            photos,
+            age: if p.hide_age {
+                None
+            } else {
+                p.age.map(f64::from)
+            },
+            distance_km: if p.hide_distance { None } else { p.distance_km },
+            bio_len: p.bio.trim().chars().count(),
+            interests: p.interests.len() as u32,
+        }
+    }
+}
+
 /// Number of meta features.
 pub const META_DIM: usize = 10;
 /// Indices of the presence flags inside `meta` (1.0 when the part has input).

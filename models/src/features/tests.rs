@@ -61,3 +61,48 @@ fn pooling_and_meta() {
     );
     assert_ne!(text_key("hallo"), text_key("hallo "));
 }
+
+#[test]
+fn tinder_profiles_become_model_inputs() {
+    let p = swipy_shared::tinder::Profile {
+        id: "abc".into(),
+        bio: "  Hiking & coffee ".into(),
+        age: Some(29),
+        hide_distance: true,
+        distance_km: Some(5.0),
+        jobs: vec!["Nurse".into()],
+        interests: vec!["Travel".into(), " ".into(), "Yoga".into()],
+        photos: vec![swipy_shared::tinder::Photo {
+            id: None,
+            url: "u".into(),
+            best_url: "u".into(),
+            faces: vec![swipy_shared::tinder::FaceBox {
+                x: 0.1,
+                y: 0.2,
+                w: 0.3,
+                h: 0.4,
+            }],
+        }],
+        ..Default::default()
+    };
+    let input = ProfileInput::from_tinder(
+        &p,
+        vec![(0, "sha".to_string(), PhotoSource::Bytes(vec![1]))],
+    );
+    assert_eq!(input.text, "Hiking & coffee\nNurse\nTravel, Yoga");
+    assert_eq!(
+        (input.age, input.distance_km, input.bio_len, input.interests),
+        (Some(29.0), None, 15, 3)
+    );
+    assert_eq!(
+        input.photos[0].face_hints,
+        vec![FaceHint {
+            x: 0.1,
+            y: 0.2,
+            w: 0.3,
+            h: 0.4
+        }]
+    );
+    let empty = swipy_shared::tinder::Profile::default();
+    assert_eq!(profile_text(&empty), "");
+}
