@@ -57,6 +57,9 @@ const BIOS_EN = [
   'Travel: 32 countries and counting ✈️ Next stop: Japan.',
   'Looking for my partner in crime for Sunday brunches.',
   'Plant parent 🌿 | yoga | terrible puns',
+  'Happiest on a mountain ridge at sunrise. Weekends = hiking boots, a tent and no phone signal.',
+  'Trail runner and bouldering addict 🧗 Looking for someone who likes the outdoors as much as I do.',
+  'Ski season is my favourite season. Summer: kayaking and camping by the lake.',
 ];
 const BIOS_DE = [
   'Kaffee-Junkie mit Liebe zu den Bergen. Wer kommt mit auf die nächste Wanderung?',
@@ -69,7 +72,14 @@ const BIOS_DE = [
   'Reisen ist meine Therapie ✈️ Nächstes Ziel: Lissabon.',
   'Sonntags Brunch, montags Sport – meistens jedenfalls.',
   'Pflanzenfan 🌿 | Yoga | schlechte Wortwitze',
+  'Am liebsten draußen: Klettern, Skitouren und Zelten in den Alpen ⛰️',
+  'Wochenende heißt Wanderschuhe, Rucksack und ein Gipfel mit Aussicht.',
+  'Radfahren, Kanu und Lagerfeuer – wer kommt mit in die Natur?',
 ];
+// The planted preference of the tests and the demo: bios about the outdoors (mountains,
+// hiking, climbing, camping). A model that reads bios can learn "likes the outdoors".
+const OUTDOOR_BIOS = new Set([BIOS_EN[0], BIOS_EN[4], BIOS_EN[10], BIOS_EN[11], BIOS_EN[12],
+  BIOS_DE[0], BIOS_DE[10], BIOS_DE[11], BIOS_DE[12]]);
 const JOBS = [['Nurse', 'Charité'], ['Software Engineer', 'Zalando'], ['Teacher', ''], ['Architect', 'gmp'],
   ['Student', ''], ['Designer', 'Freelance'], ['Lawyer', ''], ['Barista', 'The Barn']];
 const SCHOOLS = ['TU Berlin', 'LMU München', 'Universität Hamburg', 'King\'s College London', 'HU Berlin'];
@@ -165,6 +175,7 @@ function profileAt(seed, index, people, opts = {}) {
     bio, photos, job, school, city: r.chance(0.7) ? r.pick(CITIES) : null,
     distanceMi: r.int(1, 60), hideDistance: r.chance(0.1),
     interests, descriptors, sNumber: r.int(100000000, 999999999), contentHash: r.hex(40),
+    topic: OUTDOOR_BIOS.has(bio) ? 'outdoors' : 'other',
   };
 }
 
@@ -233,4 +244,18 @@ function toResult(p, sign) {
   return result;
 }
 
-module.exports = { rng, loadPeople, profileAt, toResult, ageFrom, SIZES };
+/** The planted taste: like profiles whose bio is about the outdoors, pass the rest. */
+function plantedVerdict(p) {
+  return p && p.topic === 'outdoors' ? 'like' : 'nope';
+}
+
+/** A rate-limit pseudo-user, as Tinder puts into recs for a rate-limited account. */
+function rateLimitedResult(seed, n) {
+  const r = rng(`${seed}/rate-limited/${n}`);
+  return {
+    type: 'user', user: { _id: `tinder_rate_limited_id_${r.hex(8)}`, name: 'Tinder', bio: '', photos: [], birth_date: null },
+    distance_mi: 0, content_hash: r.hex(40), s_number: 0,
+  };
+}
+
+module.exports = { rng, loadPeople, profileAt, toResult, ageFrom, plantedVerdict, rateLimitedResult, SIZES, OUTDOOR_BIOS };

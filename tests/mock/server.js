@@ -8,6 +8,9 @@
 //   node tests/mock/server.js [--port 8443] [--host 127.0.0.1] [--debug] [--seed S]
 //        [--likes-limit N] [--match-every N] [--photo-ttl SECONDS] [--page-size N]
 //        [--non-user-every N] [--max-profiles N] [--fixtures DIR] [--state-file FILE]
+//        [--rate-limit-every N] (every Nth recs page also carries a rate-limit pseudo-user; 0 = off)
+//        [--demo]              (for `cargo xtask run --demo`: seed "demo", 600 profiles, longer photo
+//                               expiry, a match every 7th like, a rate-limit pseudo-user every 20th page)
 //        [--exit-with-stdin]   (exit when stdin closes: lets a test driver tie our life to its own)
 //        [--proxy-port N]      (also an HTTP CONNECT proxy on N, 0 = any free port, that tunnels
 //                               tinder.com:443 & co. to this server: for browsers without
@@ -18,7 +21,8 @@
 // (`ca` is what tests pass as SWIPY_TEST_CA; `--state-file` writes the same JSON to a file).
 // Test endpoints (on tinder.com only): GET /__mock/calls[?since=SEQ], POST|GET /__mock/reset,
 // GET /__mock/config, POST /__mock/config (JSON: likes_limit, match_every, photo_ttl_s,
-// page_size, non_user_every, max_profiles, seed, debug).
+// page_size, non_user_every, max_profiles, seed, debug, rate_limit_every), GET /__mock/profile?id=
+// (the generated profile behind an id, with `planted`: the verdict of the planted taste).
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -26,7 +30,7 @@ const path = require('node:path');
 const https = require('node:https');
 const crypto = require('node:crypto');
 const { execFileSync } = require('node:child_process');
-const { loadPeople, profileAt, toResult } = require('./profiles');
+const { loadPeople, profileAt, toResult, plantedVerdict, rateLimitedResult } = require('./profiles');
 
 const APP_HOST = 'tinder.com';
 const API_HOST = 'api.gotinder.com';
@@ -37,8 +41,9 @@ function parseArgs(argv) {
   const o = {
     port: 8443, host: '127.0.0.1', debug: false, seed: 'swipy', likesLimit: 100, matchEvery: 5,
     photoTtl: 600, pageSize: 10, nonUserEvery: 13, maxProfiles: 0, superLikes: 5,
-    fixtures: path.join(ROOT, 'target', 'fixtures', 'openpeople'), stateFile: null,
+    fixtures: path.join(ROOT, 'target', 'fixtures', 'openpeople'), stateFile: null, rateLimitEvery: 0,
   };
+  const given = new Set();
   const num = (v, name) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n < 0) throw new Error(`${name} needs a non-negative number, got ${v}`);
@@ -46,6 +51,7 @@ function parseArgs(argv) {
   };
   for (let i = 2; i < argv.length; i++) {
     const a = argv[i];
+    given.add(a);
     const v = () => {
       if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
       return argv[++i];
@@ -65,12 +71,22 @@ function parseArgs(argv) {
       case '--state-file': o.stateFile = path.resolve(v()); break;
       case '--exit-with-stdin': o.exitWithStdin = true; break;
       case '--proxy-port': o.proxyPort = num(v(), a); break;
+      case '--rate-limit-every': o.rateLimitEvery = num(v(), a); break;
+      case '--demo': o.demo = true; break;
       case '-h': case '--help':
         process.stderr.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 20).join('\n') + '\n');
         process.exit(0);
         break;
       default: throw new Error(`unknown argument ${a} (try --help)`);
     }
+  }
+  if (o.demo) {
+    // Demo preset; explicit options win.
+    if (!given.has('--seed')) o.seed = 'demo';
+    if (!given.has('--max-profiles')) o.maxProfiles = 600;
+    if (!given.has('--photo-ttl')) o.photoTtl = 6 * 3600;
+    if (!given.has('--match-every')) o.matchEvery = 7;
+    if (!given.has('--rate-limit-every')) o.rateLimitEvery = 20;
   }
   return o;
 }
@@ -135,13 +151,13 @@ const USER_ID = '5a1b2c3d4e5f60718293a4b5';
 const config = {
   likes_limit: opts.likesLimit, match_every: opts.matchEvery, photo_ttl_s: opts.photoTtl,
   page_size: opts.pageSize, non_user_every: opts.nonUserEvery, max_profiles: opts.maxProfiles,
-  seed: opts.seed, debug: opts.debug, super_likes: opts.superLikes,
+  seed: opts.seed, debug: opts.debug, super_likes: opts.superLikes, rate_limit_every: opts.rateLimitEvery,
 };
 
 let state;
 function resetState() {
   state = {
-    seq: 0, calls: [], cursor: 0, served: new Map(), likes: 0, superLikes: 0, matches: [],
+    seq: 0, calls: [], cursor: 0, served: new Map(), likes: 0, superLikes: 0, matches: [], recsPages: 0,
     swiped: new Map(), photos: new Map(),
   };
 }
@@ -328,7 +344,7 @@ async function handleMock(req, res, url) {
     case '/__mock/profile': {
       // The generated profile behind an id (tests compare what the host stored).
       const p = state.served.get(url.searchParams.get('id') || '');
-      return p ? send(res, 200, p, noStore) : send(res, 404, { error: 'not served' }, noStore);
+      return p ? send(res, 200, { ...p, planted: plantedVerdict(p) }, noStore) : send(res, 404, { error: 'not served' }, noStore);
     }
     default:
       return send(res, 404, { error: 'unknown mock endpoint' });
@@ -407,10 +423,16 @@ async function handleApi(req, res, url) {
     case 'recs': {
       if (req.method !== 'GET') break;
       const batch = nextRecs();
-      const entry = record(req, url, { kind, status: 200, auth, profile_id: null, ids: batch.filter((x) => x.kind === 'user').map((x) => x.id) });
+      state.recsPages++;
+      const every = Math.round(config.rate_limit_every);
+      const pseudo = every > 0 && batch.length > 0 && state.recsPages % every === 0;
+      const entry = record(req, url, { kind, status: 200, auth, profile_id: null, ids: batch.filter((x) => x.kind === 'user').map((x) => x.id), rate_limited_pseudo_user: pseudo });
       if (batch.length === 0) return json(200, { meta: { status: 200 }, data: { timeout: 1800000 } });
-      entry.results = batch.length;
-      return json(200, { meta: { status: 200 }, data: { results: batch.map((x) => toResult(x, signPhoto)) } });
+      entry.results = batch.length + (pseudo ? 1 : 0);
+      const results = batch.map((x) => toResult(x, signPhoto));
+      // Like the real API now and then: a pseudo-user that says "rate limited" among the results.
+      if (pseudo) results.splice(Math.min(results.length, 3), 0, rateLimitedResult(config.seed, state.recsPages));
+      return json(200, { meta: { status: 200 }, data: { results } });
     }
     case 'profile': {
       if (req.method !== 'GET') break;

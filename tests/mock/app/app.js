@@ -169,6 +169,8 @@
       for (const result of results) {
         // Non-user results (ads, promos) are not cards in this stack.
         if (!result || result.type !== 'user' || !result.user || had.has(result.user._id)) continue;
+        // Rate-limit pseudo-users are no cards either.
+        if (String(result.user._id).startsWith('tinder_rate_limited_id_')) continue;
         app.queue.push({ result, user: result.user });
       }
     } catch (e) {
