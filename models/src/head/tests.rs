@@ -98,7 +98,10 @@ fn too_few_labels_or_one_class_is_a_typed_error() {
     let err = train(&data, &TrainConfig::default(), &mut no_progress()).expect_err("too few");
     assert!(matches!(err, Error::NotEnoughLabels { .. }), "{err}");
     assert!(err.to_string().contains("need at least 10"), "{err}");
-    assert_eq!(err.code(), swipy_shared::protocol::ErrorCode::NotEnoughLabels);
+    assert_eq!(
+        err.code(),
+        swipy_shared::protocol::ErrorCode::NotEnoughLabels
+    );
     let one_class: Vec<_> = synthetic_profiles(50, 8, 8, 8, 1)
         .into_iter()
         .map(|(f, _)| (f, true))

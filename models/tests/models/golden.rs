@@ -267,3 +267,137 @@ fn stage_timings() {
     let _ = enc.embed_texts(&texts).expect("text");
     eprintln!("text batch: {:?}/text", t.elapsed() / texts.len() as u32);
 }
+
+#[test]
+fn golden_bio_preference_is_learned_across_english_and_german() {
+    let Some(enc) = real_encoders() else { return };
+    // Planted taste: outdoorsy bios are liked, nightlife bios are not; bios in EN and DE.
+    let liked_en = [
+        "hiking in the mountains",
+        "camping under the stars",
+        "long walks with my dog",
+        "climbing and trail running",
+        "kayaking on quiet lakes",
+        "gardening and fresh air",
+        "cycling through forests",
+        "skiing in the alps",
+    ];
+    let liked_de = [
+        "Wandern in den Bergen",
+        "Zelten unter den Sternen",
+        "lange Spaziergänge mit meinem Hund",
+        "Klettern und Trailrunning",
+        "Kajakfahren auf stillen Seen",
+        "Gärtnern und frische Luft",
+        "Radfahren durch Wälder",
+        "Skifahren in den Alpen",
+    ];
+    let nope_en = [
+        "partying until sunrise",
+        "clubbing every weekend",
+        "cocktails in rooftop bars",
+        "techno festivals",
+        "casino nights",
+        "shopping for designer bags",
+        "late night karaoke bars",
+        "vodka shots with friends",
+    ];
+    let nope_de = [
+        "Feiern bis zum Sonnenaufgang",
+        "jedes Wochenende in den Club",
+        "Cocktails in Rooftop-Bars",
+        "Techno-Festivals",
+        "Casino-Abende",
+        "Designertaschen shoppen",
+        "Karaoke-Bars bis spät nachts",
+        "Wodka-Shots mit Freunden",
+    ];
+    let bio = |act: &str, de: bool, k: usize| {
+        if de {
+            format!(
+                "Ich liebe {act}. {}",
+                [
+                    "Schreib mir!",
+                    "Mal sehen.",
+                    "Auf ein Kennenlernen.",
+                    "Bis bald."
+                ][k % 4]
+            )
+        } else {
+            format!(
+                "I love {act}. {}",
+                [
+                    "Message me!",
+                    "Let's see.",
+                    "Happy to meet.",
+                    "See you soon."
+                ][k % 4]
+            )
+        }
+    };
+    // Train on activities 0..6 in both languages, score the unseen 6..8.
+    let mut texts = Vec::new();
+    let mut labels = Vec::new();
+    for k in 0..6 {
+        for (acts, like) in [
+            (&liked_en, true),
+            (&liked_de, true),
+            (&nope_en, false),
+            (&nope_de, false),
+        ] {
+            let de = acts[0].starts_with(char::is_uppercase);
+            texts.push(bio(acts[k], de, k));
+            labels.push(like);
+        }
+    }
+    let emb = enc.embed_texts(&texts).expect("embed");
+    let feat = |t: Vec<f32>| ProfileFeatures {
+        text: Some(t),
+        meta: ProfileFeatures::meta_vector(Some(30.0), None, 40, 0, false, false, true, 0),
+        ..Default::default()
+    };
+    let data: Vec<(ProfileFeatures, bool)> = emb.into_iter().map(feat).zip(labels).collect();
+    let model = train(
+        &data,
+        &TrainConfig {
+            threads: 2,
+            ..Default::default()
+        },
+        &mut |_: &str, _: u32, _: u32| {},
+    )
+    .expect("train");
+    assert!(
+        model.metrics.roc_auc > 0.8,
+        "CV ROC-AUC {}",
+        model.metrics.roc_auc
+    );
+    let scorer = Scorer::from_onnx(&model.onnx).expect("scorer");
+    let unseen: Vec<String> = (6..8)
+        .flat_map(|k| {
+            [
+                bio(liked_en[k], false, k),
+                bio(liked_de[k], true, k),
+                bio(nope_en[k], false, k),
+                bio(nope_de[k], true, k),
+            ]
+        })
+        .collect();
+    let feats: Vec<ProfileFeatures> = enc
+        .embed_texts(&unseen)
+        .expect("embed")
+        .into_iter()
+        .map(feat)
+        .collect();
+    let scores = scorer.score(&feats, None).expect("score");
+    for k in 0..2 {
+        let s: Vec<f64> = scores[4 * k..4 * k + 4].iter().map(|(p, _)| *p).collect();
+        for liked in &s[0..2] {
+            for noped in &s[2..4] {
+                assert!(
+                    liked > noped,
+                    "unseen liked bio {liked:.3} should outrank unseen nope bio {noped:.3}: {s:?}"
+                );
+            }
+        }
+    }
+}

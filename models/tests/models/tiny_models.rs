@@ -232,6 +232,10 @@ fn onnx_head_equals_the_in_rust_logistic_prediction() {
     assert!(meta
         .iter()
         .any(|(k, v)| k == "swipy.columns" && v == &HEAD_COLUMNS.join(",")));
+    if let Some(out) = std::env::var_os("SWIPY_HEAD_OUT") {
+        // For inspection, e.g. with onnx.checker.
+        std::fs::write(out, &model.onnx).expect("write head");
+    }
     let scorer = Scorer::from_onnx(&model.onnx).expect("scorer");
     let feats: Vec<ProfileFeatures> = data.iter().map(|(f, _)| f.clone()).collect();
     let raw = scorer.raw(&feats).expect("raw");
