@@ -223,7 +223,7 @@ pub struct LinearHead {
 /// Result of [`train`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainedModel {
-    /// The ONNX head (serve it with [`Scorer::from_onnx`]).
+    /// The ONNX head (serve it with [`crate::Scorer::from_onnx`]).
     pub onnx: Vec<u8>,
     /// Cross-validated metrics of the combined P(like).
     pub metrics: Metrics,
