@@ -343,42 +343,100 @@ pub fn featurize_many(
     cache: &dyn EmbeddingCache,
     profiles: &[ProfileInput],
 ) -> Vec<Result<ProfileFeatures>> {
-    // 1. Texts.
+    // 1. Texts: cached ones now; the rest are embedded on a thread beside the photos.
     let mut text_emb: Vec<Option<Vec<f32>>> = vec![None; profiles.len()];
+    let mut text_todo: Vec<(usize, String)> = Vec::new();
     if enc.has_text() {
-        let mut todo: Vec<(usize, String)> = Vec::new();
         for (i, p) in profiles.iter().enumerate() {
             if p.text.trim().is_empty() {
                 continue;
             }
             match cache.get(&text_key(&p.text), TEXT_MODEL) {
                 Some(v) => text_emb[i] = Some(v),
-                None => todo.push((i, p.text.clone())),
-            }
-        }
-        if !todo.is_empty() {
-            let texts: Vec<String> = todo.iter().map(|(_, t)| t.clone()).collect();
-            match enc.embed_texts(&texts) {
-                Ok(vs) => {
-                    for ((i, t), v) in todo.iter().zip(vs) {
-                        cache.put(&text_key(t), TEXT_MODEL, &v);
-                        text_emb[*i] = Some(v);
-                    }
-                }
-                Err(e) => {
-                    let msg = e.to_string();
-                    return profiles
-                        .iter()
-                        .map(|_| Err(Error::Runtime(msg.clone())))
-                        .collect();
-                }
+                None => text_todo.push((i, p.text.clone())),
             }
         }
     }
-    // 2. Photos: cached parts first, the rest computed in one batch.
+    let texts: Vec<String> = text_todo.iter().map(|(_, t)| t.clone()).collect();
+    let (text_result, (slots, mut failed)) = std::thread::scope(|s| {
+        let job = (!texts.is_empty()).then(|| s.spawn(|| enc.embed_texts(&texts)));
+        // 2. Photos (on this thread: the cache need not be shared between threads).
+        let photos = photo_slots(enc, cache, profiles);
+        let text_result = match job {
+            None => Ok(Vec::new()),
+            Some(h) => h
+                .join()
+                .unwrap_or_else(|_| Err(Error::Runtime("text encoder thread panicked".into()))),
+        };
+        (text_result, photos)
+    });
+    match text_result {
+        Ok(vs) => {
+            for ((i, t), v) in text_todo.iter().zip(vs) {
+                cache.put(&text_key(t), TEXT_MODEL, &v);
+                text_emb[*i] = Some(v);
+            }
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            for (i, _) in &text_todo {
+                failed[*i] = Some(msg.clone());
+            }
+        }
+    }
+    // 3. Assemble.
+    profiles
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            if let Some(msg) = &failed[i] {
+                return Err(Error::Runtime(msg.clone()));
+            }
+            let photos: Vec<Vec<f32>> = slots[i].iter().filter_map(|(v, _)| v.clone()).collect();
+            let faces: Vec<Vec<Face>> = slots[i].iter().filter_map(|(_, f)| f.clone()).collect();
+            let pooled = pool(&photos);
+            let face = dominant_face(&faces);
+            let text = text_emb[i].take();
+            let usable = slots[i]
+                .iter()
+                .filter(|(v, f)| v.is_some() || f.is_some())
+                .count();
+            let meta = ProfileFeatures::meta_vector(
+                p.age,
+                p.distance_km,
+                p.bio_len,
+                usable,
+                pooled.is_some(),
+                face.is_some(),
+                text.is_some(),
+                p.interests,
+            );
+            let (photo_mean, photo_max) = match pooled {
+                Some((m, x)) => (Some(m), Some(x)),
+                None => (None, None),
+            };
+            Ok(ProfileFeatures {
+                photo_mean,
+                photo_max,
+                face,
+                text,
+                meta,
+            })
+        })
+        .collect()
+}
+
+type PhotoSlot = (Option<Vec<f32>>, Option<Vec<Face>>);
+
+/// Photo embeddings of every profile's photos: cached parts first, the rest computed in
+/// batches. Also returns, per profile, the message of an encoder failure.
+fn photo_slots(
+    enc: &Encoders,
+    cache: &dyn EmbeddingCache,
+    profiles: &[ProfileInput],
+) -> (Vec<Vec<PhotoSlot>>, Vec<Option<String>>) {
     let want_photo = enc.has_photo();
     let want_faces = enc.has_faces();
-    type PhotoSlot = (Option<Vec<f32>>, Option<Vec<Face>>);
     let mut slots: Vec<Vec<PhotoSlot>> = Vec::with_capacity(profiles.len());
     let mut todo: Vec<(usize, usize)> = Vec::new();
     for (i, p) in profiles.iter().enumerate() {
@@ -448,46 +506,7 @@ pub fn featurize_many(
             }
         }
     }
-    // 3. Assemble.
-    profiles
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            if let Some(msg) = &failed[i] {
-                return Err(Error::Runtime(msg.clone()));
-            }
-            let photos: Vec<Vec<f32>> = slots[i].iter().filter_map(|(v, _)| v.clone()).collect();
-            let faces: Vec<Vec<Face>> = slots[i].iter().filter_map(|(_, f)| f.clone()).collect();
-            let pooled = pool(&photos);
-            let face = dominant_face(&faces);
-            let text = text_emb[i].take();
-            let usable = slots[i]
-                .iter()
-                .filter(|(v, f)| v.is_some() || f.is_some())
-                .count();
-            let meta = ProfileFeatures::meta_vector(
-                p.age,
-                p.distance_km,
-                p.bio_len,
-                usable,
-                pooled.is_some(),
-                face.is_some(),
-                text.is_some(),
-                p.interests,
-            );
-            let (photo_mean, photo_max) = match pooled {
-                Some((m, x)) => (Some(m), Some(x)),
-                None => (None, None),
-            };
-            Ok(ProfileFeatures {
-                photo_mean,
-                photo_max,
-                face,
-                text,
-                meta,
-            })
-        })
-        .collect()
+    (slots, failed)
 }
 
 /// Cache model id for the face embeddings (for callers that list model ids).
