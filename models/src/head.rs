@@ -882,6 +882,7 @@ pub fn train(
         });
         part_results.push(Some(r));
     }
+    progress("cv", total_steps, total_steps);
     progress("export", 0, 1);
     // Fold standardisation and calibration into raw-space weights.
     let mut w = vec![0f64; d * 5];

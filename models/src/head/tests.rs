@@ -219,3 +219,38 @@ fn training_1000_profiles_of_real_sizes_is_fast() {
         assert!(secs < 2.0, "training 1000 profiles took {secs:.2} s");
     }
 }
+
+#[test]
+fn progress_reports_every_stage_and_completes() {
+    let data = synthetic_profiles(60, 8, 8, 8, 2);
+    let mut seen: Vec<(String, u32, u32)> = Vec::new();
+    train(
+        &data,
+        &TrainConfig {
+            threads: 1,
+            ..Default::default()
+        },
+        &mut |s: &str, d: u32, t: u32| seen.push((s.to_string(), d, t)),
+    )
+    .expect("train");
+    let last = |stage: &str| {
+        seen.iter()
+            .rev()
+            .find(|(s, _, _)| s == stage)
+            .cloned()
+            .expect(stage)
+    };
+    for stage in ["prepare", "cv", "export"] {
+        let (_, d, t) = last(stage);
+        assert!(t > 0 && d == t, "{stage} ends at {d}/{t}");
+    }
+    let cv: Vec<u32> = seen
+        .iter()
+        .filter(|(s, _, _)| s == "cv")
+        .map(|(_, d, _)| *d)
+        .collect();
+    assert!(
+        cv.windows(2).all(|w| w[0] <= w[1]),
+        "cv progress goes forward: {cv:?}"
+    );
+}
