@@ -2,14 +2,18 @@
 'use strict';
 // End-to-end tests of Swipy in real browsers against the mock tinder.com.
 //
-//   node tests/e2e/run.js [--browser chromium|firefox|all] [--only mock|ext|all] [--keep] [--verbose]
+//   node tests/e2e/run.js [--browser chromium|firefox|all] [--only mock|ext|learn|fault|all] [--keep] [--verbose]
 //
 // For each browser: first "the mock behaves like the real app" (no extension), then the
 // extension + host checks (capture, swipe labels, overlay labels, host killed mid-session,
-// no token on disk). One line per check; exit code 1 when any check failed.
+// no token on disk). Then "learn": label cards with a planted taste, train, score badges equal
+// the host's scores, auto-swipe (threshold, likes cap, delays, match and out-of-likes stops),
+// matches in the dashboard (Chromium); score badges (Firefox). "fault" runs tests/e2e/fault.js
+// when it exists. One line per check; exit code 1 when any check failed.
 // Prerequisites: Debian `chromium` / `firefox-esr`, `openssl`, node modules (`npm ci` in tests/),
-// the photo fixtures (fetched on demand), `extension/dist/{chrome,firefox}` (`cargo xtask build`)
-// and `target/debug/swipy` (`cargo build -p swipy-host`). Under CI=true a missing prerequisite
+// the photo fixtures (fetched on demand), `extension/dist/{chrome,firefox}` (`cargo xtask build`),
+// `target/debug/swipy` (`cargo build -p swipy-host`) and, for "learn", the prepared models and
+// the ONNX Runtime in target/models and target/ort (`cargo xtask models`). Under CI=true a missing prerequisite
 // is a failure; elsewhere it is a clear skip.
 // Env: SWIPY_E2E_KEEP=1 keeps temp dirs; SWIPY_E2E_VERBOSE=1 prints stacks and browser logs;
 // SWIPY_BIN, SWIPY_CHROMIUM, SWIPY_FIREFOX override the binaries.
@@ -17,6 +21,9 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const U = require('./lib/util');
+
+const GROUPS = ['mock', 'ext', 'learn', 'fault', 'all'];
+const FAULT = path.join(__dirname, 'fault.js');
 
 function parseArgs(argv) {
   const o = { browsers: ['chromium', 'firefox'], only: 'all' };
@@ -33,7 +40,7 @@ function parseArgs(argv) {
       else usage(`unknown browser ${b}`);
     } else if (a === '--only') {
       o.only = val();
-      if (!['mock', 'ext', 'all'].includes(o.only)) usage(`--only takes mock, ext or all, not ${o.only}`);
+      if (!GROUPS.includes(o.only)) usage(`--only takes ${GROUPS.join(', ')}, not ${o.only}`);
     } else if (a === '--keep') process.env.SWIPY_E2E_KEEP = '1';
     else if (a === '--verbose') process.env.SWIPY_E2E_VERBOSE = '1';
     else if (a === '-h' || a === '--help') usage();
@@ -44,7 +51,7 @@ function parseArgs(argv) {
 
 function usage(err) {
   if (err) console.error(`run.js: ${err}`);
-  console.error('usage: node tests/e2e/run.js [--browser chromium|firefox|all] [--only mock|ext|all] [--keep] [--verbose]');
+  console.error('usage: node tests/e2e/run.js [--browser chromium|firefox|all] [--only mock|ext|learn|fault|all] [--keep] [--verbose]');
   process.exit(err ? 2 : 0);
 }
 
@@ -67,6 +74,27 @@ function prerequisites() {
   return missing;
 }
 
+/** The fault-injection checks of tests/e2e/fault.js (a function, or {faultSuite|run}). */
+async function faultGroup(opts) {
+  if (!fs.existsSync(FAULT)) {
+    await U.check('fault: tests/e2e/fault.js present', () => {
+      throw new Error('tests/e2e/fault.js does not exist (the fault-injection checks are not written yet)');
+    });
+    return;
+  }
+  try {
+    const m = require(FAULT);
+    const fn = typeof m === 'function' ? m : m.faultSuite || m.run;
+    if (typeof fn !== 'function') throw new Error('tests/e2e/fault.js exports no function (module.exports = fn, or {faultSuite} / {run})');
+    await fn(opts, U);
+  } catch (e) {
+    await U.check('fault: suite', () => {
+      throw e;
+    });
+  }
+  await U.runCleanups();
+}
+
 async function main() {
   const opts = parseArgs(process.argv);
   U.installExitHandlers();
@@ -85,17 +113,30 @@ async function main() {
   } else if (fixturesOk) {
     const { chromiumSuite } = require('./lib/suite-chromium');
     const { firefoxSuite } = require('./lib/suite-firefox');
-    for (const b of opts.browsers) {
+    if (['mock', 'ext', 'all'].includes(opts.only)) {
+      for (const b of opts.browsers) {
+        try {
+          if (b === 'chromium') await chromiumSuite(opts);
+          else await firefoxSuite(opts);
+        } catch (e) {
+          await U.check(`${b}: suite`, () => {
+            throw e;
+          });
+        }
+        await U.runCleanups();
+      }
+    }
+    if (opts.only === 'learn' || opts.only === 'all') {
       try {
-        if (b === 'chromium') await chromiumSuite(opts);
-        else await firefoxSuite(opts);
+        await require('./lib/suite-learn').learnSuite(opts);
       } catch (e) {
-        await U.check(`${b}: suite`, () => {
+        await U.check('learn: suite', () => {
           throw e;
         });
       }
       await U.runCleanups();
     }
+    if (opts.only === 'fault' || (opts.only === 'all' && fs.existsSync(FAULT))) await faultGroup(opts);
   }
   await U.runCleanups();
   const s = U.summary();

@@ -104,7 +104,7 @@ function servedIds(calls) {
 /** The page's swipe calls (like/pass/super) that the mock applied, in order: [{id, kind}]. */
 function swipeCalls(calls) {
   return calls.filter((c) => ['like', 'pass', 'super'].includes(c.kind) && c.status === 200)
-    .map((c) => ({ id: c.profile_id, kind: c.kind, applied: c.applied !== false, ua: c.ua, seq: c.seq }));
+    .map((c) => ({ id: c.profile_id, kind: c.kind, applied: c.applied !== false, ua: c.ua, seq: c.seq, t_ms: c.t_ms, matched: c.matched === true }));
 }
 
 module.exports = { startMock, servedIds, swipeCalls };

@@ -112,4 +112,4 @@ async function firefoxSuite(opts) {
   await mock.stop();
 }
 
-module.exports = { firefoxSuite };
+module.exports = { firefoxSuite, mockForFirefox };

@@ -1,0 +1,564 @@
+'use strict';
+// The "learn" group: label cards with a planted taste, train, score badges equal the host's
+// scores, auto-swipe with the fast test preset (threshold, likes cap, delays, stop on the match
+// dialog and on out-of-likes, exactly the expected like/pass calls), matches in the dashboard.
+// Chromium runs all of it; Firefox checks that score badges appear (with the model trained in
+// Chromium, copied into its own data dir).
+//
+// Selectors and test hooks: extension/README.md ("Scores, auto-swipe and dashboard").
+
+const fs = require('node:fs');
+const path = require('node:path');
+const U = require('./util');
+const H = require('./host');
+const P = require('./page');
+const { startMock, servedIds, swipeCalls } = require('./mock');
+const { launchChromium, chromiumPath } = require('./chromium');
+const { extPrerequisites, waitLabels, overlayAttrs } = require('./extchecks');
+
+const APP = 'https://tinder.com/';
+const N_LABELS = 40;
+const MODEL_IDS = ['e5-small', 'open-nsfw', 'sface', 'yunet'];
+const verbose = () => Boolean(process.env.SWIPY_E2E_VERBOSE);
+
+/** Models and the ONNX Runtime the host needs to train and score (`cargo xtask models`). */
+function modelPrerequisites() {
+  const missing = [];
+  const modelsDir = process.env.SWIPY_MODELS_DIR || path.join(U.ROOT, 'target', 'models');
+  for (const id of MODEL_IDS) {
+    const dir = path.join(modelsDir, id);
+    let files = [];
+    try {
+      files = fs.readdirSync(dir).filter((f) => f.endsWith('.onnx'));
+    } catch {
+      files = [];
+    }
+    if (!files.length) missing.push(`model ${id} (no .onnx file in ${path.relative(U.ROOT, dir) || dir}; run \`cargo xtask models\`)`);
+  }
+  const ort = process.env.ORT_DYLIB_PATH || path.join(U.ROOT, 'target', 'ort', 'libonnxruntime.so');
+  if (!fs.existsSync(ort)) missing.push(`the ONNX Runtime library ${path.relative(U.ROOT, ort) || ort} (run \`cargo xtask models\`)`);
+  return missing;
+}
+
+/** `swipy score --json IDS` → Map id → Score (one JSON object per line). */
+async function hostScores(dataDir, ids) {
+  const { stdout } = await H.swipy(dataDir, ['score', '--json', ...ids], { timeout: 180000 });
+  const out = new Map();
+  for (const line of stdout.split('\n')) {
+    if (!line.trim()) continue;
+    let s;
+    try {
+      s = JSON.parse(line);
+    } catch {
+      throw new U.CheckError(`swipy score --json printed a line that is not JSON: ${line.slice(0, 200)}`);
+    }
+    for (const one of Array.isArray(s) ? s : [s]) out.set(one.id, one);
+  }
+  return out;
+}
+
+/** The badge on the top card as the page shows it. */
+function badgeOnTop(driver) {
+  return driver.eval(() => {
+    const card = document.querySelector('div.recsCardboard__cards > div[aria-hidden="false"]');
+    if (!card) return null;
+    const b = card.querySelector('[data-swipy="badge"]');
+    if (!b) return { card: card.getAttribute('data-profile-id'), badge: null };
+    const parts = card.querySelector('[data-swipy="badge-parts"]');
+    return {
+      card: card.getAttribute('data-profile-id'), badge: true, state: b.getAttribute('data-state'),
+      p: b.getAttribute('data-p-like'), version: b.getAttribute('data-model-version'), id: b.getAttribute('data-profile-id'),
+      text: b.textContent.trim(), title: b.getAttribute('title') || '',
+      parts: parts ? { photo: parts.getAttribute('data-photo'), face: parts.getAttribute('data-face'), text: parts.getAttribute('data-text'), meta: parts.getAttribute('data-meta') } : null,
+    };
+  });
+}
+
+/** Waits for a scored badge on the top card; returns it. */
+async function waitScoredBadge(driver, timeout = 90000) {
+  let last = null;
+  return U.waitFor(async () => {
+    last = await badgeOnTop(driver);
+    return last && last.badge && last.state === 'ready' && last.p !== null ? last : null;
+  }, { timeout, what: () => `a score badge (data-state="ready", data-p-like) on the top card; last: ${JSON.stringify(last)}` });
+}
+
+/** Profiles still in the page's stack, in order: served order minus every swiped id. */
+async function upcomingIds(mock) {
+  const st = await mock.state();
+  const swiped = new Set(Object.keys(st.swiped || {}));
+  return servedIds(st.calls).filter((id) => !swiped.has(id));
+}
+
+/** An extension page (popup.html in a tab) to send test-hook messages from. */
+async function extensionPage(driver, extId, file) {
+  const page = await driver.context.newPage();
+  try {
+    await page.goto(`chrome-extension://${extId}/${file}`, { waitUntil: 'load', timeout: 15000 });
+  } catch (e) {
+    await page.close().catch(() => {});
+    if (/ERR_FILE_NOT_FOUND/.test(e.message)) throw new U.CheckError(`the extension build has no ${file} (extension/dist/chrome/${file} missing; see extension/README.md)`);
+    throw e;
+  }
+  return page;
+}
+
+async function hook(page, msg) {
+  const r = await page.evaluate((m) => new Promise((resolve) => {
+    chrome.runtime.sendMessage(m, (answer) => resolve({ answer, error: chrome.runtime.lastError ? chrome.runtime.lastError.message : null }));
+  }), msg);
+  if (r.error) throw new U.CheckError(`the extension did not answer ${JSON.stringify(msg)}: ${r.error} (test hooks of extension/README.md missing?)`);
+  if (r.answer === undefined || r.answer === null) throw new U.CheckError(`the extension gave no answer to ${JSON.stringify(msg)} (test hook "${msg.kind}" of extension/README.md not implemented?)`);
+  return r.answer;
+}
+
+async function autoState(page) {
+  const s = await hook(page, { kind: 'autoswipe_state' });
+  U.assert(s && typeof s === 'object' && 'enabled' in s, `autoswipe_state answered ${JSON.stringify(s).slice(0, 300)}`);
+  return s;
+}
+
+async function waitStop(page, kind, timeout) {
+  let last = null;
+  return U.waitFor(async () => {
+    last = await autoState(page);
+    if (last.last_stop && last.last_stop.kind !== kind && !last.enabled) {
+      throw new U.CheckError(`auto-swipe stopped with ${JSON.stringify(last.last_stop)}, expected ${kind}`);
+    }
+    return !last.enabled && last.last_stop && last.last_stop.kind === kind ? last : null;
+  }, { timeout, interval: 250, what: () => `auto-swipe to stop with ${kind}; state: enabled=${last && last.enabled} status=${JSON.stringify(last && last.status)} last_stop=${JSON.stringify(last && last.last_stop)}` });
+}
+
+function verdictOfKind(kind) {
+  return kind === 'pass' ? 'nope' : kind === 'like' ? 'like' : kind;
+}
+
+/**
+ * Checks one auto-swipe run against the call log: the page's like/pass calls since `since` are
+ * exactly the stack's next cards, in order, each with the verdict its host score asks for.
+ * Returns {calls, scores}.
+ */
+async function checkRun({ mock, dataDir, since, before, threshold, state }) {
+  const all = await mock.calls(since);
+  const calls = swipeCalls(all).filter((c) => c.kind !== 'super');
+  U.assert(calls.length > 0, 'auto-swipe made no like/pass call');
+  const supers = swipeCalls(all).filter((c) => c.kind === 'super');
+  U.assert(supers.length === 0, `auto-swipe made super likes: ${supers.map((c) => c.id).join(', ')}`);
+  for (const c of calls) U.assert(/Mozilla/.test(c.ua), `call for ${c.id} did not come from the page (user agent ${c.ua}): swipes must be done in the page`);
+  const want = before.slice(0, calls.length);
+  U.assert(JSON.stringify(calls.map((c) => c.id)) === JSON.stringify(want),
+    `swiped ids ${calls.map((c) => c.id).join(',')} are not the next cards of the stack ${want.join(',')}`);
+  const scores = await hostScores(dataDir, calls.map((c) => c.id));
+  for (const c of calls) {
+    const s = scores.get(c.id);
+    U.assert(s && s.state === 'ready' && typeof s.p_like === 'number', `no host score for swiped ${c.id}: ${JSON.stringify(s)}`);
+    const wantKind = s.p_like >= threshold ? 'like' : 'pass';
+    U.assert(c.kind === wantKind, `${c.id}: page call ${c.kind}, but its score ${s.p_like.toFixed(4)} vs threshold ${threshold.toFixed(4)} asks for ${wantKind}`);
+  }
+  // The extension's own decision log agrees (score and verdict for each swiped card).
+  const decisions = (state.decisions || []).filter((d) => !d.dry_run);
+  for (const c of calls) {
+    const d = decisions.filter((x) => x.profile_id === c.id).pop();
+    U.assert(d, `no auto-swipe decision recorded for ${c.id}`);
+    U.assert(d.verdict === verdictOfKind(c.kind), `decision for ${c.id} is ${d.verdict}, page call ${c.kind}`);
+    U.assert(Math.abs(d.score - scores.get(c.id).p_like) < 1e-9, `decision score ${d.score} for ${c.id} differs from the host score ${scores.get(c.id).p_like}`);
+  }
+  return { calls, scores, all };
+}
+
+/** Picks a threshold between the 3rd and 4th highest of the next scores (likes and passes mix). */
+function pickThreshold(list) {
+  const sorted = list.slice().sort((a, b) => b - a);
+  for (let k = 3; k < sorted.length; k++) {
+    if (sorted[k - 1] - sorted[k] > 1e-6) return (sorted[k - 1] + sorted[k]) / 2;
+  }
+  return null;
+}
+
+/** Scores of the next `n` cards once the host has them ready. */
+async function readyUpcoming(mock, dataDir, n, timeout = 120000) {
+  let last = null;
+  return U.waitFor(async () => {
+    const ids = (await upcomingIds(mock)).slice(0, n);
+    if (ids.length < n) {
+      last = `only ${ids.length} cards in the stack`;
+      return null;
+    }
+    const sc = await hostScores(dataDir, ids);
+    const notReady = ids.filter((id) => !(sc.get(id) && sc.get(id).state === 'ready'));
+    last = `${notReady.length} of ${n} not scored (${notReady.map((id) => `${id}:${sc.get(id) && sc.get(id).state}`).join(', ')})`;
+    return notReady.length ? null : { ids, scores: ids.map((id) => sc.get(id).p_like) };
+  }, { timeout, interval: 2000, what: () => `host scores for the next ${n} cards: ${last}` });
+}
+
+async function learnChromium() {
+  const label = 'learn(chromium)';
+  const name = (s) => `${label}: ${s}`;
+  if (!chromiumPath()) {
+    U.skip(name('browser present'), 'chromium is not installed (apt-get install -y chromium)');
+    return null;
+  }
+  const pre = extPrerequisites('chrome');
+  const missing = [...pre.missing, ...modelPrerequisites()];
+  if (missing.length) {
+    U.skip(name('label, train, badges, auto-swipe, dashboard'), `missing ${missing.join('; ')}`);
+    return null;
+  }
+  const extId = pre.chromeId;
+  const dataDir = U.tempDir('learn-data');
+  const profileDir = U.tempDir('learn-profile');
+  // No matches while labelling (a dialog would block the page); configured per run below.
+  const mock = await startMock({ args: ['--debug', '--seed', 'e2e-learn', '--match-every', '0', '--likes-limit', '1000'] });
+  const env = {
+    SWIPY_HOME: dataDir,
+    SWIPY_LOG: 'info',
+    SWIPY_TEST_RESOLVE: `images-ssl.gotinder.com=127.0.0.1:${mock.port},api.gotinder.com=127.0.0.1:${mock.port}`,
+    SWIPY_TEST_CA: mock.ca,
+  };
+  let driver;
+  const artifacts = U.ensureArtifacts();
+  const started = await U.check(name('the page loads with the extension and the host starts'), async () => {
+    await H.installChromium(dataDir, profileDir, extId);
+    driver = await launchChromium({ profileDir, extDir: pre.chromeDir, mockPort: mock.port, env, log: verbose() ? (l) => console.log(`  chromium| ${l}`) : undefined });
+    U.onCleanup(() => driver && driver.close());
+    await driver.goto(`${APP}?autologin=1`);
+    await P.waitTopCard(driver, { timeout: 30000 });
+    await U.waitFor(() => H.hostPids(dataDir).length > 0, { timeout: 30000, what: 'the browser to start the host' });
+  });
+  if (!started) {
+    await mock.stop();
+    return null;
+  }
+  const result = { dataDir, ok: false };
+  try {
+    await learnSteps({ name, driver, mock, dataDir, extId, artifacts, result });
+  } finally {
+    fs.writeFileSync(path.join(artifacts, 'learn-chromium-console.log'), driver.console.join('\n') + '\n');
+    await driver.close();
+    await mock.stop();
+  }
+  return result;
+}
+
+async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, result }) {
+  // ---- 1. label cards with the planted taste -----------------------------------------------
+  const labelled = [];
+  const labelsOk = await U.check(name(`label ${N_LABELS} cards with the planted taste (overlay buttons, gamepad, arrow keys)`), async () => {
+    for (let i = 0; i < N_LABELS; i++) {
+      const top = await P.waitTopCard(driver);
+      U.assert(top.id, 'the top card has no data-profile-id (mock without --debug?)');
+      const p = await mock.profile(top.id);
+      const verdict = p.planted;
+      await U.waitFor(async () => {
+        const o = await overlayAttrs(driver);
+        return o && o.id === top.id;
+      }, { timeout: 20000, what: `the overlay to match the top card ${top.name} (${top.id})` });
+      if (i % 2 === 0) {
+        await P.clickSelector(driver, `[data-swipy="label-${verdict}"]`, { timeout: 10000 });
+        await U.waitFor(async () => {
+          const o = await overlayAttrs(driver);
+          return o && o.id === top.id && o.state === 'saved' && o.label === verdict;
+        }, { timeout: 15000, what: `the overlay label ${verdict} of ${top.id} to be saved` });
+      }
+      const how = i % 4 < 2 ? `gamepad:${verdict}` : `key:${verdict === 'like' ? 'ArrowRight' : 'ArrowLeft'}`;
+      const s = await P.swipeTop(driver, mock, how);
+      U.assert(s.applied && s.id === top.id, `${how} on ${top.id} not applied`);
+      labelled.push({ id: top.id, verdict, source: 'swipe' });
+    }
+    const likes = labelled.filter((l) => l.verdict === 'like').length;
+    U.assert(likes >= 5 && N_LABELS - likes >= 5, `the planted taste gave ${likes} likes of ${N_LABELS}: too few of one kind to train`);
+    await waitLabels(dataDir, labelled, 60000, 'the labels of the swiped cards');
+    return `${likes} likes, ${N_LABELS - likes} nopes`;
+  });
+  if (!labelsOk) return;
+
+  // ---- 2. train from the dashboard ---------------------------------------------------------
+  let dash = null;
+  let modelVersion = null;
+  const trained = await U.check(name('dashboard "train now" trains a model (progress bar, metrics, swipy stats agree)'), async () => {
+    dash = await extensionPage(driver, extId, 'dashboard.html');
+    await dash.waitForSelector('#train-now', { timeout: 10000 }).catch(() => {
+      throw new U.CheckError('dashboard.html has no #train-now button (extension/README.md, dashboard)');
+    });
+    await U.waitFor(async () => (await dash.getAttribute('#dash-conn', 'data-state').catch(() => null)) === 'connected', { timeout: 20000, what: 'the dashboard to be connected to the host (#dash-conn data-state="connected")' });
+    await dash.click('#train-now');
+    let stage = null;
+    const states = new Set();
+    await U.waitFor(async () => {
+      const st = await dash.getAttribute('#train-progress', 'data-state').catch(() => null);
+      stage = await dash.getAttribute('#train-progress', 'data-stage').catch(() => null);
+      states.add(st);
+      if (st === 'error') throw new U.CheckError(`training failed: ${await dash.textContent('#train-result').catch(() => '')}`);
+      return st === 'done';
+    }, { timeout: 300000, interval: 250, what: () => `#train-progress data-state="done" (last stage ${stage})` });
+    U.assert(states.has('running') || states.size > 0, 'the progress bar never showed running');
+    const st = await H.stats(dataDir);
+    U.assert(Number.isInteger(st.model_version) && st.model_version >= 1, `swipy stats has no model after training: ${JSON.stringify(st.model_version)}`);
+    modelVersion = st.model_version;
+    const shown = await dash.getAttribute('#metrics', 'data-model-version');
+    U.assert(Number(shown) === modelVersion, `dashboard shows model v${shown}, swipy stats says v${modelVersion}`);
+    const auc = await dash.textContent('#metrics [data-metric="roc_auc"]');
+    U.assert(st.metrics && typeof st.metrics.roc_auc === 'number', `swipy stats has no metrics: ${JSON.stringify(st.metrics)}`);
+    U.assert(auc && auc.includes(st.metrics.roc_auc.toFixed(2)), `dashboard ROC AUC "${auc}" is not stats' ${st.metrics.roc_auc.toFixed(3)}`);
+    const points = Number(await dash.getAttribute('#roc-curve polyline[data-swipy="roc-line"]', 'data-points').catch(() => 0));
+    U.assert(points >= 2, `the ROC curve has ${points} points`);
+    return `model v${modelVersion}, CV ROC AUC ${st.metrics.roc_auc.toFixed(3)}, ${st.metrics.n_like} likes / ${st.metrics.n_nope} nopes`;
+  });
+  if (!trained) {
+    // Keep checking the rest with a model trained by the CLI on the same data dir.
+    const cli = await U.check(name('fallback: `swipy train` on the same data dir (the dashboard path failed)'), async () => {
+      const { stdout } = await H.swipy(dataDir, ['train'], { timeout: 300000 });
+      const st = await H.stats(dataDir);
+      U.assert(Number.isInteger(st.model_version), `no model after swipy train: ${stdout.trim()}`);
+      return stdout.trim();
+    });
+    if (!cli) return;
+  }
+  await driver.page.bringToFront();
+
+  await U.check(name('the model learned the planted taste (cross-validated ROC AUC ≥ 0.6)'), async () => {
+    const st = await H.stats(dataDir);
+    U.assert(st.metrics.roc_auc >= 0.6, `CV ROC AUC ${st.metrics.roc_auc.toFixed(3)} on a taste that is visible in every bio`);
+    return `AUC ${st.metrics.roc_auc.toFixed(3)}`;
+  });
+
+  // ---- 3. badges equal the host's scores ---------------------------------------------------
+  const badgesOk = await U.check(name('score badges on 3 cards equal `swipy score --json` (p_like, model version, NN% text, parts)'), async () => {
+    const seen = [];
+    for (let k = 0; k < 3; k++) {
+      const top = await P.waitTopCard(driver);
+      const b = await waitScoredBadge(driver);
+      U.assert(b.card === top.id && b.id === top.id, `badge for ${b.id} on the card of ${top.id}`);
+      seen.push(b);
+      if (k === 0) {
+        await driver.page.hover('div.recsCardboard__cards > div[aria-hidden="false"] [data-swipy="badge"]').catch(() => {});
+        await driver.screenshot(path.join(artifacts, 'chromium-badge.png'));
+      }
+      if (k < 2) {
+        const p = await mock.profile(top.id);
+        await P.swipeTop(driver, mock, `key:${p.planted === 'like' ? 'ArrowRight' : 'ArrowLeft'}`);
+      }
+    }
+    const host = await hostScores(dataDir, seen.map((b) => b.id));
+    for (const b of seen) {
+      const s = host.get(b.id);
+      U.assert(s && s.state === 'ready', `swipy score has no ready score for ${b.id}: ${JSON.stringify(s)}`);
+      U.assert(Number(b.p) === s.p_like, `${b.id}: badge data-p-like ${b.p}, swipy score ${s.p_like}`);
+      U.assert(Number(b.version) === s.model_version, `${b.id}: badge model v${b.version}, swipy score v${s.model_version}`);
+      U.assert(b.text === `${Math.round(s.p_like * 100)}%`, `${b.id}: badge text "${b.text}" for p_like ${s.p_like}`);
+      U.assert(b.parts, `${b.id}: no [data-swipy="badge-parts"]`);
+      for (const part of ['photo', 'face', 'text', 'meta']) {
+        const want = s.parts[part];
+        const got = b.parts[part];
+        if (want === null || want === undefined) U.assert(got === null, `${b.id}: part ${part} shown as ${got}, host has none`);
+        else U.assert(got !== null && Math.abs(Number(got) - want) < 1e-9, `${b.id}: part ${part} ${got}, host ${want}`);
+      }
+      U.assert(/v\d+/.test(b.title), `${b.id}: badge title without model version: "${b.title}"`);
+    }
+    return seen.map((b) => `${b.text}`).join(', ');
+  });
+
+  // ---- 4. auto-swipe ------------------------------------------------------------------------
+  const popup = await extensionPage(driver, extId, 'popup.html');
+  await driver.page.bringToFront();
+  const visible = await driver.eval(() => document.visibilityState);
+  let threshold = null;
+
+  const capOk = await U.check(name('auto-swipe from the popup (fast preset): decisions follow threshold and scores, delays kept, stops at the likes cap'), async () => {
+    U.assert(visible === 'visible', `the tinder.com tab is ${visible}; auto-swipe would stop for a hidden tab`);
+    U.assert(badgesOk, 'needs scored badges (previous check)');
+    const next = await readyUpcoming(mock, dataDir, 8);
+    threshold = pickThreshold(next.scores);
+    U.assert(threshold !== null, `the next 8 scores cannot be split into likes and passes: ${next.scores.map((x) => x.toFixed(3)).join(', ')}`);
+    const st0 = await autoState(popup);
+    const cap = st0.likes_12h + 2;
+    const preset = await hook(popup, { kind: 'autoswipe_preset', preset: 'fast_test', threshold, likes_per_12h: cap });
+    U.assert(preset.ok, `fast_test preset refused: ${JSON.stringify(preset)}`);
+    const st1 = await autoState(popup);
+    U.assert(!st1.enabled, 'the preset switched auto-swipe on (it must stay off until the switch)');
+    U.assert(Math.abs(st1.settings.threshold - threshold) < 1e-12 && st1.settings.likes_per_12h === cap, `settings not applied: ${JSON.stringify(st1.settings)}`);
+    const before = await upcomingIds(mock);
+    const since = (await mock.state()).calls.slice(-1)[0].seq;
+    // The user's way: the popup switch.
+    await popup.reload({ waitUntil: 'load' });
+    await popup.waitForSelector('#autoswipe-toggle:not([disabled])', { timeout: 10000 }).catch(async () => {
+      throw new U.CheckError(`the popup switch #autoswipe-toggle is missing or disabled (#auto-note: "${await popup.textContent('#auto-note').catch(() => '?')}")`);
+    });
+    await popup.click('#autoswipe-toggle');
+    await driver.page.bringToFront();
+    await U.waitFor(async () => (await autoState(popup)).enabled || (await autoState(popup)).last_stop, { timeout: 5000, what: 'auto-swipe to switch on' });
+    const popupShot = await extensionPage(driver, extId, 'popup.html');
+    await popupShot.setViewportSize({ width: 420, height: 640 }).catch(() => {});
+    await popupShot.waitForTimeout(500);
+    await popupShot.screenshot({ path: path.join(artifacts, 'chromium-popup.png'), fullPage: true });
+    await popupShot.close();
+    await driver.page.bringToFront();
+    const st = await waitStop(popup, 'likes_cap', 90000);
+    const { calls } = await checkRun({ mock, dataDir, since, before, threshold, state: st });
+    const likes = calls.filter((c) => c.kind === 'like').length;
+    U.assert(likes === 2, `auto-swipe liked ${likes} cards with ${st0.likes_12h} likes in the window and a cap of ${cap}`);
+    // It stopped because the next card would be a like.
+    const nextId = before[calls.length];
+    const ns = (await hostScores(dataDir, [nextId])).get(nextId);
+    U.assert(ns && ns.p_like >= threshold, `stopped at the cap although the next card ${nextId} scores ${ns && ns.p_like} < threshold`);
+    // Delays: ≥ the preset's minimum between swipes, a break after 5 swipes.
+    const t = calls.map((c) => c.t_ms);
+    for (let i = 1; i < t.length; i++) U.assert(t[i] - t[i - 1] >= 90, `only ${t[i] - t[i - 1]} ms between swipe ${i} and ${i + 1} (preset minimum 100 ms)`);
+    if (t.length >= 6) U.assert(t[5] - t[4] >= 490, `no break after 5 swipes: ${t[5] - t[4]} ms between swipe 5 and 6 (preset break ≥ 500 ms)`);
+    const reason = await popup.getAttribute('#autoswipe-stop-reason', 'data-reason').catch(() => null);
+    U.assert(reason === 'likes_cap', `the popup's #autoswipe-stop-reason data-reason is ${reason}`);
+    await waitLabels(dataDir, calls.map((c) => ({ id: c.id, verdict: verdictOfKind(c.kind), source: 'auto' })), 20000, 'auto decisions stored with source auto');
+    return `${calls.length} swipes (${likes} likes) at threshold ${threshold.toFixed(3)}, gaps ${t.slice(1).map((x, i) => x - t[i]).join('/')} ms`;
+  });
+
+  let matchedId = null;
+  await U.check(name('auto-swipe stops on the match dialog; no call after the matching like'), async () => {
+    U.assert(threshold !== null, 'needs the threshold of the previous check');
+    await readyUpcoming(mock, dataDir, 8);
+    const ms = await mock.state();
+    // The very next like matches.
+    await mock.config({ match_every: ms.likes + 1 });
+    const st0 = await autoState(popup);
+    const preset = await hook(popup, { kind: 'autoswipe_preset', preset: 'fast_test', threshold, likes_per_12h: st0.likes_12h + 20 });
+    U.assert(preset.ok, `preset refused: ${JSON.stringify(preset)}`);
+    const before = await upcomingIds(mock);
+    const since = ms.calls.slice(-1)[0].seq;
+    const on = await hook(popup, { kind: 'autoswipe_enable', on: true });
+    U.assert(on.ok, `autoswipe_enable refused: ${JSON.stringify(on)}`);
+    const st = await waitStop(popup, 'match', 90000);
+    const { calls } = await checkRun({ mock, dataDir, since, before, threshold, state: st });
+    const last = calls[calls.length - 1];
+    U.assert(last.kind === 'like' && calls.filter((c) => c.kind === 'like').length === 1, `expected passes then one like, got ${calls.map((c) => c.kind).join(',')}`);
+    const logged = (await mock.calls(since)).find((c) => c.seq === last.seq);
+    U.assert(logged.matched === true, `the mock did not match ${last.id}`);
+    const d = await P.dialog(driver);
+    U.assert(d && d.kind === 'match', `the page shows ${JSON.stringify(d)}, expected the match dialog`);
+    await U.sleep(1500);
+    const after = swipeCalls(await mock.calls(last.seq));
+    U.assert(after.length === 0, `calls after the match: ${after.map((c) => `${c.kind} ${c.id}`).join(', ')}`);
+    matchedId = last.id;
+    return `${calls.length} swipes, match with ${last.id}`;
+  });
+
+  await U.check(name('auto-swipe stops on out-of-likes (rate-limited like, dialog); nothing after it'), async () => {
+    if (await P.dialog(driver)) await P.closeDialog(driver);
+    await readyUpcoming(mock, dataDir, 8);
+    const ms = await mock.state();
+    await mock.config({ match_every: 0, likes_limit: ms.likes });
+    const st0 = await autoState(popup);
+    const preset = await hook(popup, { kind: 'autoswipe_preset', preset: 'fast_test', threshold, likes_per_12h: st0.likes_12h + 20 });
+    U.assert(preset.ok, `preset refused: ${JSON.stringify(preset)}`);
+    const before = await upcomingIds(mock);
+    const since = ms.calls.slice(-1)[0].seq;
+    const on = await hook(popup, { kind: 'autoswipe_enable', on: true });
+    U.assert(on.ok, `autoswipe_enable refused: ${JSON.stringify(on)}`);
+    const st = await waitStop(popup, 'out_of_likes', 90000);
+    const all = await mock.calls(since);
+    const calls = swipeCalls(all);
+    const last = calls[calls.length - 1];
+    U.assert(last && last.kind === 'like' && last.applied === false, `the last call is not the refused like: ${JSON.stringify(last)}`);
+    U.assert(calls.slice(0, -1).every((c) => c.kind === 'pass'), `calls before the refused like: ${calls.map((c) => c.kind).join(',')}`);
+    U.assert(JSON.stringify(calls.map((c) => c.id)) === JSON.stringify(before.slice(0, calls.length)), 'not the next cards of the stack');
+    const sc = await hostScores(dataDir, calls.map((c) => c.id));
+    for (const c of calls) U.assert((sc.get(c.id).p_like >= threshold) === (c.kind === 'like'), `${c.id}: ${c.kind} with score ${sc.get(c.id).p_like}`);
+    U.assert(Array.isArray(st.decisions), 'no decisions in autoswipe_state');
+    const d = await P.dialog(driver);
+    U.assert(d && d.kind === 'out-of-likes', `the page shows ${JSON.stringify(d)}, expected out-of-likes`);
+    await U.sleep(1500);
+    const after = swipeCalls(await mock.calls(last.seq));
+    U.assert(after.length === 0, `calls after out-of-likes: ${after.map((c) => `${c.kind} ${c.id}`).join(', ')}`);
+    await P.closeDialog(driver);
+    return `${calls.length} calls, stop: ${st.last_stop.message || st.last_stop.kind}`;
+  });
+
+  // ---- 5. matches ---------------------------------------------------------------------------
+  await U.check(name('the host reads /v2/matches with the captured token; the match is in swipy stats and the dashboard'), async () => {
+    U.assert(matchedId, 'needs the match of the previous check');
+    await U.waitFor(async () => (await mock.calls()).some((c) => c.kind === 'matches' && c.auth === 'valid' && !/Mozilla/.test(c.ua)), {
+      timeout: 90000, what: 'a /v2/matches request from the host (not the page) with the valid token',
+    });
+    const bad = (await mock.calls()).filter((c) => c.kind === 'matches' && !/Mozilla/.test(c.ua) && c.auth !== 'valid');
+    U.assert(bad.length === 0, `host matches requests without a valid token: ${bad.length}`);
+    let st;
+    await U.waitFor(async () => {
+      st = await H.stats(dataDir);
+      return st.matches >= 1;
+    }, { timeout: 30000, what: () => `swipy stats matches ≥ 1 (got ${st && st.matches})` });
+    if (dash) await dash.reload({ waitUntil: 'load' });
+    else dash = await extensionPage(driver, extId, 'dashboard.html');
+    let text = '';
+    await U.waitFor(async () => {
+      text = (await dash.textContent('#match-rates [data-rate="auto"]').catch(() => '')) || '';
+      return /\b1\b/.test(text);
+    }, { timeout: 15000, what: () => `#match-rates [data-rate="auto"] to show 1 match (text "${text}")` });
+    await dash.setViewportSize({ width: 1200, height: 1400 }).catch(() => {});
+    await dash.waitForTimeout(500);
+    await dash.screenshot({ path: path.join(artifacts, 'chromium-dashboard.png'), fullPage: true });
+    await driver.page.bringToFront();
+    return `auto match rate "${text.trim()}", stats.matches ${st.matches}`;
+  });
+  result.ok = true;
+}
+
+/** Firefox: score badges appear (the model trained in Chromium, copied into a new data dir). */
+async function learnFirefox(trainedDataDir) {
+  const name = (s) => `learn(firefox): ${s}`;
+  const { launchFirefox, firefoxPath } = require('./firefox');
+  if (!firefoxPath()) {
+    U.skip(name('browser present'), 'firefox-esr is not installed (apt-get install -y firefox-esr)');
+    return;
+  }
+  const pre = extPrerequisites('firefox');
+  const missing = [...pre.missing, ...modelPrerequisites()];
+  if (missing.length) {
+    U.skip(name('score badges'), `missing ${missing.join('; ')}`);
+    return;
+  }
+  await U.check(name('score badges appear on the cards and equal `swipy score --json`'), async () => {
+    U.assert(trainedDataDir && fs.existsSync(trainedDataDir), 'no trained data dir from the Chromium learn checks (they failed or did not run)');
+    const dataDir = U.tempDir('learn-ff-data');
+    fs.cpSync(trainedDataDir, dataDir, { recursive: true });
+    fs.rmSync(path.join(dataDir, 'logs'), { recursive: true, force: true });
+    const home = U.tempDir('learn-ff-home');
+    const profileDir = U.tempDir('learn-ff-profile');
+    const { mockForFirefox } = require('./suite-firefox');
+    const mock = await mockForFirefox(['--debug', '--seed', 'e2e-learn-firefox', '--match-every', '0']);
+    let driver;
+    try {
+      await H.installFirefox(dataDir, home);
+      const env = {
+        HOME: home, SWIPY_HOME: dataDir, SWIPY_LOG: 'info',
+        SWIPY_TEST_RESOLVE: `images-ssl.gotinder.com=127.0.0.1:${mock.port},api.gotinder.com=127.0.0.1:${mock.port}`,
+        SWIPY_TEST_CA: mock.ca,
+      };
+      driver = await launchFirefox({ profileDir, extDir: pre.firefoxDir, env, proxyPort: mock.proxyPort, log: verbose() ? (l) => console.log(`  firefox| ${l}`) : undefined });
+      U.onCleanup(() => driver && driver.close());
+      await driver.goto(`${APP}?autologin=1&lang=de`);
+      const top = await P.waitTopCard(driver, { timeout: 30000 });
+      const b = await waitScoredBadge(driver, 120000);
+      U.assert(b.id === top.id, `badge for ${b.id} on the card of ${top.id}`);
+      const s = (await hostScores(dataDir, [b.id])).get(b.id);
+      U.assert(s && Number(b.p) === s.p_like, `badge ${b.p} vs swipy score ${JSON.stringify(s)}`);
+      U.assert(b.text === `${Math.round(s.p_like * 100)}%`, `badge text "${b.text}"`);
+      await driver.screenshot(path.join(U.ensureArtifacts(), 'firefox-badge.png'));
+      return `${top.name}: ${b.text}`;
+    } finally {
+      if (driver) {
+        fs.writeFileSync(path.join(U.ensureArtifacts(), 'learn-firefox-console.log'), (driver.console || []).join('\n') + '\n');
+        await driver.close();
+      }
+      await mock.stop();
+    }
+  });
+}
+
+async function learnSuite(opts) {
+  let trained = null;
+  if (opts.browsers.includes('chromium')) {
+    const r = await learnChromium();
+    trained = r && r.dataDir;
+  }
+  if (opts.browsers.includes('firefox')) await learnFirefox(trained);
+}
+
+module.exports = { learnSuite, modelPrerequisites, hostScores };
