@@ -90,6 +90,17 @@ async function upcomingIds(mock) {
   return servedIds(st.calls).filter((id) => !swiped.has(id));
 }
 
+/** Where a run starts: the last call's seq and the ids swiped so far. */
+async function runStart(mock) {
+  const st = await mock.state();
+  return { since: st.calls.length ? st.calls[st.calls.length - 1].seq : 0, swiped: new Set(Object.keys(st.swiped || {})), likes: st.likes };
+}
+
+/** The stack's order for a run that started at `start`: everything served, minus swiped before. */
+async function stackOrder(mock, start) {
+  return servedIds(await mock.calls()).filter((id) => !start.swiped.has(id));
+}
+
 /** An extension page (popup.html in a tab) to send test-hook messages from. */
 async function extensionPage(driver, extId, file) {
   const page = await driver.context.newPage();
@@ -138,8 +149,9 @@ function verdictOfKind(kind) {
  * exactly the stack's next cards, in order, each with the verdict its host score asks for.
  * Returns {calls, scores}.
  */
-async function checkRun({ mock, dataDir, since, before, threshold, state }) {
-  const all = await mock.calls(since);
+async function checkRun({ mock, dataDir, start, threshold, state }) {
+  const all = await mock.calls(start.since);
+  const before = await stackOrder(mock, start);
   const calls = swipeCalls(all).filter((c) => c.kind !== 'super');
   U.assert(calls.length > 0, 'auto-swipe made no like/pass call');
   const supers = swipeCalls(all).filter((c) => c.kind === 'super');
@@ -166,21 +178,24 @@ async function checkRun({ mock, dataDir, since, before, threshold, state }) {
   return { calls, scores, all };
 }
 
-/** Picks a threshold between the 3rd and 4th highest of the next scores (likes and passes mix). */
+/**
+ * A threshold near the median of the next cards' scores (so a run both likes and passes),
+ * with at least 3 of them above it, in a gap between two distinct scores.
+ */
 function pickThreshold(list) {
   const sorted = list.slice().sort((a, b) => b - a);
-  for (let k = 3; k < sorted.length; k++) {
-    if (sorted[k - 1] - sorted[k] > 1e-6) return (sorted[k - 1] + sorted[k]) / 2;
-  }
+  const ks = [];
+  for (let k = Math.max(3, Math.floor(sorted.length / 2)); k < sorted.length; k++) ks.push(k);
+  for (const k of ks) if (sorted[k - 1] - sorted[k] > 1e-6) return (sorted[k - 1] + sorted[k]) / 2;
   return null;
 }
 
-/** Scores of the next `n` cards once the host has them ready. */
+/** Scores of the next cards (at least 4, at most `n`) once the host has them ready. */
 async function readyUpcoming(mock, dataDir, n, timeout = 120000) {
   let last = null;
   return U.waitFor(async () => {
     const ids = (await upcomingIds(mock)).slice(0, n);
-    if (ids.length < n) {
+    if (ids.length < 4) {
       last = `only ${ids.length} cards in the stack`;
       return null;
     }
@@ -188,7 +203,7 @@ async function readyUpcoming(mock, dataDir, n, timeout = 120000) {
     const notReady = ids.filter((id) => !(sc.get(id) && sc.get(id).state === 'ready'));
     last = `${notReady.length} of ${n} not scored (${notReady.map((id) => `${id}:${sc.get(id) && sc.get(id).state}`).join(', ')})`;
     return notReady.length ? null : { ids, scores: ids.map((id) => sc.get(id).p_like) };
-  }, { timeout, interval: 2000, what: () => `host scores for the next ${n} cards: ${last}` });
+  }, { timeout, interval: 2000, what: () => `host scores for the next cards: ${last}` });
 }
 
 async function learnChromium() {
@@ -270,12 +285,14 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
     await waitLabels(dataDir, labelled, 60000, 'the labels of the swiped cards');
     return `${likes} likes, ${N_LABELS - likes} nopes`;
   });
-  if (!labelsOk) return;
+  // Later checks still run (and fail with their reason) when an earlier step failed.
+  const needs = (ok, what) => U.assert(ok, `not possible: ${what} failed above`);
 
   // ---- 2. train from the dashboard ---------------------------------------------------------
   let dash = null;
   let modelVersion = null;
   const trained = await U.check(name('dashboard "train now" trains a model (progress bar, metrics, swipy stats agree)'), async () => {
+    needs(labelsOk, 'labelling');
     dash = await extensionPage(driver, extId, 'dashboard.html');
     await dash.waitForSelector('#train-now', { timeout: 10000 }).catch(() => {
       throw new U.CheckError('dashboard.html has no #train-now button (extension/README.md, dashboard)');
@@ -304,19 +321,22 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
     U.assert(points >= 2, `the ROC curve has ${points} points`);
     return `model v${modelVersion}, CV ROC AUC ${st.metrics.roc_auc.toFixed(3)}, ${st.metrics.n_like} likes / ${st.metrics.n_nope} nopes`;
   });
+  let modelOk = trained;
   if (!trained) {
     // Keep checking the rest with a model trained by the CLI on the same data dir.
     const cli = await U.check(name('fallback: `swipy train` on the same data dir (the dashboard path failed)'), async () => {
-      const { stdout } = await H.swipy(dataDir, ['train'], { timeout: 300000 });
+      needs(labelsOk, 'labelling');
+    const { stdout } = await H.swipy(dataDir, ['train'], { timeout: 300000 });
       const st = await H.stats(dataDir);
       U.assert(Number.isInteger(st.model_version), `no model after swipy train: ${stdout.trim()}`);
       return stdout.trim();
     });
-    if (!cli) return;
+    modelOk = cli;
   }
   await driver.page.bringToFront();
 
   await U.check(name('the model learned the planted taste (cross-validated ROC AUC ≥ 0.6)'), async () => {
+    needs(modelOk, 'training');
     const st = await H.stats(dataDir);
     U.assert(st.metrics.roc_auc >= 0.6, `CV ROC AUC ${st.metrics.roc_auc.toFixed(3)} on a taste that is visible in every bio`);
     return `AUC ${st.metrics.roc_auc.toFixed(3)}`;
@@ -324,6 +344,7 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
 
   // ---- 3. badges equal the host's scores ---------------------------------------------------
   const badgesOk = await U.check(name('score badges on 3 cards equal `swipy score --json` (p_like, model version, NN% text, parts)'), async () => {
+    needs(modelOk, 'training');
     const seen = [];
     for (let k = 0; k < 3; k++) {
       const top = await P.waitTopCard(driver);
@@ -377,8 +398,7 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
     const st1 = await autoState(popup);
     U.assert(!st1.enabled, 'the preset switched auto-swipe on (it must stay off until the switch)');
     U.assert(Math.abs(st1.settings.threshold - threshold) < 1e-12 && st1.settings.likes_per_12h === cap, `settings not applied: ${JSON.stringify(st1.settings)}`);
-    const before = await upcomingIds(mock);
-    const since = (await mock.state()).calls.slice(-1)[0].seq;
+    const start = await runStart(mock);
     // The user's way: the popup switch.
     await popup.reload({ waitUntil: 'load' });
     await popup.waitForSelector('#autoswipe-toggle:not([disabled])', { timeout: 10000 }).catch(async () => {
@@ -394,11 +414,11 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
     await popupShot.close();
     await driver.page.bringToFront();
     const st = await waitStop(popup, 'likes_cap', 90000);
-    const { calls } = await checkRun({ mock, dataDir, since, before, threshold, state: st });
+    const { calls } = await checkRun({ mock, dataDir, start, threshold, state: st });
     const likes = calls.filter((c) => c.kind === 'like').length;
     U.assert(likes === 2, `auto-swipe liked ${likes} cards with ${st0.likes_12h} likes in the window and a cap of ${cap}`);
     // It stopped because the next card would be a like.
-    const nextId = before[calls.length];
+    const nextId = (await stackOrder(mock, start))[calls.length];
     const ns = (await hostScores(dataDir, [nextId])).get(nextId);
     U.assert(ns && ns.p_like >= threshold, `stopped at the cap although the next card ${nextId} scores ${ns && ns.p_like} < threshold`);
     // Delays: ≥ the preset's minimum between swipes, a break after 5 swipes.
@@ -415,22 +435,20 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
   await U.check(name('auto-swipe stops on the match dialog; no call after the matching like'), async () => {
     U.assert(threshold !== null, 'needs the threshold of the previous check');
     await readyUpcoming(mock, dataDir, 8);
-    const ms = await mock.state();
-    // The very next like matches.
-    await mock.config({ match_every: ms.likes + 1 });
+    const start = await runStart(mock);
+    // The very next like matches (the mock matches when its like count is a multiple of
+    // match_every; no super likes in this flow).
+    await mock.config({ match_every: start.likes + 1 });
     const st0 = await autoState(popup);
     const preset = await hook(popup, { kind: 'autoswipe_preset', preset: 'fast_test', threshold, likes_per_12h: st0.likes_12h + 20 });
     U.assert(preset.ok, `preset refused: ${JSON.stringify(preset)}`);
-    const before = await upcomingIds(mock);
-    const since = ms.calls.slice(-1)[0].seq;
     const on = await hook(popup, { kind: 'autoswipe_enable', on: true });
     U.assert(on.ok, `autoswipe_enable refused: ${JSON.stringify(on)}`);
     const st = await waitStop(popup, 'match', 90000);
-    const { calls } = await checkRun({ mock, dataDir, since, before, threshold, state: st });
+    const { calls } = await checkRun({ mock, dataDir, start, threshold, state: st });
     const last = calls[calls.length - 1];
     U.assert(last.kind === 'like' && calls.filter((c) => c.kind === 'like').length === 1, `expected passes then one like, got ${calls.map((c) => c.kind).join(',')}`);
-    const logged = (await mock.calls(since)).find((c) => c.seq === last.seq);
-    U.assert(logged.matched === true, `the mock did not match ${last.id}`);
+    U.assert(last.matched, `the mock did not match ${last.id}`);
     const d = await P.dialog(driver);
     U.assert(d && d.kind === 'match', `the page shows ${JSON.stringify(d)}, expected the match dialog`);
     await U.sleep(1500);
@@ -443,17 +461,16 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
   await U.check(name('auto-swipe stops on out-of-likes (rate-limited like, dialog); nothing after it'), async () => {
     if (await P.dialog(driver)) await P.closeDialog(driver);
     await readyUpcoming(mock, dataDir, 8);
-    const ms = await mock.state();
-    await mock.config({ match_every: 0, likes_limit: ms.likes });
+    const start = await runStart(mock);
+    await mock.config({ match_every: 0, likes_limit: start.likes });
     const st0 = await autoState(popup);
     const preset = await hook(popup, { kind: 'autoswipe_preset', preset: 'fast_test', threshold, likes_per_12h: st0.likes_12h + 20 });
     U.assert(preset.ok, `preset refused: ${JSON.stringify(preset)}`);
-    const before = await upcomingIds(mock);
-    const since = ms.calls.slice(-1)[0].seq;
     const on = await hook(popup, { kind: 'autoswipe_enable', on: true });
     U.assert(on.ok, `autoswipe_enable refused: ${JSON.stringify(on)}`);
     const st = await waitStop(popup, 'out_of_likes', 90000);
-    const all = await mock.calls(since);
+    const before = await stackOrder(mock, start);
+    const all = await mock.calls(start.since);
     const calls = swipeCalls(all);
     const last = calls[calls.length - 1];
     U.assert(last && last.kind === 'like' && last.applied === false, `the last call is not the refused like: ${JSON.stringify(last)}`);
