@@ -1,0 +1,598 @@
+//! Fault injection: the host is SIGKILLed at random points while labels stream in with
+//! the extension outbox's replay rules, while photos download and while a model trains.
+//! Nothing acknowledged is lost, nothing is stored twice, partial files never become
+//! photos, and the previous model stays in use.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use swipy_host::store::Store;
+use swipy_host::transport::{encode_frame, FrameReader};
+use swipy_shared::protocol::{decode_response, Envelope, Response};
+
+use crate::catalogue::{CdnReply, RecCdn};
+use crate::common::{exe, jpeg_for, swipy, walk, EXT_ID};
+
+/// A host process started as Chromium starts it, which the test may kill at any time.
+struct Proc {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    frames: Receiver<Vec<u8>>,
+}
+
+impl Proc {
+    fn start(home: &Path, env: &[(String, String)]) -> Proc {
+        let mut cmd = Command::new(exe());
+        cmd.arg(format!("chrome-extension://{EXT_ID}/"))
+            .env("SWIPY_HOME", home)
+            .env_remove("SWIPY_TEST_RESOLVE")
+            .env_remove("SWIPY_TEST_CA")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn swipy");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut r = FrameReader::new(stdout, 64 * 1024 * 1024);
+            while let Ok(Some(f)) = r.read_frame() {
+                if tx.send(f).is_err() {
+                    break;
+                }
+            }
+        });
+        Proc {
+            stdin: child.stdin.take(),
+            child,
+            frames: rx,
+        }
+    }
+
+    /// Sends one request; false when the pipe is gone (the host was killed).
+    fn send(&mut self, id: u32, kind: &str, data: &Value) -> bool {
+        let body = serde_json::to_vec(&json!({"v": 1, "id": id, "type": kind, "data": data}))
+            .expect("json");
+        match self.stdin.as_mut() {
+            Some(s) => s
+                .write_all(&encode_frame(&body))
+                .and_then(|_| s.flush())
+                .is_ok(),
+            None => false,
+        }
+    }
+
+    /// The next answer; `None` on timeout or when the host is gone.
+    fn recv(&self, timeout: Duration) -> Option<Envelope<Response>> {
+        match self.frames.recv_timeout(timeout) {
+            Ok(f) => Some(decode_response(&f).expect("a response envelope")),
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
+        }
+    }
+
+    fn try_recv(&self) -> Option<Envelope<Response>> {
+        self.frames
+            .try_recv()
+            .ok()
+            .map(|f| decode_response(&f).expect("a response envelope"))
+    }
+
+    fn sigkill(&mut self) {
+        kill9(self.child.id());
+        let _ = self.child.wait();
+    }
+
+    /// Closes stdin and waits for a clean exit.
+    fn close(mut self) -> i32 {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                return s.code().unwrap_or(-1);
+            }
+            assert!(Instant::now() < deadline, "the host did not exit after EOF");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn kill9(pid: u32) {
+    let status = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .expect("kill");
+    let _ = status;
+}
+
+fn integrity_ok(home: &Path) {
+    let store = Store::open(home).expect("store opens after the kills");
+    let check: String = store
+        .conn()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity_check");
+    assert_eq!(check, "ok");
+}
+
+/// Keys of every stored label → (profile id, verdict, number of rows with that key).
+fn stored_labels(home: &Path) -> HashMap<String, (String, String)> {
+    let store = Store::open(home).expect("store");
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT key, profile_id, verdict FROM labels")
+        .expect("prepare");
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .expect("query");
+    let mut out = HashMap::new();
+    for row in rows {
+        let (k, id, v) = row.expect("row");
+        assert!(
+            out.insert(k.clone(), (id, v)).is_none(),
+            "key {k} stored twice"
+        );
+    }
+    out
+}
+
+/// One outbox entry: a label the user made.
+#[derive(Clone)]
+struct Entry {
+    key: String,
+    data: Value,
+}
+
+#[test]
+fn a_thousand_labels_survive_random_sigkills_with_outbox_replay() {
+    const TOTAL: usize = 1000;
+    let seed = std::env::var("SWIPY_FAULT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| fastrand::u64(..));
+    eprintln!("fault seed {seed} (rerun with SWIPY_FAULT_SEED={seed})");
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let home = tempfile::tempdir().expect("home");
+
+    let all: Vec<Entry> = (0..TOTAL)
+        .map(|i| {
+            let verdict = ["like", "nope", "superlike"][i % 3];
+            let key = format!("outbox-{i:04}-{seed:x}");
+            Entry {
+                data: json!({"profile_id": format!("5d{i:022}"), "verdict": verdict,
+                    "source": if i % 2 == 0 { "overlay" } else { "dashboard" },
+                    "at_ms": 1_795_867_200_000.0_f64 + i as f64, "key": key}),
+                key,
+            }
+        })
+        .collect();
+    // The outbox: entries stored, not yet acknowledged, in creation order.
+    let mut outbox: BTreeMap<usize, Entry> = BTreeMap::new();
+    let mut produced = 0usize;
+    let mut acked: HashSet<String> = HashSet::new();
+    let mut kills = 0u32;
+    let mut replays = 0u32;
+    let mut connections = 0u32;
+
+    while acked.len() < TOTAL {
+        connections += 1;
+        assert!(
+            connections < 400,
+            "no progress after {connections} connections"
+        );
+        let mut host = Proc::start(home.path(), &[]);
+        // Kill plan for this connection: after this many frames (0 = right at start,
+        // maybe while the store opens), plus a random pause so the kill lands at any point
+        // of reading, committing or answering.
+        let kill_after = if kills < 25 {
+            Some(rng.usize(0..120))
+        } else {
+            None
+        };
+        let pause = Duration::from_micros(rng.u64(0..4000));
+        let mut next_id = 1u32;
+        let mut sent_frames = 0usize;
+        let mut alive = host.send(next_id, "hello", &json!({"protocol": 1}));
+        next_id += 1;
+        // Everything waiting is replayed, in order, then new labels follow.
+        let mut queue: Vec<usize> = outbox.keys().copied().collect();
+        replays += queue.len() as u32;
+        let mut qpos = 0;
+        let mut in_flight = 0usize;
+        let mut killed = false;
+        while alive {
+            if let Some(k) = kill_after {
+                if sent_frames >= k {
+                    std::thread::sleep(pause);
+                    host.sigkill();
+                    kills += 1;
+                    killed = true;
+                    break;
+                }
+            }
+            // The user labels a few more profiles now and then.
+            if produced < TOTAL && rng.u8(0..4) == 0 {
+                let n = rng.usize(1..8).min(TOTAL - produced);
+                for i in produced..produced + n {
+                    outbox.insert(i, all[i].clone());
+                    queue.push(i);
+                }
+                produced += n;
+            }
+            // Answers that arrived: an ack removes the entry from the outbox.
+            while let Some(r) = host.try_recv() {
+                handle_answer(r, &mut outbox, &mut acked, &all, &mut in_flight);
+            }
+            if qpos < queue.len() {
+                let i = queue[qpos];
+                qpos += 1;
+                if !outbox.contains_key(&i) {
+                    continue;
+                }
+                alive = host.send(next_id, "label", &all[i].data);
+                next_id += 1;
+                sent_frames += 1;
+                in_flight += 1;
+                continue;
+            }
+            if in_flight > 0 {
+                match host.recv(Duration::from_secs(20)) {
+                    Some(r) => handle_answer(r, &mut outbox, &mut acked, &all, &mut in_flight),
+                    None => {
+                        panic!("the host stopped answering with {in_flight} requests in flight")
+                    }
+                }
+                continue;
+            }
+            if produced == TOTAL && outbox.is_empty() {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        if killed {
+            // Every acknowledged label is committed: nothing acked is ever lost.
+            let stored = stored_labels(home.path());
+            for k in &acked {
+                assert!(
+                    stored.contains_key(k),
+                    "acked label {k} lost after a SIGKILL"
+                );
+            }
+        } else if alive {
+            assert_eq!(host.close(), 0);
+        }
+    }
+    eprintln!(
+        "1000 labels: {connections} connections, {kills} SIGKILLs, {replays} entries replayed"
+    );
+    assert!(kills >= 10, "the test killed the host only {kills} times");
+    assert!(replays > 0, "nothing was ever replayed");
+
+    // Exactly the 1,000 labels: no loss, no duplicates, the right content.
+    let stored = stored_labels(home.path());
+    assert_eq!(stored.len(), TOTAL);
+    for e in &all {
+        let (id, verdict) = stored.get(&e.key).expect("every label is stored");
+        assert_eq!(id, e.data["profile_id"].as_str().expect("id"));
+        assert_eq!(verdict, e.data["verdict"].as_str().expect("verdict"));
+    }
+    let (code, out, err) = swipy(home.path(), &["stats", "--json"], &[]);
+    assert_eq!(code, 0, "{err}");
+    let st: swipy_shared::protocol::Stats = serde_json::from_str(out.trim()).expect("stats");
+    assert_eq!(st.labels as usize, TOTAL);
+    assert_eq!((st.likes + st.nopes + st.superlikes) as usize, TOTAL);
+    integrity_ok(home.path());
+}
+
+fn handle_answer(
+    r: Envelope<Response>,
+    outbox: &mut BTreeMap<usize, Entry>,
+    acked: &mut HashSet<String>,
+    all: &[Entry],
+    in_flight: &mut usize,
+) {
+    match r.body {
+        Response::Hello { .. } => {}
+        Response::Ack { key: Some(key) } => {
+            *in_flight = in_flight.saturating_sub(1);
+            let idx = all
+                .iter()
+                .position(|e| e.key == key)
+                .expect("acked key is ours");
+            outbox.remove(&idx);
+            acked.insert(key);
+        }
+        other => panic!("unexpected answer to a label: {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+fn sha_hex(bytes: &[u8]) -> String {
+    swipy_host::store::hex(&Sha256::digest(bytes))
+}
+
+/// Stored photo rows: (path, sha256, bytes).
+fn photo_rows(home: &Path) -> Vec<(String, String, i64)> {
+    let store = Store::open(home).expect("store");
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT path, sha256, bytes FROM photos WHERE sha256 IS NOT NULL")
+        .expect("prepare");
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("query");
+    rows.map(|r| r.expect("row")).collect()
+}
+
+/// Rows point at complete files whose content matches; files are complete and, unless
+/// `allow_orphans`, referenced by a row. Returns the count of temp files left behind.
+fn check_photos(home: &Path, allow_orphans: bool) -> usize {
+    let rows = photo_rows(home);
+    let referenced: HashSet<String> = rows.iter().map(|(p, _, _)| p.clone()).collect();
+    for (path, sha, bytes) in &rows {
+        let data = std::fs::read(home.join(path))
+            .unwrap_or_else(|e| panic!("row points at {path}, which cannot be read: {e}"));
+        assert_eq!(
+            data.len() as i64,
+            *bytes,
+            "{path}: size differs from the row"
+        );
+        assert_eq!(
+            &sha_hex(&data),
+            sha,
+            "{path}: content differs from its sha256"
+        );
+        assert!(
+            swipy_host::fetch::check_image(&data).is_ok(),
+            "{path}: not a complete image"
+        );
+    }
+    let mut temp = 0;
+    for f in walk(&home.join("photos")) {
+        let rel = f
+            .strip_prefix(home)
+            .expect("under home")
+            .to_string_lossy()
+            .into_owned();
+        let name = f.file_name().expect("name").to_string_lossy().into_owned();
+        if name.starts_with(".part") {
+            assert!(
+                !referenced.contains(&rel),
+                "a row points at temp file {rel}"
+            );
+            temp += 1;
+            continue;
+        }
+        let data = std::fs::read(&f).expect("read");
+        let stem = f.file_stem().expect("stem").to_string_lossy().into_owned();
+        assert_eq!(
+            sha_hex(&data),
+            stem,
+            "{rel} is not the complete file its name promises"
+        );
+        if !allow_orphans {
+            assert!(
+                referenced.contains(&rel),
+                "{rel} is in photos/ without a row"
+            );
+        }
+    }
+    temp
+}
+
+#[test]
+fn sigkill_during_photo_downloads_leaves_no_partial_photo() {
+    // Photos of ~40-80 KB dripped in 4 KiB pieces: each takes a few hundred ms, so kills
+    // land while bodies stream, between download and write, and during writes.
+    let cdn = RecCdn::start(Arc::new(|path: &str| CdnReply {
+        drip: Some(Duration::from_millis(15)),
+        ..CdnReply::ok(jpeg_for(path, 320, 400))
+    }));
+    let env = cdn.env();
+    let home = tempfile::tempdir().expect("home");
+    let results: Vec<Value> = (0..8)
+        .map(|p| {
+            json!({"type": "user", "user": {"_id": format!("5e{p:022}"), "name": "P",
+                "photos": (0..3).map(|i| json!({"id": format!("ph-{p}-{i}"),
+                    "url": format!("https://images-ssl.gotinder.com/k/{p}/{i}.jpg")})).collect::<Vec<_>>()}})
+        })
+        .collect();
+    let page = json!({"body": {"meta": {"status": 200}, "data": {"results": results}}, "captured_at_ms": 1.0});
+    let mut rng = fastrand::Rng::new();
+    let mut temp_left = 0;
+    for round in 0..5 {
+        let mut host = Proc::start(home.path(), &env);
+        assert!(host.send(1, "hello", &json!({"protocol": 1})));
+        host.recv(Duration::from_secs(30)).expect("hello answer");
+        // The outbox replays the recs page until `ingested`; photos not stored yet are
+        // fetched again.
+        assert!(host.send(2, "recs", &page));
+        match host.recv(Duration::from_secs(30)).map(|r| r.body) {
+            Some(Response::Ingested { profiles: 8, .. }) => {}
+            other => panic!("round {round}: {other:?}"),
+        }
+        std::thread::sleep(Duration::from_millis(rng.u64(50..1500)));
+        host.sigkill();
+        temp_left = check_photos(home.path(), true);
+        integrity_ok(home.path());
+    }
+    // A last connection runs to the end: every photo arrives, complete, exactly once.
+    let mut host = Proc::start(home.path(), &env);
+    assert!(host.send(1, "hello", &json!({"protocol": 1})));
+    host.recv(Duration::from_secs(30)).expect("hello answer");
+    assert!(host.send(2, "recs", &page));
+    host.recv(Duration::from_secs(30)).expect("ingested");
+    assert_eq!(host.close(), 0);
+    let rows = photo_rows(home.path());
+    assert_eq!(rows.len(), 24, "every photo stored after the last run");
+    let left = check_photos(home.path(), false);
+    eprintln!("photo kills: {temp_left} temp file(s) after the last kill, {left} at the end");
+    integrity_ok(home.path());
+}
+
+// ---------------------------------------------------------------------------------------
+
+/// A seed dir (the prototype's layout) from the photo fixtures: 10 people, 6 photos each,
+/// half liked. `None` when the fixtures are not there (`cargo xtask models` fetches them).
+fn seed_from_fixtures(dir: &Path) -> Option<Vec<String>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/fixtures/openpeople");
+    if !root.is_dir() {
+        return None;
+    }
+    std::fs::create_dir_all(dir.join("images")).expect("mkdir");
+    let mut people: Vec<_> = std::fs::read_dir(&root)
+        .expect("fixtures")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    people.sort();
+    let mut ids = Vec::new();
+    let mut labels = BTreeMap::new();
+    let mut bios = BTreeMap::new();
+    for (n, person) in people.iter().enumerate() {
+        let id = format!("5f{n:022}");
+        let mut photos: Vec<_> = std::fs::read_dir(person)
+            .expect("person")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.extension().is_some_and(|e| {
+                    e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg")
+                })
+            })
+            .collect();
+        photos.sort();
+        for (i, p) in photos.iter().enumerate() {
+            std::fs::copy(p, dir.join("images").join(format!("{id}_P{n}_{i}.jpeg"))).expect("copy");
+        }
+        labels.insert(id.clone(), i64::from(n % 2 == 0));
+        bios.insert(
+            id.clone(),
+            BTreeMap::from([
+                ("name".to_owned(), format!("P{n}")),
+                (
+                    "bio".to_owned(),
+                    ["Hiking and coffee", "Books, cats, rain"][n % 2].to_owned(),
+                ),
+            ]),
+        );
+        ids.push(id);
+    }
+    std::fs::write(
+        dir.join("labels.pkl"),
+        serde_pickle::to_vec(&labels, Default::default()).expect("pickle"),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("bios.pkl"),
+        serde_pickle::to_vec(&bios, Default::default()).expect("pickle"),
+    )
+    .expect("write");
+    Some(ids)
+}
+
+fn active_model(home: &Path) -> Option<u32> {
+    let (code, out, err) = swipy(home, &["stats", "--json"], &[]);
+    assert_eq!(code, 0, "{err}");
+    let st: swipy_shared::protocol::Stats = serde_json::from_str(out.trim()).expect("stats");
+    st.model_version
+}
+
+#[test]
+fn sigkill_during_training_keeps_the_previous_model() {
+    let home = tempfile::tempdir().expect("home");
+    let seed = home.path().join("seed");
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    let Some(ids) = seed_from_fixtures(&seed) else {
+        assert!(
+            !ci,
+            "photo fixtures missing under CI (run `cargo xtask models`)"
+        );
+        eprintln!("skip: photo fixtures missing (run `cargo xtask models`)");
+        return;
+    };
+    let (code, out, err) = swipy(
+        home.path(),
+        &["import-seed", seed.to_str().expect("utf8")],
+        &[],
+    );
+    assert_eq!(code, 0, "import-seed: {out}{err}");
+
+    // A first model, then a second one (timed: later runs reuse cached embeddings, so this
+    // is how long the runs that get killed take).
+    let (code, out, err) = swipy(home.path(), &["train"], &[]);
+    assert_eq!(
+        code, 0,
+        "`swipy train` must produce a first model (exit {code}): {out}{err}"
+    );
+    active_model(home.path()).expect("a model after training");
+    let t0 = Instant::now();
+    let (code, out, err) = swipy(home.path(), &["train"], &[]);
+    let took = t0.elapsed();
+    assert_eq!(code, 0, "second `swipy train` (exit {code}): {out}{err}");
+    let v1 = active_model(home.path()).expect("a model after training");
+
+    // Train again and kill it part-way, several times.
+    let mut rng = fastrand::Rng::new();
+    let mut killed_midway = 0;
+    for _ in 0..4 {
+        let mut child = Command::new(exe())
+            .arg("--data-dir")
+            .arg(home.path())
+            .arg("train")
+            .env_remove("SWIPY_HOME")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn train");
+        let at = took.mul_f64(0.1 + 0.6 * rng.f64());
+        std::thread::sleep(at);
+        let finished = child.try_wait().expect("wait").is_some();
+        kill9(child.id());
+        let _ = child.wait();
+        integrity_ok(home.path());
+        let active = active_model(home.path()).expect("a model stays active");
+        if !finished {
+            killed_midway += 1;
+            assert_eq!(active, v1, "a killed training replaced the model");
+        }
+        // Whatever is active scores.
+        let (code, out, err) = swipy(home.path(), &["score", &ids[0], "--json"], &[]);
+        assert_eq!(
+            code, 0,
+            "scoring with the active model after a kill: {out}{err}"
+        );
+        assert!(
+            out.contains(&format!("\"model_version\":{active}")),
+            "{out}"
+        );
+    }
+    assert!(
+        killed_midway > 0,
+        "no kill landed while training ran ({took:?} per run)"
+    );
+}
