@@ -3,7 +3,7 @@
 // Listeners are registered synchronously at the top level (a service worker only gets
 // events for listeners added in its first turn); events are queued until the WebAssembly
 // module is ready, then handed to Rust in order.
-import init, { worker_start, worker_event, worker_debug } from './swipy_extension.js';
+import init, { worker_start, worker_event, worker_debug, worker_request } from './swipy_extension.js';
 
 const BROWSER = typeof navigator !== 'undefined' && /firefox/i.test(navigator.userAgent) ? 'firefox' : 'chrome';
 const queue = [];
@@ -35,11 +35,21 @@ chrome.runtime.onConnect.addListener((port) => {
 
 chrome.runtime.onStartup.addListener(() => deliver('startup', 0, null));
 
-// One-shot requests from extension pages and tests: {kind: "debug_state"}.
+// One-shot requests from extension pages and tests: {kind: "debug_state"} and the
+// auto-swipe hooks {kind: "autoswipe_state" | "autoswipe_enable" | "autoswipe_set" |
+// "autoswipe_preset"} (see README). Only extension pages may send them (not content scripts).
+const REQUESTS = new Set(['autoswipe_state', 'autoswipe_enable', 'autoswipe_set', 'autoswipe_preset']);
 chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
-  if (sender.id !== chrome.runtime.id || !msg || msg.kind !== 'debug_state') return false;
-  started.then(() => sendResponse(worker_debug()), (e) => sendResponse({ error: String(e) }));
-  return true;
+  if (sender.id !== chrome.runtime.id || !msg || typeof msg.kind !== 'string') return false;
+  if (msg.kind === 'debug_state') {
+    started.then(() => sendResponse(worker_debug()), (e) => sendResponse({ error: String(e) }));
+    return true;
+  }
+  if (REQUESTS.has(msg.kind) && typeof sender.url === 'string' && sender.url.startsWith(chrome.runtime.getURL(''))) {
+    started.then(() => sendResponse(worker_request(msg)), (e) => sendResponse({ ok: false, error: String(e) }));
+    return true;
+  }
+  return false;
 });
 
 const started = init()
@@ -56,6 +66,10 @@ globalThis.swipy = {
   state: async () => {
     await started;
     return worker_debug();
+  },
+  autoswipe: async (msg) => {
+    await started;
+    return worker_request(msg || { kind: 'autoswipe_state' });
   },
   outbox: async () => {
     const all = await chrome.storage.local.get(null);

@@ -41,6 +41,7 @@
     for (const m of replay) raw(m);
     for (const m of buffer.splice(0)) raw(m);
     if (card) raw({ kind: 'card', card: { name: card.name, age: card.age } });
+    raw({ kind: 'visibility', visible: document.visibilityState !== 'hidden' });
   }
 
   function raw(msg) {
@@ -74,6 +75,8 @@
       msg = { kind: 'token', token: d.token };
     } else if (d.kind === 'recs' && d.body && typeof d.body === 'object' && typeof d.at_ms === 'number') {
       msg = { kind: 'recs', body: d.body, at_ms: d.at_ms };
+    } else if (d.kind === 'auth_lost') {
+      msg = { kind: 'auth_lost' };
     } else if (d.kind === 'swipe' && typeof d.profile_id === 'string' && typeof d.verdict === 'string' && typeof d.at_ms === 'number') {
       msg = {
         kind: 'swipe',
@@ -86,7 +89,7 @@
     }
     if (!msg) return;
     if (msg.kind === 'token') lastToken = msg.token; // memory only, like the page's own copy
-    else remember(msg);
+    else if (msg.kind !== 'auth_lost') remember(msg);
     send(msg);
   });
 
@@ -106,7 +109,57 @@
     return null;
   }
 
+  // ----- dialogs (classified by structure, never by localized text) -----
+  const seenDialogs = new WeakSet();
+  function dialogKind(d) {
+    // A verification/captcha challenge is a frame (Arkose, reCAPTCHA, hCaptcha...).
+    if (d.querySelector('iframe')) return 'captcha';
+    // The mock site marks its dialogs; the real app's are told apart by shape below.
+    if (d.querySelector('[data-dialog="match"]')) return 'match';
+    if (d.querySelector('[data-dialog="out-of-likes"]')) return 'out_of_likes';
+    if (d.querySelector('[data-dialog]')) return 'unknown';
+    // A match dialog: the matched person's photo and a message box.
+    const msgBox = d.querySelector('textarea, input[type="text"]');
+    const photo = d.querySelector('[role="img"], img');
+    if (msgBox && photo) return 'match';
+    return 'unknown';
+  }
+  function checkDialogs() {
+    for (const d of document.querySelectorAll('[role="dialog"], [role="alertdialog"]')) {
+      if (seenDialogs.has(d) || d.closest('[data-swipy]')) continue;
+      seenDialogs.add(d);
+      send({ kind: 'dialog', dialog: dialogKind(d) });
+    }
+    // A challenge frame outside any dialog.
+    for (const f of document.querySelectorAll('iframe')) {
+      if (seenDialogs.has(f)) continue;
+      const src = String(f.getAttribute('src') || '') + ' ' + String(f.getAttribute('title') || '');
+      if (/arkose|captcha|challenge|funcaptcha|verif/i.test(src)) {
+        seenDialogs.add(f);
+        send({ kind: 'dialog', dialog: 'captcha' });
+      }
+    }
+  }
+  document.addEventListener('visibilitychange', () => {
+    send({ kind: 'visibility', visible: document.visibilityState !== 'hidden' });
+  });
+
+  // ----- auto-swipe presses (only on the profile the worker expects) -----
+  const KEYCODES = { ArrowLeft: 37, ArrowUp: 38, ArrowRight: 39 };
+  function press(msg) {
+    if (typeof msg.key !== 'string' || !(msg.key in KEYCODES)) return;
+    const top = findTopCard();
+    const ok = top && card && info && top.el === card.el && top.name === card.name &&
+      info.profile_id === msg.profile_id && info.name === card.name;
+    if (!ok) return; // the worker's confirmation timeout stops auto-swipe
+    const opts = { key: msg.key, code: msg.key, keyCode: KEYCODES[msg.key], which: KEYCODES[msg.key], bubbles: true, cancelable: true };
+    if (document.activeElement && overlay && overlay.contains(document.activeElement)) document.activeElement.blur();
+    document.dispatchEvent(new KeyboardEvent('keydown', opts));
+    document.dispatchEvent(new KeyboardEvent('keyup', opts));
+  }
+
   function check() {
+    checkDialogs();
     const top = findTopCard();
     const same = top && card && top.el === card.el && top.name === card.name && top.age === card.age;
     if (same) {
@@ -165,9 +218,19 @@
       badge.setAttribute('data-swipy', 'badge');
       badge.setAttribute('data-swipy-badge-state', 'unknown');
       badge.textContent = '?';
+      badge.setAttribute('data-state', 'unknown');
+      const parts = document.createElement('span');
+      parts.setAttribute('data-swipy', 'badge-parts');
       const st = document.createElement('span');
       st.setAttribute('data-swipy', 'status');
-      overlay.append(badge, button('label-nope', '✕ Nope', 'nope'), button('label-like', '♥ Like', 'like'), st);
+      const decision = document.createElement('span');
+      decision.setAttribute('data-swipy', 'decision');
+      decision.hidden = true;
+      const auto = document.createElement('span');
+      auto.setAttribute('data-swipy', 'auto-status');
+      auto.setAttribute('data-state', 'off');
+      auto.hidden = true;
+      overlay.append(badge, parts, button('label-nope', '✕ Nope', 'nope'), button('label-like', '♥ Like', 'like'), st, decision, auto);
       overlay.addEventListener('click', stop);
     }
     if (getComputedStyle(card.el).position === 'static') card.el.style.position = 'relative';
@@ -187,8 +250,57 @@
     badge.textContent = bv.text || '?';
     badge.title = bv.title || '';
     badge.setAttribute('data-swipy-badge-state', bv.state || 'unknown');
-    if (typeof bv.p_like === 'number') badge.setAttribute('data-swipy-p-like', String(bv.p_like));
-    else badge.removeAttribute('data-swipy-p-like');
+    badge.setAttribute('data-state', bv.state === 'score' ? 'ready' : (bv.state || 'unknown'));
+    if (known) badge.setAttribute('data-profile-id', info.profile_id);
+    else badge.removeAttribute('data-profile-id');
+    const ready = typeof bv.p_like === 'number';
+    for (const a of ['data-swipy-p-like', 'data-p-like']) {
+      if (ready) badge.setAttribute(a, String(bv.p_like));
+      else badge.removeAttribute(a);
+    }
+    const parts = overlay.querySelector('[data-swipy="badge-parts"]');
+    const pv = ready && bv.parts ? bv.parts : null;
+    const words = { photo: 'photo', face: 'face', text: 'bio', meta: 'meta' };
+    const shown = [];
+    for (const k of ['photo', 'face', 'text', 'meta']) {
+      const v = pv ? pv[k] : null;
+      if (typeof v === 'number') {
+        parts.setAttribute('data-' + k, String(v));
+        shown.push(words[k] + ' ' + Math.round(v * 100) + '%');
+      } else {
+        parts.removeAttribute('data-' + k);
+        shown.push(words[k] + ' –');
+      }
+    }
+    if (ready && typeof bv.model_version === 'number') {
+      badge.setAttribute('data-model-version', String(bv.model_version));
+      parts.setAttribute('data-model-version', String(bv.model_version));
+      shown.push('model v' + bv.model_version);
+    } else {
+      badge.removeAttribute('data-model-version');
+      parts.removeAttribute('data-model-version');
+    }
+    parts.textContent = pv ? shown.join(' · ') : '';
+    parts.hidden = !pv;
+    const dec = overlay.querySelector('[data-swipy="decision"]');
+    const dv = info.decision;
+    if (dv && typeof dv === 'object') {
+      dec.hidden = false;
+      dec.textContent = String(dv.text || '');
+      dec.setAttribute('data-verdict', String(dv.verdict));
+      dec.setAttribute('data-score', String(dv.score));
+      dec.setAttribute('data-reason', String(dv.reason));
+      dec.setAttribute('data-dry-run', String(!!dv.dry_run));
+    } else {
+      dec.hidden = true;
+      dec.textContent = '';
+      for (const a of ['data-verdict', 'data-score', 'data-reason', 'data-dry-run']) dec.removeAttribute(a);
+    }
+    const auto = overlay.querySelector('[data-swipy="auto-status"]');
+    const av = info.auto || { state: 'off', message: '' };
+    auto.setAttribute('data-state', String(av.state));
+    auto.textContent = String(av.message || '');
+    auto.hidden = av.state === 'off' || !av.message;
     const like = overlay.querySelector('[data-swipy="label-like"]');
     const nope = overlay.querySelector('[data-swipy="label-nope"]');
     const l = info.label;
@@ -211,6 +323,8 @@
       if (!card || msg.name !== card.name || (msg.age ?? null) !== card.age) return; // stale
       info = msg;
       render();
+    } else if (msg.kind === 'press') {
+      press(msg);
     } else if (msg.kind === 'label_refused') {
       if (overlay) overlay.setAttribute('data-swipy-state', 'error');
       status(String(msg.message || 'not saved'));

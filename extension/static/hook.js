@@ -34,6 +34,15 @@
     return null;
   }
 
+  // A 401 from the Tinder API: the page's token is no longer valid (auto-swipe stops).
+  function sawStatus(url, status) {
+    if (status !== 401) return;
+    try {
+      const u = new URL(String(url), location.href);
+      if (u.protocol === 'https:' && /(^|\.)gotinder\.com$/.test(u.hostname)) post('auth_lost', { status });
+    } catch (_) { /* ignore */ }
+  }
+
   function sawToken(t) {
     if (typeof t === 'string' && t && t !== lastToken) {
       lastToken = t;
@@ -80,16 +89,22 @@
   if (typeof origFetch === 'function') {
     const wrapped = function fetch(input, init) {
       let info = null;
+      let api = false;
+      let url = null;
       const at = Date.now();
       try {
         const isReq = typeof Request !== 'undefined' && input instanceof Request;
-        const url = isReq ? input.url : input;
+        url = isReq ? input.url : input;
         info = classify(url);
+        api = /gotinder\.com/.test(String(url));
         if (info || /gotinder\.com/.test(String(url))) {
           sawToken(headerFrom(init && init.headers) || (isReq ? input.headers.get('x-auth-token') : null));
         }
       } catch (_) { info = null; }
       const p = origFetch.apply(this, arguments);
+      if (api) {
+        try { p.then((res) => sawStatus(url, res.status), () => {}); } catch (_) { /* ignore */ }
+      }
       if (info) {
         try {
           // Registered before the page can see the response, so the clone happens first.
@@ -124,6 +139,10 @@
       try {
         const c = calls.get(this);
         const info = c && classify(c.url);
+        if (c && /gotinder\.com/.test(c.url)) {
+          const xhr0 = this;
+          xhr0.addEventListener('loadend', () => { try { sawStatus(c.url, xhr0.status); } catch (_) { /* ignore */ } });
+        }
         if (info) {
           const at = Date.now();
           const xhr = this;

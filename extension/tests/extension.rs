@@ -143,7 +143,7 @@ impl World {
                     }
                 }
                 Action::Post { port, msg } => self.posted.push((port, msg)),
-                Action::TickIn(_) | Action::Log(_) => {}
+                Action::TickIn(_) | Action::AutoTickIn(_) | Action::Log(_) => {}
             }
         }
     }

@@ -1,10 +1,22 @@
-//! The popup page: connects to the worker and renders [`PopupView`].
+//! The popup page: connects to the worker and renders [`PopupView`]; the auto-swipe switch
+//! and settings are sent back to the worker, which validates and stores them.
 
+use std::cell::RefCell;
+
+use serde_json::{json, Map, Value};
 use wasm_bindgen::prelude::*;
-use web_sys::Document;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, HtmlInputElement};
 
 use super::js;
-use crate::logic::popup::PopupView;
+use crate::logic::popup::{AutoView, PopupView};
+
+thread_local! {
+    static PORT: RefCell<Option<JsValue>> = const { RefCell::new(None) };
+    /// The settings inputs were filled from the worker (they are not overwritten while the
+    /// user edits them).
+    static FILLED: RefCell<bool> = const { RefCell::new(false) };
+}
 
 fn set_text(doc: &Document, id: &str, text: &str) {
     if let Some(el) = doc.get_element_by_id(id) {
@@ -12,8 +24,86 @@ fn set_text(doc: &Document, id: &str, text: &str) {
     }
 }
 
+fn show(doc: &Document, id: &str, text: Option<&str>) {
+    if let Some(el) = doc.get_element_by_id(id) {
+        el.set_text_content(text);
+        if text.is_some() {
+            let _ = el.remove_attribute("hidden");
+        } else {
+            let _ = el.set_attribute("hidden", "");
+        }
+    }
+}
+
+fn input(doc: &Document, id: &str) -> Option<HtmlInputElement> {
+    doc.get_element_by_id(id)?
+        .dyn_into::<HtmlInputElement>()
+        .ok()
+}
+
 fn num(n: Option<u32>) -> String {
     n.map(|n| n.to_string()).unwrap_or_else(|| "–".into())
+}
+
+/// Popup input id, settings field, and the factor from the shown unit to the stored one.
+const FIELDS: &[(&str, &str, f64)] = &[
+    ("autoswipe-threshold", "threshold", 1.0),
+    ("autoswipe-likes-cap", "likes_per_12h", 1.0),
+    ("autoswipe-daily-cap", "swipes_per_24h", 1.0),
+    ("autoswipe-pass-floor", "min_pass_share", 1.0),
+    ("autoswipe-delay-min", "delay_min_ms", 1000.0),
+    ("autoswipe-delay-max", "delay_max_ms", 1000.0),
+    ("autoswipe-break-every", "break_every", 1.0),
+    ("autoswipe-break-min", "break_min_ms", 1000.0),
+    ("autoswipe-break-max", "break_max_ms", 1000.0),
+];
+
+fn fill_settings(doc: &Document, a: &AutoView) {
+    let Ok(Value::Object(s)) = serde_json::to_value(&a.settings) else {
+        return;
+    };
+    for (id, field, factor) in FIELDS {
+        if let (Some(el), Some(v)) = (input(doc, id), s.get(*field).and_then(Value::as_f64)) {
+            let shown = v / factor;
+            el.set_value(&format!("{}", (shown * 1000.0).round() / 1000.0));
+        }
+    }
+}
+
+fn render_auto(doc: &Document, v: &PopupView) {
+    let Some(a) = &v.autoswipe else { return };
+    if let Some(el) = input(doc, "autoswipe-toggle") {
+        el.set_checked(a.enabled);
+        el.set_disabled(!v.auto_swipe_available);
+    }
+    if let Some(el) = input(doc, "autoswipe-dry-run") {
+        el.set_checked(a.dry_run);
+    }
+    if let Some(el) = doc.get_element_by_id("autoswipe-status") {
+        let _ = el.set_attribute("data-state", &a.state);
+        el.set_text_content(Some(if a.enabled {
+            &a.status
+        } else if a.stop_reason.is_some() {
+            "Auto-swipe stopped"
+        } else {
+            "Auto-swipe is off"
+        }));
+    }
+    show(doc, "autoswipe-stop-reason", a.stop_reason.as_deref());
+    if let Some(el) = doc.get_element_by_id("autoswipe-stop-reason") {
+        match &a.stop_kind {
+            Some(k) => {
+                let _ = el.set_attribute("data-reason", k);
+            }
+            None => {
+                let _ = el.remove_attribute("data-reason");
+            }
+        }
+    }
+    if !FILLED.with(|f| *f.borrow()) {
+        fill_settings(doc, a);
+        FILLED.with(|f| *f.borrow_mut() = true);
+    }
 }
 
 fn render(doc: &Document, v: &PopupView) {
@@ -28,21 +118,77 @@ fn render(doc: &Document, v: &PopupView) {
     set_text(doc, "balance", &v.balance_text);
     set_text(doc, "waiting", &v.waiting.to_string());
     set_text(doc, "auto-note", &v.auto_swipe_note);
-    if let Some(el) = doc.get_element_by_id("error") {
-        el.set_text_content(v.last_error.as_deref());
-        if v.last_error.is_some() {
-            let _ = el.remove_attribute("hidden");
-        } else {
-            let _ = el.set_attribute("hidden", "");
+    show(doc, "error", v.last_error.as_deref());
+    render_auto(doc, v);
+}
+
+fn post(msg: &Value) {
+    PORT.with(|p| {
+        if let Some(port) = p.borrow().as_ref() {
+            let _ = js::call(port, "postMessage", &[&js::to_js(msg)]);
         }
+    });
+}
+
+fn on(doc: &Document, id: &str, event: &str, f: impl FnMut() + 'static) {
+    if let Some(el) = doc.get_element_by_id(id) {
+        let cb = Closure::<dyn FnMut()>::new(f);
+        let _ = el.add_event_listener_with_callback(event, cb.as_ref().unchecked_ref());
+        cb.forget();
     }
-    if let Some(el) = doc.get_element_by_id("auto-swipe") {
-        if v.auto_swipe_available {
-            let _ = el.remove_attribute("disabled");
-        } else {
-            let _ = el.set_attribute("disabled", "");
+}
+
+fn wire_controls(doc: &Document) {
+    let d = doc.clone();
+    on(doc, "autoswipe-toggle", "change", move || {
+        let on = input(&d, "autoswipe-toggle").is_some_and(|e| e.checked());
+        post(&json!({"kind": "autoswipe_enable", "on": on}));
+    });
+    let d = doc.clone();
+    on(doc, "autoswipe-dry-run", "change", move || {
+        let dry = input(&d, "autoswipe-dry-run").is_some_and(|e| e.checked());
+        post(&json!({"kind": "autoswipe_set", "settings": {"dry_run": dry}}));
+    });
+    let d = doc.clone();
+    on(doc, "autoswipe-save", "click", move || {
+        let mut patch = Map::new();
+        for (id, field, factor) in FIELDS {
+            let Some(el) = input(&d, id) else { continue };
+            let raw = el.value();
+            match raw.trim().parse::<f64>() {
+                Ok(x) if x.is_finite() => {
+                    patch.insert((*field).into(), json!(x * factor));
+                }
+                _ => {
+                    show(
+                        &d,
+                        "autoswipe-settings-error",
+                        Some(&format!("`{raw}` is not a number ({field})")),
+                    );
+                    return;
+                }
+            }
         }
-    }
+        show(&d, "autoswipe-settings-error", None);
+        FILLED.with(|f| *f.borrow_mut() = false);
+        post(&json!({"kind": "autoswipe_set", "settings": patch}));
+    });
+    on(doc, "open-dashboard", "click", || {
+        let url = js::call(
+            &js::get(&js::get(&js_sys::global(), "chrome"), "runtime"),
+            "getURL",
+            &[&"dashboard.html".into()],
+        )
+        .unwrap_or_else(|_| "dashboard.html".into());
+        let tabs = js::get(&js::get(&js_sys::global(), "chrome"), "tabs");
+        let info = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&info, &"url".into(), &url);
+        if js::call(&tabs, "create", &[&info]).is_err() {
+            if let Some(w) = web_sys::window() {
+                let _ = w.open_with_url(&url.as_string().unwrap_or_default());
+            }
+        }
+    });
 }
 
 fn connect() {
@@ -64,15 +210,23 @@ fn connect() {
     };
     let doc2 = doc.clone();
     let on_msg = Closure::<dyn FnMut(JsValue)>::new(move |msg: JsValue| {
-        if js::get(&msg, "kind").as_string().as_deref() != Some("status") {
-            return;
-        }
-        match serde_wasm_bindgen::from_value::<PopupView>(js::get(&msg, "view")) {
-            Ok(v) => render(&doc2, &v),
-            Err(e) => js::warn(&format!("swipy popup: bad status: {e}")),
+        match js::get(&msg, "kind").as_string().as_deref() {
+            Some("status") => {
+                match serde_wasm_bindgen::from_value::<PopupView>(js::get(&msg, "view")) {
+                    Ok(v) => render(&doc2, &v),
+                    Err(e) => js::warn(&format!("swipy popup: bad status: {e}")),
+                }
+            }
+            Some("autoswipe_error") => {
+                let m = js::get(&msg, "message").as_string().unwrap_or_default();
+                show(&doc2, "autoswipe-settings-error", Some(&m));
+                FILLED.with(|f| *f.borrow_mut() = false);
+            }
+            _ => {}
         }
     });
     let on_disc = Closure::<dyn FnMut(JsValue)>::new(move |_p: JsValue| {
+        PORT.with(|p| *p.borrow_mut() = None);
         // The worker restarted: connect again shortly.
         let again = Closure::once_into_js(connect);
         js::set_timeout(&again, 500.0);
@@ -81,13 +235,15 @@ fn connect() {
     let _ = js::add_listener(&port, "onDisconnect", on_disc.as_ref());
     on_msg.forget();
     on_disc.forget();
-    let req = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&req, &"kind".into(), &"status".into());
-    let _ = js::call(&port, "postMessage", &[&req]);
+    PORT.with(|p| *p.borrow_mut() = Some(port));
+    post(&json!({"kind": "status"}));
 }
 
 /// Entry point of `popup.html`.
 #[wasm_bindgen]
 pub fn popup_start() {
+    if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+        wire_controls(&doc);
+    }
     connect();
 }

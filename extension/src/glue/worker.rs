@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::js;
+use crate::logic::auto::{SETTINGS_KEY, STATE_KEY};
 use crate::logic::brain::{Action, Brain, PortKind};
 use crate::logic::outbox::STORAGE_PREFIX;
 
@@ -19,6 +20,7 @@ struct Worker {
     /// Bumped whenever the host port is replaced, so events of an old port are ignored.
     host_gen: u32,
     timer: Option<f64>,
+    auto_timer: Option<f64>,
     queue: VecDeque<Action>,
     draining: bool,
 }
@@ -47,7 +49,16 @@ pub async fn worker_start(browser: String) -> Result<(), JsValue> {
     }
     let seed = (js_sys::Math::random() * 9.0e15) as u64;
     let mut brain = Brain::new(&browser, seed);
-    let actions = brain.start(stored, js::now_ms());
+    let settings = js::from_js(js::get(&all, SETTINGS_KEY))
+        .ok()
+        .filter(|v| !v.is_null());
+    let state = js::from_js(js::get(&all, STATE_KEY))
+        .ok()
+        .filter(|v| !v.is_null());
+    let mut actions = brain.load_autoswipe(settings.as_ref(), state.as_ref());
+    let offset = -js_sys::Date::new_0().get_timezone_offset();
+    brain.set_utc_offset_min(offset as i32);
+    actions.extend(brain.start(stored, js::now_ms()));
     WORKER.with(|w| {
         *w.borrow_mut() = Some(Worker {
             brain,
@@ -55,6 +66,7 @@ pub async fn worker_start(browser: String) -> Result<(), JsValue> {
             host: None,
             host_gen: 0,
             timer: None,
+            auto_timer: None,
             queue: VecDeque::new(),
             draining: false,
         })
@@ -88,8 +100,7 @@ pub fn worker_event(kind: &str, port: u32, payload: JsValue) {
         },
         "disconnect" => {
             w.ports.remove(&port);
-            w.brain.port_closed(port);
-            Vec::new()
+            w.brain.port_closed(port, now)
         }
         "startup" => w.brain.wake(now),
         _ => Vec::new(),
@@ -102,7 +113,30 @@ pub fn worker_event(kind: &str, port: u32, payload: JsValue) {
 /// The brain's state for tests and the console (never the token).
 #[wasm_bindgen]
 pub fn worker_debug() -> JsValue {
-    with(|w| js::to_js(&w.brain.debug_state())).unwrap_or(JsValue::NULL)
+    with(|w| js::to_js(&w.brain.debug_state(js::now_ms()))).unwrap_or(JsValue::NULL)
+}
+
+/// One-shot requests from extension pages and tests (`chrome.runtime.sendMessage`):
+/// `autoswipe_state`, `autoswipe_enable {on}`, `autoswipe_set {settings}`,
+/// `autoswipe_preset {preset}`. Returns the answer.
+#[wasm_bindgen]
+pub fn worker_request(msg: JsValue) -> JsValue {
+    let v = match js::from_js(msg) {
+        Ok(v) => v,
+        Err(e) => return js::to_js(&serde_json::json!({"ok": false, "error": e})),
+    };
+    let r = with(|w| {
+        let mut out = Vec::new();
+        let answer = w.brain.autoswipe_request(&v, js::now_ms(), &mut out);
+        (answer, out)
+    });
+    match r {
+        Some((answer, out)) => {
+            run(out);
+            js::to_js(&answer)
+        }
+        None => js::to_js(&serde_json::json!({"ok": false, "error": "the worker is starting"})),
+    }
 }
 
 fn run(actions: Vec<Action>) {
@@ -169,6 +203,7 @@ async fn drain() {
                 }
             }
             Action::TickIn(ms) => schedule_tick(ms),
+            Action::AutoTickIn(ms) => schedule_auto_tick(ms),
             Action::Log(s) => js::warn(&format!("swipy: {s}")),
         }
     }
@@ -199,6 +234,22 @@ fn schedule_tick(ms: f64) {
     });
     let handle = js::set_timeout(&f, ms.clamp(0.0, 3_600_000.0));
     let _ = with(|w| w.timer = handle);
+}
+
+/// Auto-swipe's own timer (`setTimeout`: `chrome.alarms` has a 30 s granularity; the open
+/// native port keeps the worker alive).
+fn schedule_auto_tick(ms: f64) {
+    if let Some(Some(old)) = with(|w| w.auto_timer.take()) {
+        js::clear_timeout(old);
+    }
+    let f = Closure::once_into_js(move || {
+        let _ = with(|w| w.auto_timer = None);
+        if let Some(a) = with(|w| w.brain.auto_tick(js::now_ms())) {
+            run(a);
+        }
+    });
+    let handle = js::set_timeout(&f, ms.clamp(0.0, 3_600_000.0));
+    let _ = with(|w| w.auto_timer = handle);
 }
 
 fn open_host() {

@@ -13,11 +13,14 @@ use swipy_shared::{
     MAX_IDS_PER_REQUEST, PROTOCOL_VERSION,
 };
 
+use super::auto::{self, AutoDriver};
+use super::autoswipe::{self as aswipe, Card, Command, Event};
 use super::cards::CardQueue;
 use super::conn::{Conn, ConnState};
 use super::outbox::{self, Added, Entry, Outbox};
 use super::page::{BadgeView, CardFacts, LabelView, TabMsg, ToTab};
 use super::popup::{self, PopupView};
+use swipy_shared::Verdict;
 
 /// Re-ask for a score that was not ready after this long.
 const SCORE_RETRY_MS: f64 = 5_000.0;
@@ -44,6 +47,8 @@ pub enum Action {
     Post { port: u32, msg: Value },
     /// Call [`Brain::tick`] after this many ms (replaces any earlier timer).
     TickIn(f64),
+    /// Call [`Brain::auto_tick`] after this many ms (replaces any earlier auto-swipe timer).
+    AutoTickIn(f64),
     /// A diagnostic for the worker console (never contains the token).
     Log(String),
 }
@@ -55,6 +60,8 @@ pub enum PortKind {
     Tab,
     /// The popup (port name `popup`).
     Popup,
+    /// The dashboard page (port name `dashboard`): its host requests are relayed.
+    Dashboard,
 }
 
 impl PortKind {
@@ -62,6 +69,7 @@ impl PortKind {
         match name {
             "tab" => Some(PortKind::Tab),
             "popup" => Some(PortKind::Popup),
+            "dashboard" => Some(PortKind::Dashboard),
             _ => None,
         }
     }
@@ -86,8 +94,25 @@ enum Pending {
     Outbox(String),
     Scores(Vec<String>),
     Stats,
+    /// A dashboard request: answer goes to `port` with the dashboard's own `req` id.
+    Dashboard {
+        port: u32,
+        req: f64,
+    },
     Other,
 }
+
+/// Requests a dashboard may relay to the host.
+const DASHBOARD_TYPES: &[&str] = &[
+    "stats",
+    "history",
+    "profiles",
+    "train",
+    "settings_get",
+    "settings_set",
+    "label",
+    "scores",
+];
 
 /// The brain. Create one per worker start.
 #[derive(Debug)]
@@ -111,6 +136,8 @@ pub struct Brain {
     last_error: Option<String>,
     rng: u64,
     started: bool,
+    auto: AutoDriver,
+    dashboards: BTreeMap<u32, ()>,
 }
 
 fn value<T: serde::Serialize>(v: &T) -> Value {
@@ -141,6 +168,8 @@ impl Brain {
             last_error: None,
             rng: seed | 1,
             started: false,
+            auto: AutoDriver::new(seed.rotate_left(17) ^ 0x5DEE_CE66),
+            dashboards: BTreeMap::new(),
         }
     }
 
@@ -203,27 +232,66 @@ impl Brain {
                 self.popups.insert(port, None);
                 self.ask_stats(&mut out);
             }
+            PortKind::Dashboard => {
+                self.dashboards.insert(port, ());
+                out.push(Action::Post {
+                    port,
+                    msg: self.dashboard_conn(),
+                });
+            }
         }
         self.maybe_connect(now_ms, true, &mut out);
         self.refresh(now_ms, &mut out);
         out
     }
 
-    pub fn port_closed(&mut self, port: u32) {
+    pub fn port_closed(&mut self, port: u32, now_ms: f64) -> Vec<Action> {
+        let mut out = Vec::new();
         self.tabs.remove(&port);
         self.popups.remove(&port);
+        self.dashboards.remove(&port);
+        if self.auto.tab == Some(port) {
+            // The tab auto-swipe drove is gone: like a hidden tab, it stops.
+            self.auto.tab = None;
+            self.auto.reset_card();
+            let cmds = self.auto.machine.handle(Event::TabVisible(false), now_ms);
+            self.apply_auto(cmds, now_ms, &mut out);
+            let cmds = self.auto.machine.handle(Event::TabVisible(true), now_ms);
+            self.apply_auto(cmds, now_ms, &mut out);
+            self.refresh(now_ms, &mut out);
+        }
+        out
     }
 
     /// A message from a tab or popup port.
     pub fn port_message(&mut self, port: u32, msg: &Value, now_ms: f64) -> Vec<Action> {
         let mut out = Vec::new();
+        if self.dashboards.contains_key(&port) {
+            self.dashboard_message(port, msg, &mut out);
+            self.refresh(now_ms, &mut out);
+            return out;
+        }
         if let Some(last) = self.popups.get_mut(&port) {
-            // The popup only asks for a fresh status.
-            if msg.get("kind").and_then(Value::as_str) == Some("status") {
-                *last = None;
-                if !self.stats_inflight {
-                    self.ask_stats(&mut out);
+            match msg.get("kind").and_then(Value::as_str) {
+                Some("status") => {
+                    *last = None;
+                    if !self.stats_inflight {
+                        self.ask_stats(&mut out);
+                    }
                 }
+                Some("autoswipe_enable" | "autoswipe_set" | "autoswipe_preset") => {
+                    let answer = self.autoswipe_request(msg, now_ms, &mut out);
+                    if answer.get("ok") == Some(&Value::Bool(false)) {
+                        out.push(Action::Post {
+                            port,
+                            msg: json!({"kind": "autoswipe_error", "message": answer["error"]}),
+                        });
+                    }
+                    if let Some(last) = self.popups.get_mut(&port) {
+                        *last = None;
+                    }
+                }
+                _ => {}
             }
             self.refresh(now_ms, &mut out);
             return out;
@@ -242,6 +310,8 @@ impl Brain {
     fn tab_message(&mut self, port: u32, m: TabMsg, now_ms: f64, out: &mut Vec<Action>) {
         match m {
             TabMsg::Token(t) => {
+                let cmds = self.auto.machine.handle(Event::TokenSeen, now_ms);
+                self.apply_auto(cmds, now_ms, out);
                 if self.token.as_deref() != Some(t.as_str()) {
                     self.token = Some(t);
                     if self.conn.is_ready() {
@@ -274,6 +344,19 @@ impl Brain {
                 if let Some(tab) = self.tabs.get_mut(&port) {
                     tab.queue.mark_swiped(&profile_id);
                 }
+                // Auto-swipe learns first whether this was its own swipe: then the label's
+                // source is `auto`.
+                let cmds = if self.auto.tab == Some(port) {
+                    self.auto.machine.handle(
+                        aswipe::Event::page_swiped(&profile_id, verdict, status, response.as_ref()),
+                        now_ms,
+                    )
+                } else {
+                    Vec::new()
+                };
+                let ours = cmds.iter().any(|c| {
+                    matches!(c, Command::Record { decision, .. } if decision.profile_id == profile_id)
+                });
                 if let Some(s) = status.filter(|s| !(200..300).contains(s)) {
                     out.push(Action::Log(format!(
                         "the page's {} call answered HTTP {s}; recorded as the user's choice",
@@ -286,12 +369,28 @@ impl Brain {
                     verdict,
                     at_ms,
                     key: key.clone(),
-                    source: LabelSource::Swipe,
+                    source: if ours {
+                        LabelSource::Auto
+                    } else {
+                        LabelSource::Swipe
+                    },
                     response,
                 };
                 self.enqueue(key, req, now_ms, out);
+                if !cmds.is_empty() || self.auto.tab == Some(port) {
+                    out.push(Action::Store {
+                        key: auto::STATE_KEY.into(),
+                        value: self.auto.machine.to_json(),
+                    });
+                }
+                self.apply_auto(cmds, now_ms, out);
             }
             TabMsg::Card(card) => {
+                if self.auto.tab != Some(port) && !self.auto.machine.settings().enabled {
+                    // The tab the user works in drives auto-swipe (never switched while on).
+                    self.auto.tab = Some(port);
+                    self.auto.reset_card();
+                }
                 if let Some(tab) = self.tabs.get_mut(&port) {
                     tab.card = card;
                     // A card report always gets an answer: the page may have rebuilt the
@@ -328,6 +427,28 @@ impl Brain {
                 };
                 self.enqueue(key, req, now_ms, out);
             }
+            TabMsg::Dialog(kind) => {
+                if self.auto.tab == Some(port) {
+                    let cmds = self.auto.machine.handle(Event::Dialog(kind), now_ms);
+                    self.apply_auto(cmds, now_ms, out);
+                }
+            }
+            TabMsg::Captcha => {
+                if self.auto.tab == Some(port) {
+                    let cmds = self.auto.machine.handle(Event::Captcha, now_ms);
+                    self.apply_auto(cmds, now_ms, out);
+                }
+            }
+            TabMsg::Visibility(visible) => {
+                if self.auto.tab == Some(port) {
+                    let cmds = self.auto.machine.handle(Event::TabVisible(visible), now_ms);
+                    self.apply_auto(cmds, now_ms, out);
+                }
+            }
+            TabMsg::AuthLost => {
+                let cmds = self.auto.machine.handle(Event::TokenLost, now_ms);
+                self.apply_auto(cmds, now_ms, out);
+            }
         }
     }
 
@@ -359,6 +480,17 @@ impl Brain {
             delay / 1000.0
         ))];
         self.set_aside_poison(&mut out);
+        let cmds = self.auto.machine.handle(Event::HostLost, now_ms);
+        self.apply_auto(cmds, now_ms, &mut out);
+        for (port, req) in self.pending.values().filter_map(|p| match p {
+            Pending::Dashboard { port, req } => Some((*port, *req)),
+            _ => None,
+        }) {
+            out.push(Action::Post {
+                port,
+                msg: json!({"kind": "host_reply", "req": req, "error": "lost the connection to the Swipy app"}),
+            });
+        }
         self.pending.clear();
         self.sent_this_conn.clear();
         self.stats_inflight = false;
@@ -392,7 +524,28 @@ impl Brain {
                 return out;
             }
         };
-        let pending = env.re.and_then(|re| self.pending.remove(&re));
+        let mut pending = env.re.and_then(|re| self.pending.remove(&re));
+        if let Some(Pending::Dashboard { port, req }) = pending {
+            out.push(Action::Post {
+                port,
+                msg: json!({"kind": "host_reply", "req": req, "msg": msg}),
+            });
+            pending = None;
+            if matches!(env.body, Response::Error(_)) {
+                return out;
+            }
+        }
+        if matches!(
+            env.body,
+            Response::TrainProgress { .. } | Response::Trained { .. }
+        ) {
+            for port in self.dashboards.keys() {
+                out.push(Action::Post {
+                    port: *port,
+                    msg: json!({"kind": "host_event", "msg": msg}),
+                });
+            }
+        }
         match env.body {
             Response::Hello {
                 protocol,
@@ -410,7 +563,7 @@ impl Brain {
                     return out;
                 }
                 if self.conn.hello_answered(re, host_version, model_version) {
-                    self.on_ready(&mut out);
+                    self.on_ready(now_ms, &mut out);
                 }
             }
             Response::Ack { key } => {
@@ -456,7 +609,10 @@ impl Brain {
                 self.score_asked.clear();
                 self.ask_stats(&mut out);
             }
-            Response::TrainProgress { .. } | Response::Settings { .. } => {}
+            Response::TrainProgress { .. }
+            | Response::Settings { .. }
+            | Response::Profiles { .. }
+            | Response::History(_) => {}
             Response::Error(e) => self.host_error(e, pending, &mut out),
         }
         self.refresh(now_ms, &mut out);
@@ -566,8 +722,17 @@ impl Brain {
         }
     }
 
-    fn on_ready(&mut self, out: &mut Vec<Action>) {
+    fn on_ready(&mut self, now_ms: f64, out: &mut Vec<Action>) {
         self.last_error = None;
+        let cmds = self.auto.machine.handle(Event::HostConnected, now_ms);
+        self.apply_auto(cmds, now_ms, out);
+        let conn = self.dashboard_conn();
+        for port in self.dashboards.keys() {
+            out.push(Action::Post {
+                port: *port,
+                msg: conn.clone(),
+            });
+        }
         if self.token.is_some() {
             self.send_token(out);
         }
@@ -710,6 +875,8 @@ impl Brain {
                 text: "?".into(),
                 title: "Swipy has not matched this card to a captured profile yet".into(),
                 p_like: None,
+                parts: None,
+                model_version: None,
             };
         };
         match self.scores.get(id) {
@@ -735,6 +902,8 @@ impl Brain {
                     text: format!("{:.0}%", p * 100.0),
                     title,
                     p_like: Some(p),
+                    parts: Some(s.parts.clone()),
+                    model_version: s.model_version,
                 }
             }
             Some(s) if s.state == "no_model" => BadgeView {
@@ -742,18 +911,24 @@ impl Brain {
                 text: "learning…".into(),
                 title: "No model yet: keep labelling, then train".into(),
                 p_like: None,
+                parts: None,
+                model_version: None,
             },
             _ if !self.conn.is_ready() => BadgeView {
                 state: "offline",
                 text: "offline".into(),
                 title: "The Swipy app is not connected".into(),
                 p_like: None,
+                parts: None,
+                model_version: None,
             },
             _ => BadgeView {
                 state: "scoring",
                 text: "scoring…".into(),
                 title: "Photos and bio are being processed".into(),
                 p_like: None,
+                parts: None,
+                model_version: None,
             },
         }
     }
@@ -777,6 +952,7 @@ impl Brain {
             }
         }
         self.ask_scores(want, now_ms, out);
+        self.feed_top_card(now_ms, out);
 
         let connected = self.conn.is_ready();
         let mut posts = Vec::new();
@@ -799,6 +975,10 @@ impl Brain {
                 name: card.name.clone(),
                 age: card.age,
                 badge: self.badge(profile_id.as_deref()),
+                decision: profile_id
+                    .as_deref()
+                    .and_then(|id| self.auto.decision_view(id)),
+                auto: self.auto.card_view(now_ms),
                 profile_id,
                 label,
                 host_connected: connected,
@@ -815,12 +995,13 @@ impl Brain {
             out.push(Action::Post { port, msg: v });
         }
 
-        let view = popup::view(
+        let mut view = popup::view(
             &self.conn,
             self.stats.as_ref(),
             self.outbox.labels_waiting(),
             self.last_error.as_deref(),
         );
+        popup::add_autoswipe(&mut view, self.model_known(), &self.auto, now_ms);
         for (port, last) in self.popups.iter_mut() {
             if last.as_ref() != Some(&view) {
                 *last = Some(view.clone());
@@ -832,10 +1013,286 @@ impl Brain {
         }
     }
 
+    // ----- auto-swipe ---------------------------------------------------------------------
+
+    /// Restore the stored auto-swipe settings and likes log (before [`Brain::start`]).
+    pub fn load_autoswipe(
+        &mut self,
+        settings: Option<&Value>,
+        state: Option<&Value>,
+    ) -> Vec<Action> {
+        let seed = self.rng.rotate_left(29) ^ 0xA5A5_5A5A;
+        self.auto
+            .load(settings, state, seed)
+            .into_iter()
+            .map(Action::Log)
+            .collect()
+    }
+
+    /// Local time offset for messages (local = UTC + minutes).
+    pub fn set_utc_offset_min(&mut self, minutes: i32) {
+        self.auto.machine.set_utc_offset_min(minutes);
+    }
+
+    /// The auto-swipe timer fired.
+    pub fn auto_tick(&mut self, now_ms: f64) -> Vec<Action> {
+        let mut out = Vec::new();
+        let cmds = self.auto.machine.handle(Event::Tick, now_ms);
+        self.apply_auto(cmds, now_ms, &mut out);
+        self.refresh(now_ms, &mut out);
+        out
+    }
+
+    fn model_known(&self) -> bool {
+        self.conn.model_version().is_some()
+            || self
+                .stats
+                .as_ref()
+                .is_some_and(|s| s.model_version.is_some())
+    }
+
+    /// The driving tab's top card as auto-swipe sees it.
+    fn auto_card(&self) -> Option<Card> {
+        let tab = self.tabs.get(&self.auto.tab?)?;
+        let facts = tab.card.as_ref()?;
+        let p = tab.queue.resolve(facts)?;
+        Some(Card {
+            profile_id: p.id.clone(),
+            name: Some(facts.name.clone()),
+            score: auto::card_score(self.scores.get(&p.id)),
+        })
+    }
+
+    fn feed_top_card(&mut self, now_ms: f64, out: &mut Vec<Action>) {
+        let card = self.auto_card();
+        if let Some(card) = self.auto.card_changed(card) {
+            let cmds = self.auto.machine.handle(Event::TopCard(card), now_ms);
+            self.apply_auto(cmds, now_ms, out);
+        }
+    }
+
+    fn save_auto_settings(&self, out: &mut Vec<Action>) {
+        out.push(Action::Store {
+            key: auto::SETTINGS_KEY.into(),
+            value: value(self.auto.machine.settings()),
+        });
+    }
+
+    /// Carry out the machine's commands.
+    fn apply_auto(&mut self, cmds: Vec<Command>, now_ms: f64, out: &mut Vec<Action>) {
+        for c in cmds {
+            match c {
+                Command::WaitUntil(t) => out.push(Action::AutoTickIn((t - now_ms).max(0.0))),
+                Command::Press {
+                    profile_id, key, ..
+                } => match self.auto.tab {
+                    Some(port) if self.tabs.contains_key(&port) => out.push(Action::Post {
+                        port,
+                        msg: value(&ToTab::Press { profile_id, key }),
+                    }),
+                    _ => out.push(Action::Log(
+                        "auto-swipe wanted to swipe, but its tab is gone".into(),
+                    )),
+                },
+                Command::Show(d) => self.auto.shown(&d),
+                Command::Record {
+                    decision,
+                    matched,
+                    at_ms,
+                } => {
+                    self.auto.recorded(&decision, matched);
+                    self.swipe_result(
+                        &decision.profile_id,
+                        decision.verdict,
+                        matched,
+                        Some(decision.score),
+                        Some(decision.reason_text.clone()),
+                        at_ms,
+                        now_ms,
+                        out,
+                    );
+                }
+                Command::Matched { profile_id, .. } => {
+                    self.auto.matched(&profile_id);
+                    self.swipe_result(
+                        &profile_id,
+                        Verdict::Like,
+                        true,
+                        None,
+                        Some("match dialog after Swipy's like".into()),
+                        now_ms,
+                        now_ms,
+                        out,
+                    );
+                }
+                Command::Stop { message, .. } => {
+                    out.push(Action::Log(format!("auto-swipe: {message}")));
+                    self.save_auto_settings(out);
+                    // Close the popups' cached view so the reason shows at once.
+                    for last in self.popups.values_mut() {
+                        *last = None;
+                    }
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn swipe_result(
+        &mut self,
+        profile_id: &str,
+        verdict: Verdict,
+        matched: bool,
+        score: Option<f64>,
+        reason: Option<String>,
+        at_ms: f64,
+        now_ms: f64,
+        out: &mut Vec<Action>,
+    ) {
+        let key = format!(
+            "a-{profile_id}-{}-{}{}",
+            verdict.as_str(),
+            at_ms.round() as i64,
+            if matched { "-m" } else { "" }
+        );
+        let req = Request::SwipeResult {
+            profile_id: profile_id.to_owned(),
+            verdict,
+            matched,
+            at_ms,
+            key: key.clone(),
+            score,
+            reason,
+        };
+        self.enqueue(key, req, now_ms, out);
+    }
+
+    /// A test hook or popup request about auto-swipe: `autoswipe_enable {on}`,
+    /// `autoswipe_set {settings}`, `autoswipe_preset {preset: "fast_test", ...}`,
+    /// `autoswipe_state`. Returns the answer (`{ok, ...}`).
+    pub fn autoswipe_request(&mut self, msg: &Value, now_ms: f64, out: &mut Vec<Action>) -> Value {
+        let kind = msg.get("kind").and_then(Value::as_str).unwrap_or("");
+        let result: Result<(), String> = match kind {
+            "autoswipe_state" => Ok(()),
+            "autoswipe_enable" => match msg.get("on").and_then(Value::as_bool) {
+                Some(on) => {
+                    let cmds = self.auto.machine.handle(Event::SetEnabled(on), now_ms);
+                    self.apply_auto(cmds, now_ms, out);
+                    self.save_auto_settings(out);
+                    Ok(())
+                }
+                None => Err("`on` must be true or false".into()),
+            },
+            "autoswipe_set" | "autoswipe_preset" => {
+                let base = if kind == "autoswipe_preset" {
+                    match msg.get("preset").and_then(Value::as_str) {
+                        Some("fast_test") => Ok(aswipe::Settings {
+                            enabled: self.auto.machine.settings().enabled,
+                            ..aswipe::Settings::fast_test()
+                        }),
+                        Some("default") => Ok(aswipe::Settings {
+                            enabled: self.auto.machine.settings().enabled,
+                            ..aswipe::Settings::default()
+                        }),
+                        _ => Err("unknown preset (known: fast_test, default)".to_owned()),
+                    }
+                } else {
+                    Ok(self.auto.machine.settings().clone())
+                };
+                let patch_src = if kind == "autoswipe_preset" {
+                    Some(msg)
+                } else {
+                    msg.get("settings")
+                };
+                let patch: serde_json::Map<String, Value> = patch_src
+                    .and_then(Value::as_object)
+                    .map(|o| {
+                        o.iter()
+                            .filter(|(k, _)| !matches!(k.as_str(), "kind" | "preset"))
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                base.and_then(|b| auto::merge_settings(&b, &patch))
+                    .and_then(|s| {
+                        self.auto
+                            .machine
+                            .set_settings(s, now_ms)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map(|cmds| {
+                        self.apply_auto(cmds, now_ms, out);
+                        self.save_auto_settings(out);
+                    })
+            }
+            _ => Err(format!("unknown request `{kind}`")),
+        };
+        self.refresh(now_ms, out);
+        match result {
+            Ok(()) => {
+                let mut v = self.auto.debug(now_ms);
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("ok".into(), Value::Bool(true));
+                }
+                v
+            }
+            Err(e) => json!({"ok": false, "error": e}),
+        }
+    }
+
+    // ----- dashboard ----------------------------------------------------------------------
+
+    fn dashboard_conn(&self) -> Value {
+        json!({
+            "kind": "conn",
+            "connected": self.conn.is_ready(),
+            "model_version": self.conn.model_version(),
+        })
+    }
+
+    /// `{kind: "host", req, type, data}`: relay one request to the host; the answer comes
+    /// back as `{kind: "host_reply", req, msg}` (or `{..., error}`).
+    fn dashboard_message(&mut self, port: u32, msg: &Value, out: &mut Vec<Action>) {
+        if msg.get("kind").and_then(Value::as_str) != Some("host") {
+            return;
+        }
+        let req = msg.get("req").and_then(Value::as_f64).unwrap_or(0.0);
+        let fail = |why: String| Action::Post {
+            port,
+            msg: json!({"kind": "host_reply", "req": req, "error": why}),
+        };
+        let kind = msg.get("type").and_then(Value::as_str).unwrap_or("");
+        if !DASHBOARD_TYPES.contains(&kind) {
+            out.push(fail(format!("the dashboard may not send `{kind}`")));
+            return;
+        }
+        if !self.conn.is_ready() {
+            out.push(fail("not connected to the Swipy app".into()));
+            return;
+        }
+        let body = json!({"type": kind, "data": msg.get("data").cloned().unwrap_or(json!({}))});
+        let request: Request = match serde_json::from_value(body) {
+            Ok(r) => r,
+            Err(e) => {
+                out.push(fail(format!("bad `{kind}` request: {e}")));
+                return;
+            }
+        };
+        if let Request::Label { source, .. } = &request {
+            if *source != LabelSource::Dashboard {
+                out.push(fail("dashboard labels must have source `dashboard`".into()));
+                return;
+            }
+        }
+        let id = self.take_id();
+        self.pending.insert(id, Pending::Dashboard { port, req });
+        out.push(Action::ToHost(value(&Envelope::new(id, request))));
+    }
+
     // ----- inspection ---------------------------------------------------------------------
 
     /// A snapshot for tests and the worker console. Never contains the token.
-    pub fn debug_state(&self) -> Value {
+    pub fn debug_state(&self, now_ms: f64) -> Value {
         let tabs: Vec<Value> = self
             .tabs
             .iter()
@@ -864,6 +1321,8 @@ impl Brain {
             "popups": self.popups.len(),
             "scores": self.scores.len(),
             "stats": self.stats,
+            "autoswipe": self.auto.debug(now_ms),
+            "dashboards": self.dashboards.len(),
         })
     }
 

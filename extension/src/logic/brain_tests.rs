@@ -289,7 +289,7 @@ fn the_token_goes_to_the_host_only_and_never_into_storage() {
     b.tick(T0 + 2_000.0);
     let hello = to_host(&b.host_opened(T0 + 2_000.0)).remove(0);
     assert_eq!(kinds(&to_host(&answer_hello(&mut b, &hello))), ["token"]);
-    let state = b.debug_state().to_string();
+    let state = b.debug_state(T0).to_string();
     assert!(!state.contains(TOKEN) && !state.contains("new-token"));
     for a in [&a] {
         for x in a.iter() {
@@ -427,7 +427,7 @@ fn a_permanent_refusal_drops_the_entry_but_a_storage_error_keeps_it() {
     );
     assert!(a.iter().any(|x| matches!(x, Action::Unstore { .. })));
     assert_eq!(b.outbox_keys().len(), 1);
-    assert!(b.debug_state()["last_error"]
+    assert!(b.debug_state(T0)["last_error"]
         .as_str()
         .is_some_and(|e| e.contains("bad id")));
 }
@@ -442,8 +442,8 @@ fn a_host_of_another_protocol_is_dropped_with_a_reason() {
         T0,
     );
     assert!(a.contains(&Action::CloseHost));
-    assert_eq!(b.debug_state()["connection"], "disconnected");
-    assert!(b.debug_state()["host_error"]
+    assert_eq!(b.debug_state(T0)["connection"], "disconnected");
+    assert!(b.debug_state(T0)["host_error"]
         .as_str()
         .is_some_and(|e| e.contains("protocol 2")));
 }
@@ -459,7 +459,7 @@ fn a_host_that_never_answers_hello_is_dropped_and_retried() {
     assert!(b.tick(T0 + 9_000.0).iter().all(|x| *x != Action::CloseHost));
     let a = b.tick(T0 + 10_000.0);
     assert!(a.contains(&Action::CloseHost));
-    assert_eq!(b.debug_state()["connection"], "disconnected");
+    assert_eq!(b.debug_state(T0)["connection"], "disconnected");
 }
 
 #[test]
@@ -499,7 +499,7 @@ fn the_popup_gets_status_and_fresh_stats() {
     assert_eq!(view["labels_today"], 2);
     assert_eq!(view["balance_text"], "25 % like · 75 % nope (1 / 3)");
     // A closed popup gets nothing more.
-    b.port_closed(POPUP);
+    b.port_closed(POPUP, T0);
     let a = b.host_lost("Native host has exited.", T0);
     assert!(posts(&a, POPUP).is_empty());
 }
@@ -528,7 +528,7 @@ fn an_entry_that_keeps_killing_the_host_is_set_aside_and_the_rest_gets_through()
         });
         assert_eq!(dropped, round == MAX_CRASHES_PER_ENTRY, "round {round}");
         if dropped {
-            let err = b.debug_state()["last_error"]
+            let err = b.debug_state(T0)["last_error"]
                 .as_str()
                 .unwrap_or("")
                 .to_owned();
@@ -569,7 +569,7 @@ fn a_host_without_a_model_makes_the_badge_say_learning_not_an_error() {
         T0,
     );
     assert_eq!(last_card_info(&a)["badge"]["state"], "learning");
-    assert_eq!(b.debug_state()["last_error"], Value::Null);
+    assert_eq!(b.debug_state(T0)["last_error"], Value::Null);
     // Other errors are still shown.
     let a = b.port_message(
         TAB,
@@ -585,7 +585,463 @@ fn a_host_without_a_model_makes_the_badge_say_learning_not_an_error() {
                 "data": {"code": 10, "message": "disk I/O error"}}),
         T0,
     );
-    assert!(b.debug_state()["last_error"]
+    assert!(b.debug_state(T0)["last_error"]
         .as_str()
         .is_some_and(|e| e.contains("disk I/O")));
+}
+
+// ----- scores pushed by the host, badges, auto-swipe, dashboard relay ------------------------
+
+fn score_event(id: &str, p: f64, version: u32) -> Value {
+    json!({"v": 1, "id": 950, "type": "scores", "data": {"scores": [{
+        "id": id, "p_like": p, "model_version": version, "state": "ready",
+        "parts": {"photo": 0.7, "face": null, "text": 0.4, "meta": 0.5}}]}})
+}
+
+/// Connected, one tab showing Anna (aaa1, then Bea bbb2), a model v3 exists.
+fn brain_with_cards() -> Brain {
+    let mut b = Brain::new("chrome", 7);
+    b.start(vec![], T0);
+    let a = b.host_opened(T0);
+    let id = to_host(&a)[0]["id"].as_u64().expect("id");
+    b.host_message(
+        &json!({"v": 1, "id": 900, "re": id, "type": "hello",
+                "data": {"protocol": 1, "host_version": "0.0.0", "model_version": 3}}),
+        T0,
+    );
+    b.port_connected(TAB, PortKind::Tab, T0);
+    b.port_message(
+        TAB,
+        &json!({"kind": "recs", "body": recs_body(), "at_ms": T0}),
+        T0,
+    );
+    b.port_message(
+        TAB,
+        &json!({"kind": "card", "card": {"name": "Anna", "age": 28}}),
+        T0,
+    );
+    b
+}
+
+/// Run the auto-swipe timer until something is posted to the tab (at most `max_ms` later).
+fn tick_until_post(b: &mut Brain, from: f64, max_ms: f64) -> (f64, Vec<Value>) {
+    let mut t = from;
+    while t <= from + max_ms {
+        let a = b.auto_tick(t);
+        let p: Vec<Value> = posts(&a, TAB)
+            .into_iter()
+            .filter(|m| m["kind"] == "press")
+            .collect();
+        if !p.is_empty() {
+            return (t, p);
+        }
+        t += 50.0;
+    }
+    (t, Vec::new())
+}
+
+fn popup_auto(b: &mut Brain, at: f64) -> Value {
+    let a = b.port_message(POPUP, &json!({"kind": "status"}), at);
+    posts(&a, POPUP)
+        .into_iter()
+        .rfind(|m| m["kind"] == "status")
+        .map(|m| m["view"]["autoswipe"].clone())
+        .expect("popup status")
+}
+
+#[test]
+fn a_pushed_scores_event_fills_the_badge_with_parts_and_model_version() {
+    let mut b = brain_with_cards();
+    let a = b.host_message(&score_event("aaa1", 0.734, 3), T0 + 10.0);
+    let info = last_card_info(&a);
+    assert_eq!(info["profile_id"], "aaa1");
+    assert_eq!(info["badge"]["state"], "score");
+    assert_eq!(info["badge"]["text"], "73%");
+    assert_eq!(info["badge"]["p_like"], 0.734);
+    assert_eq!(info["badge"]["model_version"], 3);
+    assert_eq!(info["badge"]["parts"]["photo"], 0.7);
+    assert_eq!(info["badge"]["parts"]["face"], Value::Null);
+    let title = info["badge"]["title"].as_str().expect("title");
+    assert!(title.contains("photo 70%") && title.contains("face –") && title.contains("model v3"));
+    // A score for another profile does not touch this card's badge.
+    let a = b.host_message(&score_event("bbb2", 0.1, 3), T0 + 20.0);
+    assert!(posts(&a, TAB).is_empty(), "{:?}", posts(&a, TAB));
+}
+
+#[test]
+fn auto_swipe_presses_for_the_top_card_and_records_the_confirmed_swipe_as_auto() {
+    let mut b = brain_with_cards();
+    b.host_message(&score_event("aaa1", 0.8, 3), T0);
+    let r = b.autoswipe_request(
+        &json!({"kind": "autoswipe_preset", "preset": "fast_test"}),
+        T0,
+        &mut Vec::new(),
+    );
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["enabled"], false, "a preset never switches auto-swipe on");
+    let mut out = Vec::new();
+    let r = b.autoswipe_request(
+        &json!({"kind": "autoswipe_enable", "on": true}),
+        T0,
+        &mut out,
+    );
+    assert_eq!(r["enabled"], true);
+    assert!(stores(&out).contains(&"autoswipe:settings".to_owned()));
+    // No key is pressed before the human-like delay (fast test: 100–300 ms).
+    assert!(posts(&out, TAB).iter().all(|m| m["kind"] != "press"));
+    let (t, presses) = tick_until_post(&mut b, T0, 1_000.0);
+    assert!(t - T0 >= 100.0, "pressed after {} ms", t - T0);
+    assert_eq!(presses.len(), 1);
+    assert_eq!(presses[0]["profile_id"], "aaa1");
+    assert_eq!(presses[0]["key"], "ArrowRight", "0.8 ≥ 0.5 is a like");
+    // The card shows the decision with its score and reason.
+    let a = b.port_message(
+        TAB,
+        &json!({"kind": "card", "card": {"name": "Anna", "age": 28}}),
+        t + 1.0,
+    );
+    let info = last_card_info(&a);
+    assert_eq!(info["decision"]["verdict"], "like");
+    assert_eq!(info["decision"]["score"], 0.8);
+    assert_eq!(info["decision"]["reason"], "above_threshold");
+    assert_eq!(info["auto"]["state"], "running");
+    // The page's own like call confirms it: swipe_seen with source auto + swipe_result.
+    let a = b.port_message(
+        TAB,
+        &json!({"kind": "swipe", "profile_id": "aaa1", "verdict": "like", "at_ms": t + 50.0,
+                "status": 200, "response": {"match": false, "likes_remaining": 80}}),
+        t + 60.0,
+    );
+    let sent = to_host(&a);
+    let seen = sent
+        .iter()
+        .find(|m| m["type"] == "swipe_seen")
+        .expect("swipe_seen");
+    assert_eq!(seen["data"]["source"], "auto");
+    let result = sent
+        .iter()
+        .find(|m| m["type"] == "swipe_result")
+        .expect("swipe_result");
+    assert_eq!(result["data"]["profile_id"], "aaa1");
+    assert_eq!(result["data"]["verdict"], "like");
+    assert_eq!(result["data"]["matched"], false);
+    assert_eq!(result["data"]["score"], 0.8);
+    assert!(result["data"]["reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("threshold")));
+    let keys = stores(&a);
+    assert!(keys.contains(&"autoswipe:state".to_owned()));
+    assert!(keys.iter().any(|k| k.starts_with("outbox:a-aaa1-like-")));
+    let state = b.autoswipe_request(
+        &json!({"kind": "autoswipe_state"}),
+        t + 70.0,
+        &mut Vec::new(),
+    );
+    assert_eq!(state["likes_12h"], 1);
+    assert_eq!(state["decisions"][0]["confirmed"], true);
+}
+
+#[test]
+fn a_swipe_the_user_makes_while_auto_swipe_is_off_stays_a_user_swipe() {
+    let mut b = brain_with_cards();
+    b.host_message(&score_event("aaa1", 0.8, 3), T0);
+    let a = b.port_message(
+        TAB,
+        &json!({"kind": "swipe", "profile_id": "aaa1", "verdict": "nope", "at_ms": T0 + 5.0,
+                "status": 200, "response": null}),
+        T0 + 6.0,
+    );
+    let sent = to_host(&a);
+    assert_eq!(kinds(&sent), ["swipe_seen"]);
+    assert_eq!(sent[0]["data"]["source"], "swipe");
+}
+
+#[test]
+fn dry_run_shows_the_decision_on_the_card_and_never_presses() {
+    let mut b = brain_with_cards();
+    b.host_message(&score_event("aaa1", 0.3, 3), T0);
+    b.autoswipe_request(
+        &json!({"kind": "autoswipe_preset", "preset": "fast_test", "dry_run": true}),
+        T0,
+        &mut Vec::new(),
+    );
+    let mut out = Vec::new();
+    b.autoswipe_request(
+        &json!({"kind": "autoswipe_enable", "on": true}),
+        T0,
+        &mut out,
+    );
+    let info = last_card_info(&out);
+    assert_eq!(info["decision"]["verdict"], "nope");
+    assert_eq!(info["decision"]["dry_run"], true);
+    assert_eq!(info["decision"]["reason"], "below_threshold");
+    assert!(info["decision"]["text"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("dry run: pass (30% < 50%)")));
+    let (_, presses) = tick_until_post(&mut b, T0, 2_000.0);
+    assert!(presses.is_empty(), "dry run pressed {presses:?}");
+}
+
+#[test]
+fn every_stop_reason_from_the_page_switches_auto_swipe_off_and_is_saved() {
+    let cases = [
+        (
+            json!({"kind": "dialog", "dialog": "unknown"}),
+            "unknown_dialog",
+        ),
+        (
+            json!({"kind": "dialog", "dialog": "something-new"}),
+            "unknown_dialog",
+        ),
+        (
+            json!({"kind": "dialog", "dialog": "out_of_likes"}),
+            "out_of_likes",
+        ),
+        (json!({"kind": "dialog", "dialog": "captcha"}), "captcha"),
+        (
+            json!({"kind": "visibility", "visible": false}),
+            "tab_hidden",
+        ),
+        (json!({"kind": "auth_lost"}), "token_lost"),
+    ];
+    for (msg, kind) in cases {
+        let mut b = brain_with_cards();
+        b.port_connected(POPUP, PortKind::Popup, T0);
+        b.host_message(&score_event("aaa1", 0.8, 3), T0);
+        b.autoswipe_request(
+            &json!({"kind": "autoswipe_preset", "preset": "fast_test"}),
+            T0,
+            &mut Vec::new(),
+        );
+        b.autoswipe_request(
+            &json!({"kind": "autoswipe_enable", "on": true}),
+            T0,
+            &mut Vec::new(),
+        );
+        let a = b.port_message(TAB, &msg, T0 + 10.0);
+        let saved = a.iter().find_map(|x| match x {
+            Action::Store { key, value } if key == "autoswipe:settings" => Some(value.clone()),
+            _ => None,
+        });
+        assert_eq!(saved.expect("settings saved")["enabled"], false, "{msg}");
+        let view = popup_auto(&mut b, T0 + 20.0);
+        assert_eq!(view["state"], "stopped", "{msg}");
+        assert_eq!(view["stop_kind"], kind, "{msg}");
+        assert!(view["stop_reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("Stopped: ")));
+        // The card says it too.
+        let a = b.port_message(
+            TAB,
+            &json!({"kind": "card", "card": {"name": "Anna", "age": 28}}),
+            T0 + 30.0,
+        );
+        assert_eq!(last_card_info(&a)["auto"]["state"], "stopped", "{msg}");
+        // And no key is pressed afterwards.
+        let (_, presses) = tick_until_post(&mut b, T0 + 40.0, 1_000.0);
+        assert!(presses.is_empty(), "{msg}: {presses:?}");
+    }
+}
+
+#[test]
+fn losing_the_host_stops_auto_swipe() {
+    let mut b = brain_with_cards();
+    b.host_message(&score_event("aaa1", 0.8, 3), T0);
+    b.autoswipe_request(
+        &json!({"kind": "autoswipe_preset", "preset": "fast_test"}),
+        T0,
+        &mut Vec::new(),
+    );
+    b.autoswipe_request(
+        &json!({"kind": "autoswipe_enable", "on": true}),
+        T0,
+        &mut Vec::new(),
+    );
+    let a = b.host_lost("Native host has exited.", T0 + 10.0);
+    assert!(a.iter().any(|x| matches!(x, Action::Store { key, value }
+        if key == "autoswipe:settings" && value["enabled"] == false)));
+    let s = b.autoswipe_request(
+        &json!({"kind": "autoswipe_state"}),
+        T0 + 20.0,
+        &mut Vec::new(),
+    );
+    assert_eq!(s["last_stop"]["kind"], "host_lost");
+}
+
+#[test]
+fn a_match_in_the_like_response_stops_auto_swipe_and_records_the_match() {
+    let mut b = brain_with_cards();
+    b.host_message(&score_event("aaa1", 0.9, 3), T0);
+    b.autoswipe_request(
+        &json!({"kind": "autoswipe_preset", "preset": "fast_test"}),
+        T0,
+        &mut Vec::new(),
+    );
+    b.autoswipe_request(
+        &json!({"kind": "autoswipe_enable", "on": true}),
+        T0,
+        &mut Vec::new(),
+    );
+    let (t, presses) = tick_until_post(&mut b, T0, 1_000.0);
+    assert_eq!(presses.len(), 1);
+    let a = b.port_message(
+        TAB,
+        &json!({"kind": "swipe", "profile_id": "aaa1", "verdict": "like", "at_ms": t + 5.0,
+                "status": 200, "response": {"match": {"_id": "m1"}, "likes_remaining": 70}}),
+        t + 10.0,
+    );
+    let result = to_host(&a)
+        .into_iter()
+        .find(|m| m["type"] == "swipe_result")
+        .expect("swipe_result");
+    assert_eq!(result["data"]["matched"], true);
+    let s = b.autoswipe_request(
+        &json!({"kind": "autoswipe_state"}),
+        t + 20.0,
+        &mut Vec::new(),
+    );
+    assert_eq!(s["enabled"], false);
+    assert_eq!(s["last_stop"]["kind"], "match");
+    assert!(s["last_stop"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("Anna")));
+}
+
+#[test]
+fn a_refused_or_unknown_auto_swipe_request_says_why() {
+    let mut b = brain_with_cards();
+    let r = b.autoswipe_request(
+        &json!({"kind": "autoswipe_set", "settings": {"threshold": 1.5}}),
+        T0,
+        &mut Vec::new(),
+    );
+    assert_eq!(r["ok"], false);
+    assert!(r["error"].as_str().is_some_and(|e| e.contains("threshold")));
+    let r = b.autoswipe_request(
+        &json!({"kind": "autoswipe_preset", "preset": "reckless"}),
+        T0,
+        &mut Vec::new(),
+    );
+    assert_eq!(r["ok"], false);
+    let r = b.autoswipe_request(&json!({"kind": "autoswipe_enable"}), T0, &mut Vec::new());
+    assert_eq!(r["ok"], false);
+    // The popup gets the refusal in words.
+    b.port_connected(POPUP, PortKind::Popup, T0);
+    let a = b.port_message(
+        POPUP,
+        &json!({"kind": "autoswipe_set", "settings": {"delay_min_ms": 9000, "delay_max_ms": 1000}}),
+        T0,
+    );
+    let err = posts(&a, POPUP)
+        .into_iter()
+        .find(|m| m["kind"] == "autoswipe_error")
+        .expect("error posted");
+    assert!(err["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("delay_min_ms")));
+}
+
+#[test]
+fn the_popup_switch_is_available_only_with_a_model() {
+    let mut b = ready_brain(); // hello said model_version null
+    b.port_connected(POPUP, PortKind::Popup, T0);
+    let a = b.port_message(POPUP, &json!({"kind": "status"}), T0);
+    let view = posts(&a, POPUP).last().expect("status")["view"].clone();
+    assert_eq!(view["auto_swipe_available"], false);
+    let mut b = brain_with_cards();
+    b.port_connected(POPUP, PortKind::Popup, T0);
+    let a = b.port_message(POPUP, &json!({"kind": "status"}), T0);
+    let view = posts(&a, POPUP).last().expect("status")["view"].clone();
+    assert_eq!(view["auto_swipe_available"], true);
+    assert_eq!(view["autoswipe"]["state"], "off");
+    assert_eq!(view["autoswipe"]["settings"]["threshold"], 0.6);
+}
+
+#[test]
+fn stored_auto_swipe_settings_come_back_switched_off() {
+    let mut b = Brain::new("chrome", 3);
+    let mut s = serde_json::to_value(crate::logic::autoswipe::Settings::fast_test()).expect("json");
+    s["threshold"] = json!(0.7);
+    assert_eq!(s["enabled"], true);
+    let logs = b.load_autoswipe(
+        Some(&s),
+        Some(&json!({"likes_ms": [T0 - 1000.0], "swipes_ms": [T0 - 1000.0]})),
+    );
+    assert!(logs.is_empty(), "{logs:?}");
+    let st = b.autoswipe_request(&json!({"kind": "autoswipe_state"}), T0, &mut Vec::new());
+    assert_eq!(st["enabled"], false);
+    assert_eq!(st["settings"]["threshold"], 0.7);
+    assert_eq!(st["likes_12h"], 1);
+    let logs = b.load_autoswipe(Some(&json!({"threshold": "high"})), Some(&json!([1, 2])));
+    assert_eq!(logs.len(), 2, "{logs:?}");
+}
+
+const DASH: u32 = 3;
+
+#[test]
+fn the_dashboard_relays_allowed_requests_and_gets_the_answers_and_training_events() {
+    let mut b = brain_with_cards();
+    let a = b.port_connected(DASH, PortKind::Dashboard, T0);
+    assert_eq!(posts(&a, DASH)[0]["kind"], "conn");
+    assert_eq!(posts(&a, DASH)[0]["connected"], true);
+    let a = b.port_message(
+        DASH,
+        &json!({"kind": "host", "req": 7, "type": "profiles", "data": {"limit": 5, "offset": 10}}),
+        T0,
+    );
+    let sent = to_host(&a);
+    assert_eq!(kinds(&sent), ["profiles"]);
+    assert_eq!(sent[0]["data"]["limit"], 5);
+    let id = sent[0]["id"].as_u64().expect("id");
+    let answer =
+        json!({"v": 1, "id": 960, "re": id, "type": "profiles", "data": {"total": 0, "items": []}});
+    let a = b.host_message(&answer, T0);
+    let reply = &posts(&a, DASH)[0];
+    assert_eq!(reply["kind"], "host_reply");
+    assert_eq!(reply["req"], 7.0);
+    assert_eq!(reply["msg"]["data"]["total"], 0);
+    // Training progress goes to every dashboard.
+    let a = b.host_message(
+        &json!({"v": 1, "id": 961, "type": "train_progress", "data": {"stage": "cv", "done": 2, "total": 5}}),
+        T0,
+    );
+    assert_eq!(posts(&a, DASH)[0]["kind"], "host_event");
+    assert_eq!(posts(&a, DASH)[0]["msg"]["data"]["stage"], "cv");
+    // A dashboard relabel goes out with source dashboard; others are refused.
+    let a = b.port_message(
+        DASH,
+        &json!({"kind": "host", "req": 8, "type": "label", "data": {"profile_id": "aaa1",
+                "verdict": "nope", "source": "dashboard", "at_ms": T0, "key": "d-aaa1-1"}}),
+        T0,
+    );
+    assert_eq!(kinds(&to_host(&a)), ["label"]);
+    for (ty, data) in [
+        (
+            "label",
+            json!({"profile_id": "aaa1", "verdict": "nope", "source": "overlay", "at_ms": T0, "key": "x"}),
+        ),
+        ("token", json!({"token": "t"})),
+        ("recs", json!({"body": {}, "captured_at_ms": T0})),
+    ] {
+        let a = b.port_message(
+            DASH,
+            &json!({"kind": "host", "req": 9, "type": ty, "data": data}),
+            T0,
+        );
+        assert!(to_host(&a).is_empty(), "{ty} was relayed");
+        assert!(posts(&a, DASH)[0]["error"].is_string(), "{ty}");
+    }
+    // A host error answers the dashboard, not the popup's error line.
+    let a = b.port_message(
+        DASH,
+        &json!({"kind": "host", "req": 10, "type": "train", "data": {}}),
+        T0,
+    );
+    let id = to_host(&a)[0]["id"].as_u64().expect("id");
+    let a = b.host_message(
+        &json!({"v": 1, "id": 962, "re": id, "type": "error", "data": {"code": 12, "message": "need 10 labels"}}),
+        T0,
+    );
+    assert_eq!(posts(&a, DASH)[0]["msg"]["data"]["code"], 12);
+    assert_eq!(b.debug_state(T0)["last_error"], Value::Null);
 }

@@ -56,6 +56,14 @@ impl Conn {
         }
     }
 
+    /// The model version the host reported (hello or a later `trained`), when connected.
+    pub fn model_version(&self) -> Option<u32> {
+        match &self.state {
+            ConnState::Ready { model_version, .. } => *model_version,
+            _ => None,
+        }
+    }
+
     pub fn is_ready(&self) -> bool {
         matches!(self.state, ConnState::Ready { .. })
     }

@@ -1,5 +1,6 @@
 //! Pure, native-testable logic of the extension.
 
+pub mod auto;
 pub mod autoswipe;
 pub mod brain;
 pub mod cards;

@@ -6,7 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use swipy_shared::Verdict;
+use swipy_shared::{Parts, Verdict};
+
+use super::autoswipe::DialogKind;
 
 /// The facts `content.js` reads from the top card of the page's card stack.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +39,14 @@ pub enum TabMsg {
     Card(Option<CardFacts>),
     /// A Swipy overlay button was pressed on the card showing these facts.
     Label { verdict: Verdict, card: CardFacts },
+    /// A `[role="dialog"]` appeared on the page, classified by structure (never by text).
+    Dialog(DialogKind),
+    /// A captcha or verification frame appeared.
+    Captcha,
+    /// `document.visibilityState` changed (`true`: visible).
+    Visibility(bool),
+    /// A call to the Tinder API answered 401: the page's token is no longer valid.
+    AuthLost,
 }
 
 /// Why a tab message was refused.
@@ -185,6 +195,20 @@ impl TabMsg {
                     card,
                 })
             }
+            "dialog" => match str_field(obj, "dialog")? {
+                "match" => Ok(TabMsg::Dialog(DialogKind::Match)),
+                "out_of_likes" => Ok(TabMsg::Dialog(DialogKind::OutOfLikes)),
+                "captcha" => Ok(TabMsg::Captcha),
+                // Anything else (including kinds this build does not know) is an unknown
+                // dialog: auto-swipe stops on it.
+                _ => Ok(TabMsg::Dialog(DialogKind::Unknown)),
+            },
+            "visibility" => obj
+                .get("visible")
+                .and_then(Value::as_bool)
+                .map(TabMsg::Visibility)
+                .ok_or_else(|| Refused("`visible` must be true or false".into())),
+            "auth_lost" => Ok(TabMsg::AuthLost),
             other => Err(Refused(format!(
                 "unknown message kind `{}`",
                 clip(other, 40)
@@ -214,9 +238,37 @@ pub struct BadgeView {
     pub title: String,
     /// P(like) when known.
     pub p_like: Option<f64>,
+    /// Per-part scores, when scored.
+    pub parts: Option<Parts>,
+    /// Model version of the score, when scored.
+    pub model_version: Option<u32>,
 }
 
-/// Worker → tab.
+/// An auto-swipe decision shown on the card.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DecisionView {
+    /// `like` or `nope`.
+    pub verdict: Verdict,
+    pub score: f64,
+    /// `above_threshold`, `below_threshold`, `pass_floor`.
+    pub reason: &'static str,
+    /// e.g. `dry run: like (73% ≥ 60%)`.
+    pub text: String,
+    pub dry_run: bool,
+}
+
+/// Auto-swipe state shown on the card.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AutoCardView {
+    /// `off`, `running`, `stopped`.
+    pub state: &'static str,
+    /// The stop reason in plain words (when stopped), else the status line.
+    pub message: String,
+}
+
+/// Worker → tab. Built and serialized at once, never stored in bulk: the size difference
+/// between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ToTab {
@@ -230,6 +282,14 @@ pub enum ToTab {
         label: Option<LabelView>,
         badge: BadgeView,
         host_connected: bool,
+        /// Auto-swipe's decision for this profile, when one was made.
+        decision: Option<DecisionView>,
+        auto: AutoCardView,
+    },
+    /// Auto-swipe: press `key` on the page if the top card is still `profile_id`.
+    Press {
+        profile_id: String,
+        key: &'static str,
     },
     /// A label could not be recorded (plain words for the user).
     LabelRefused { message: String },

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use swipy_shared::{ErrorBody, ErrorCode, Stats};
 
+use super::auto::AutoDriver;
+use super::autoswipe::Settings;
 use super::conn::{Conn, ConnState};
 
 /// What the popup renders. Sent by the worker as `{kind: "status", view}`.
@@ -27,6 +29,63 @@ pub struct PopupView {
     /// Auto-swipe is not available before a model is trained.
     pub auto_swipe_available: bool,
     pub auto_swipe_note: String,
+    /// Auto-swipe switch and settings (filled by [`add_autoswipe`]).
+    #[serde(default)]
+    pub autoswipe: Option<AutoView>,
+}
+
+/// The auto-swipe part of the popup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AutoView {
+    pub enabled: bool,
+    pub dry_run: bool,
+    /// `off`, `running`, `stopped`.
+    pub state: String,
+    /// One status line.
+    pub status: String,
+    /// The last stop in plain words and its kind (`match`, `out_of_likes`, ...).
+    pub stop_reason: Option<String>,
+    pub stop_kind: Option<String>,
+    pub settings: Settings,
+    pub likes_12h: u32,
+    pub swipes_24h: u32,
+}
+
+/// Fill in the auto-swipe part: the switch is available once a model exists (or while it
+/// is on, so it can always be switched off).
+pub fn add_autoswipe(view: &mut PopupView, model_known: bool, auto: &AutoDriver, now_ms: f64) {
+    let m = &auto.machine;
+    let enabled = m.settings().enabled;
+    view.auto_swipe_available = model_known || enabled;
+    view.auto_swipe_note = if view.auto_swipe_available {
+        format!(
+            "{} of {} likes used in the last 12 h · {} of {} swipes in 24 h",
+            m.likes_in_window(now_ms),
+            m.settings().likes_per_12h,
+            m.swipes_in_window(now_ms),
+            m.settings().swipes_per_24h
+        )
+    } else {
+        "Available once a model is trained.".into()
+    };
+    let stop = m
+        .last_stop()
+        .filter(|r| !matches!(r, super::autoswipe::StopReason::SwitchedOff));
+    view.autoswipe = Some(AutoView {
+        enabled,
+        dry_run: m.settings().dry_run,
+        state: auto.state_name().into(),
+        status: m.status_text(now_ms),
+        stop_reason: stop.map(|_| m.status_text(now_ms)).filter(|_| !enabled),
+        stop_kind: if enabled || stop.is_none() {
+            None
+        } else {
+            auto.stop_kind()
+        },
+        settings: m.settings().clone(),
+        likes_12h: u32::try_from(m.likes_in_window(now_ms)).unwrap_or(u32::MAX),
+        swipes_24h: u32::try_from(m.swipes_in_window(now_ms)).unwrap_or(u32::MAX),
+    });
 }
 
 /// Build the view from the brain's state.
@@ -76,11 +135,12 @@ pub fn view(
         balance_text,
         waiting: u32::try_from(waiting).unwrap_or(u32::MAX),
         last_error: last_error.map(str::to_owned),
-        auto_swipe_available: false,
+        auto_swipe_available: model.is_some(),
         auto_swipe_note: match model {
-            Some(v) => format!("Model v{v} is trained; auto-swipe arrives in a later release."),
+            Some(v) => format!("Model v{v} is trained."),
             None => "Available once a model is trained.".into(),
         },
+        autoswipe: None,
     }
 }
 
