@@ -123,11 +123,13 @@ impl Layout {
         l
     }
 
-    /// Writes `f` into `out` (`dim()` long); missing parts are zero.
+    /// Writes `f` into `out` (`dim()` long); missing parts are zero, parts the layout
+    /// does not have (size 0) are ignored.
     pub fn write_row(&self, f: &ProfileFeatures, out: &mut [f32]) -> Result<()> {
         out.iter_mut().for_each(|v| *v = 0.0);
+        // A part the model was trained without (size 0) is ignored.
         let mut put = |range: Range<usize>, v: &Option<Vec<f32>>, what: &str| -> Result<()> {
-            if let Some(v) = v {
+            if let Some(v) = v.as_ref().filter(|_| !range.is_empty()) {
                 if v.len() != range.len() {
                     return Err(Error::InvalidInput(format!(
                         "{what} has {} values, the model expects {}",

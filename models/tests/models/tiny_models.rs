@@ -283,4 +283,32 @@ fn onnx_head_equals_the_in_rust_logistic_prediction() {
         Scorer::from_onnx(b"garbage"),
         Err(Error::InvalidModel(_))
     ));
+    // A head trained without photos scores profiles that have photos (the part is ignored).
+    let no_photos: Vec<(ProfileFeatures, bool)> = data
+        .iter()
+        .map(|(f, l)| {
+            (
+                ProfileFeatures {
+                    photo_mean: None,
+                    photo_max: None,
+                    ..f.clone()
+                },
+                *l,
+            )
+        })
+        .collect();
+    let model = train(
+        &no_photos,
+        &TrainConfig {
+            threads: 2,
+            ..Default::default()
+        },
+        &mut |_: &str, _: u32, _: u32| {},
+    )
+    .expect("train");
+    let scorer = Scorer::from_onnx(&model.onnx).expect("scorer");
+    let with_photos = scorer
+        .score(&feats[..3], None)
+        .expect("score profiles with photos");
+    assert!(with_photos.iter().all(|(_, parts)| parts.photo.is_none()));
 }
