@@ -5,6 +5,7 @@ pub mod autoswipe;
 pub mod brain;
 pub mod cards;
 pub mod conn;
+pub mod dash;
 pub mod outbox;
 pub mod page;
 pub mod popup;
