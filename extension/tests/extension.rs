@@ -96,6 +96,11 @@ struct World {
     host_token: Option<String>,
     posted: Vec<(u32, Value)>,
     now: f64,
+    /// P(like) the host knows per profile (a model exists when not empty).
+    scores: BTreeMap<String, f64>,
+    /// When the auto-swipe timer fires next (absolute ms).
+    auto_at: Option<f64>,
+    swipe_results: Vec<Value>,
 }
 
 impl World {
@@ -109,6 +114,9 @@ impl World {
             host_token: None,
             posted: Vec::new(),
             now: 1_764_331_200_000.0,
+            scores: BTreeMap::new(),
+            auto_at: None,
+            swipe_results: Vec::new(),
         }
     }
 
@@ -143,7 +151,8 @@ impl World {
                     }
                 }
                 Action::Post { port, msg } => self.posted.push((port, msg)),
-                Action::TickIn(_) | Action::AutoTickIn(_) | Action::Log(_) => {}
+                Action::AutoTickIn(ms) => self.auto_at = Some(self.now + ms),
+                Action::TickIn(_) | Action::Log(_) => {}
             }
         }
     }
@@ -155,7 +164,8 @@ impl World {
         match req {
             Request::Hello { .. } => reply(
                 "hello",
-                json!({"protocol": 1, "host_version": "test", "model_version": null}),
+                json!({"protocol": 1, "host_version": "test",
+                       "model_version": if self.scores.is_empty() { None } else { Some(1) }}),
             ),
             Request::Token { token } => {
                 self.host_token = Some(token);
@@ -197,9 +207,18 @@ impl World {
             Request::Scores { ids } => {
                 let scores: Vec<Value> = ids
                     .iter()
-                    .map(|i| json!({"id": i, "p_like": null, "parts": {}, "model_version": null, "state": "no_model"}))
+                    .map(|i| match self.scores.get(i) {
+                        Some(p) => json!({"id": i, "p_like": p, "parts": {"photo": p, "face": null, "text": null, "meta": null}, "model_version": 1, "state": "ready"}),
+                        None => json!({"id": i, "p_like": null, "parts": {}, "model_version": null, "state": "no_model"}),
+                    })
                     .collect();
                 reply("scores", json!({"scores": scores}))
+            }
+            Request::SwipeResult { ref key, .. } => {
+                let key = key.clone();
+                self.swipe_results
+                    .push(serde_json::to_value(&req).expect("json"));
+                reply("ack", json!({"key": key}))
             }
             _ => None,
         }
@@ -322,4 +341,128 @@ fn nothing_is_lost_when_the_host_crashes_and_the_worker_restarts() {
         4,
         "a duplicate key is not a second label"
     );
+}
+
+/// The mock page of this test: a card stack that swipes when a key is pressed on it.
+struct Page {
+    cards: Vec<(&'static str, &'static str, Option<u32>)>,
+}
+
+impl Page {
+    fn top(&self) -> Value {
+        match self.cards.first() {
+            Some((_, name, age)) => json!({"kind": "card", "card": {"name": name, "age": age}}),
+            None => json!({"kind": "card", "card": null}),
+        }
+    }
+}
+
+#[test]
+fn auto_swipe_drives_the_page_and_every_decision_reaches_the_host_as_auto() {
+    let mut w = World::new();
+    for (id, p) in [("1", 0.8), ("2", 0.2), ("3", 0.9)] {
+        w.scores.insert(format!("5f000000000000000000000{id}"), p);
+    }
+    let mut brain = Brain::new("chrome", 5);
+    let a = brain.start(vec![], w.now);
+    w.run(&mut brain, a);
+    let a = brain.port_connected(1, PortKind::Tab, w.now);
+    w.run(&mut brain, a);
+    w.tab(&mut brain, json!({"kind": "token", "token": "tok-xyz"}));
+    w.tab(
+        &mut brain,
+        json!({"kind": "recs", "body": recs(), "at_ms": w.now}),
+    );
+    let mut page = Page {
+        cards: vec![
+            ("5f0000000000000000000001", "Anna", Some(27)),
+            ("5f0000000000000000000002", "Bea", Some(30)),
+            ("5f0000000000000000000003", "Cleo", None),
+        ],
+    };
+    w.tab(&mut brain, page.top());
+    // Fast test timings, at most one like per 12 h; then switch on.
+    let mut out = Vec::new();
+    let r = brain.autoswipe_request(
+        &json!({"kind": "autoswipe_preset", "preset": "fast_test", "likes_per_12h": 1}),
+        w.now,
+        &mut out,
+    );
+    assert_eq!(r["ok"], true, "{r}");
+    brain.autoswipe_request(
+        &json!({"kind": "autoswipe_enable", "on": true}),
+        w.now,
+        &mut out,
+    );
+    w.run(&mut brain, out);
+
+    let mut pressed = Vec::new();
+    for _ in 0..50 {
+        let Some(at) = w.auto_at.take() else { break };
+        w.now = w.now.max(at);
+        let before = w.posted.len();
+        let a = brain.auto_tick(w.now);
+        w.run(&mut brain, a);
+        let presses: Vec<Value> = w.posted[before..]
+            .iter()
+            .filter(|(_, m)| m["kind"] == "press")
+            .map(|(_, m)| m.clone())
+            .collect();
+        for p in presses {
+            // The page swipes its top card the way the key says, then shows the next one.
+            let (id, _, _) = page.cards.remove(0);
+            assert_eq!(p["profile_id"], id, "pressed on the top card");
+            let verdict = if p["key"] == "ArrowRight" {
+                "like"
+            } else {
+                "nope"
+            };
+            pressed.push((id, verdict));
+            w.now += 80.0;
+            let response = if verdict == "like" {
+                json!({"match": false, "likes_remaining": 99})
+            } else {
+                Value::Null
+            };
+            w.tab(
+                &mut brain,
+                json!({"kind": "swipe", "profile_id": id, "verdict": verdict,
+                                    "at_ms": w.now, "status": 200, "response": response}),
+            );
+            w.tab(&mut brain, page.top());
+        }
+    }
+    assert_eq!(
+        pressed,
+        [
+            ("5f0000000000000000000001", "like"),
+            ("5f0000000000000000000002", "nope")
+        ],
+        "0.8 liked, 0.2 passed, and 0.9 not liked: the cap of 1 like was reached"
+    );
+    let labels: Vec<(&str, &str)> = w
+        .host_labels
+        .iter()
+        .map(|(_, v, s)| (v.as_str(), s.as_str()))
+        .collect();
+    assert_eq!(labels, [("like", "auto"), ("nope", "auto")]);
+    assert_eq!(w.swipe_results.len(), 2);
+    assert_eq!(w.swipe_results[0]["data"]["score"], 0.8);
+    assert_eq!(w.swipe_results[1]["data"]["verdict"], "nope");
+    let state =
+        brain.autoswipe_request(&json!({"kind": "autoswipe_state"}), w.now, &mut Vec::new());
+    assert_eq!(state["enabled"], false);
+    assert_eq!(state["last_stop"]["kind"], "likes_cap");
+    assert_eq!(
+        w.storage["autoswipe:settings"]["enabled"], false,
+        "saved as off"
+    );
+    assert_eq!(
+        w.storage["autoswipe:state"]["likes_ms"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "the likes log survives a restart"
+    );
+    assert!(w.outbox().is_empty(), "everything was acknowledged");
 }
