@@ -1,0 +1,269 @@
+#!/usr/bin/env node
+'use strict';
+// Fault injection in a real browser (Chromium): N page swipes (default 100) stream through the
+// extension's durable outbox while the host is SIGKILLed, kept down for a while, and the service
+// worker is stopped (CDP Target.closeTarget, like Chromium's idle stop), at random points.
+// Afterwards the store holds exactly the N labels (no loss, no duplicate rows, right verdicts),
+// `PRAGMA integrity_check` is ok, the outbox is empty, and the mock's token is in no file of
+// the data dir (database, photos, logs), none of the extension's storage in the profile, and
+// not in the host's stderr.
+//
+//   node tests/e2e/fault.js [--labels N] [--seed S] [--keep] [--verbose]
+//   node tests/e2e/run.js --only fault           (the same checks inside the E2E run)
+//
+// Needs what run.js needs for Chromium (chromium, the built extension, target/debug/swipy,
+// node modules) and python3 (its sqlite3 module reads the store). Under CI=true a missing
+// prerequisite is a failure.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const U = require('./lib/util');
+const { startMock } = require('./lib/mock');
+const { launchChromium, chromiumPath } = require('./lib/chromium');
+const { extPrerequisites, waitLabels } = require('./lib/extchecks');
+const P = require('./lib/page');
+const H = require('./lib/host');
+
+const APP = 'https://tinder.com/';
+
+/** A small seeded PRNG (mulberry32), so a failing run can be repeated with --seed. */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Label rows, distinct keys and profiles, and the integrity check of the store. */
+async function storeFacts(dataDir) {
+  const script = [
+    'import sqlite3, sys, json',
+    'c = sqlite3.connect(sys.argv[1])',
+    'n, keys, ids = c.execute("SELECT count(*), count(DISTINCT key), count(DISTINCT profile_id) FROM labels").fetchone()',
+    'rows = c.execute("SELECT profile_id, verdict, source FROM labels ORDER BY id").fetchall()',
+    'ok = c.execute("PRAGMA integrity_check").fetchone()[0]',
+    'print(json.dumps({"rows": n, "keys": keys, "ids": ids, "labels": rows, "integrity": ok}))',
+  ].join('\n');
+  const { stdout } = await U.run('python3', ['-c', script, path.join(dataDir, 'swipy.db')], { timeout: 30000 });
+  return JSON.parse(stdout);
+}
+
+/** Files of the Chromium profile that belong to the extension (its storage and state). */
+function extensionStorageDirs(profileDir, extId) {
+  const d = path.join(profileDir, 'Default');
+  const dirs = [
+    path.join(d, 'Local Extension Settings', extId),
+    path.join(d, 'Sync Extension Settings', extId),
+    path.join(d, 'Managed Extension Settings', extId),
+    path.join(d, 'Extension State'),
+    path.join(d, 'Extension Rules'),
+    path.join(d, 'Extension Scripts'),
+    path.join(d, 'IndexedDB'),
+    path.join(d, 'Service Worker'),
+    path.join(d, 'File System'),
+  ];
+  return dirs.filter((x) => fs.existsSync(x));
+}
+
+async function stopWorker(driver, extId) {
+  const cdp = await driver.context.newCDPSession(driver.page);
+  try {
+    const targets = (await cdp.send('Target.getTargets')).targetInfos;
+    const sw = targets.find((t) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${extId}/`));
+    if (!sw) return false;
+    await cdp.send('Target.closeTarget', { targetId: sw.targetId });
+    return true;
+  } finally {
+    await cdp.detach().catch(() => {});
+  }
+}
+
+function killHost(dataDir) {
+  const pids = H.hostPids(dataDir);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  return pids.length;
+}
+
+async function faultSuite(opts = {}) {
+  const N = Number(opts.labels || process.env.SWIPY_FAULT_LABELS || 100);
+  const seed = Number(opts.seed || process.env.SWIPY_FAULT_SEED || Math.floor(Math.random() * 2 ** 31));
+  const browsers = opts.browsers || ['chromium'];
+  if (!browsers.includes('chromium')) {
+    U.skip('fault: chromium checks', 'the fault checks drive Chromium (CDP); not selected');
+    return;
+  }
+  if (!chromiumPath()) {
+    U.skip('fault: chromium present', 'chromium is not installed (apt-get install -y chromium)');
+    return;
+  }
+  const pre = extPrerequisites('chrome');
+  if (!U.which('python3')) pre.missing.push('python3 (reads the store with its sqlite3 module)');
+  if (pre.missing.length) {
+    U.skip('fault: extension + host fault checks', `missing ${pre.missing.join('; ')}`);
+    return;
+  }
+  const extId = pre.chromeId;
+  const dataDir = U.tempDir('fault-data');
+  const profileDir = U.tempDir('fault-profile');
+  const scratch = U.tempDir('fault-scratch');
+  const stderrFile = path.join(scratch, 'host-stderr.log');
+  const downFlag = path.join(scratch, 'host-down');
+  const mock = await startMock({ args: ['--debug', '--seed', `e2e-fault-${seed}`, '--match-every', '0', '--likes-limit', '100000', '--page-size', '20'] });
+  const ok = await U.check('fault: swipy install registers the host (stderr wrapper)', async () => {
+    await H.installChromium(dataDir, profileDir, extId, H.stderrWrapper(scratch, stderrFile, downFlag));
+  });
+  if (!ok) return;
+  const env = {
+    SWIPY_HOME: dataDir,
+    SWIPY_LOG: 'debug',
+    SWIPY_TEST_RESOLVE: `images-ssl.gotinder.com=127.0.0.1:${mock.port},api.gotinder.com=127.0.0.1:${mock.port}`,
+    SWIPY_TEST_CA: mock.ca,
+  };
+  const verbose = Boolean(process.env.SWIPY_E2E_VERBOSE);
+  const driver = await launchChromium({ profileDir, extDir: pre.chromeDir, mockPort: mock.port, env, log: verbose ? (l) => console.log(`  chromium| ${l}`) : undefined });
+  U.onCleanup(() => driver.close());
+
+  const expected = [];
+  const faults = { kills: 0, workerStops: 0, downWindows: 0 };
+  await U.check(`fault: ${N} page swipes while the host is SIGKILLed, kept down and the worker stopped (seed ${seed})`, async () => {
+    const random = rng(seed);
+    await U.waitFor(() => driver.extensionWorker(extId), { timeout: 20000, what: 'the service worker' });
+    await driver.goto(`${APP}?autologin=1&lang=en`);
+    await P.waitTopCard(driver, { timeout: 30000 });
+    await U.waitFor(() => H.hostPids(dataDir).length > 0, { timeout: 20000, what: 'the browser to start the host' });
+    let nextFault = 3 + Math.floor(random() * 8);
+    let downUntil = -1;
+    for (let i = 0; i < N; i++) {
+      if (i === downUntil) {
+        fs.rmSync(downFlag, { force: true });
+        downUntil = -1;
+      }
+      if (i === nextFault) {
+        const r = random();
+        if (r < 0.4) {
+          faults.kills += killHost(dataDir) > 0 ? 1 : 0;
+        } else if (r < 0.75) {
+          faults.workerStops += (await stopWorker(driver, extId)) ? 1 : 0;
+        } else if (r < 0.9) {
+          // Host down for a few swipes: the labels wait in the stored outbox.
+          fs.writeFileSync(downFlag, 'down\n');
+          killHost(dataDir);
+          faults.downWindows += 1;
+          downUntil = i + 2 + Math.floor(random() * 4);
+        } else {
+          faults.kills += killHost(dataDir) > 0 ? 1 : 0;
+          faults.workerStops += (await stopWorker(driver, extId)) ? 1 : 0;
+        }
+        nextFault = i + 3 + Math.floor(random() * 10);
+        // Sometimes swipe at once, sometimes after the reconnect has begun.
+        await U.sleep(Math.floor(random() * 400));
+      }
+      if (await P.dialog(driver)) await P.closeDialog(driver);
+      const like = random() < 0.5;
+      const s = await P.swipeTop(driver, mock, like ? 'key:ArrowRight' : 'key:ArrowLeft');
+      U.assert(s.applied, `the page's swipe ${i} was not applied: ${JSON.stringify(s.call)}`);
+      expected.push({ id: s.id, verdict: like ? 'like' : 'nope', source: 'swipe' });
+    }
+    fs.rmSync(downFlag, { force: true });
+    U.assert(faults.kills + faults.downWindows > 0 && faults.workerStops > 0, `too few faults injected: ${JSON.stringify(faults)}`);
+    return `${JSON.stringify(faults)}`;
+  });
+  fs.rmSync(downFlag, { force: true });
+
+  await U.check(`fault: the store has exactly the ${N} labels (no loss, no duplicates) and passes integrity_check`, async () => {
+    U.assert(expected.length === N, `only ${expected.length} of ${N} swipes were made`);
+    const ids = new Set(expected.map((e) => e.id));
+    U.assert(ids.size === N, `the page showed a profile twice (${ids.size} distinct of ${N}); the check needs distinct cards`);
+    const t0 = Date.now();
+    await waitLabels(dataDir, expected, 120000, 'every swipe as a label');
+    // Anything still in flight (a replay) must not add rows: give it a moment, then count.
+    await U.sleep(3000);
+    const f = await storeFacts(dataDir);
+    U.assert(f.integrity === 'ok', `integrity_check: ${f.integrity}`);
+    U.assert(f.rows === N && f.keys === N && f.ids === N, `label rows ${f.rows}, keys ${f.keys}, profiles ${f.ids}; want ${N} of each`);
+    const want = new Map(expected.map((e) => [e.id, e.verdict]));
+    for (const [id, verdict, source] of f.labels) {
+      U.assert(want.get(id) === verdict && source === 'swipe', `stored ${id} ${verdict}/${source}, expected ${want.get(id)}/swipe`);
+    }
+    const st = await H.stats(dataDir);
+    U.assert(st.labels === N, `swipy stats: ${st.labels} labels`);
+    return `all ${N} stored ${U.fmtMs(Date.now() - t0)} after the last swipe`;
+  });
+
+  await U.check('fault: the extension outbox is empty afterwards (every entry acknowledged)', async () => {
+    const left = await U.waitFor(async () => {
+      const w = driver.extensionWorker(extId);
+      if (!w) return null;
+      const o = await w.evaluate(() => globalThis.swipy.outbox()).catch(() => null);
+      return o && o.length === 0 ? o : null;
+    }, { timeout: 30000, what: 'the outbox to drain' });
+    return `${left.length} entries left`;
+  });
+
+  await driver.close();
+  // The host exits when the browser closes the port.
+  await U.waitFor(() => H.hostPids(dataDir).length === 0, { timeout: 20000, what: 'the host to exit' }).catch(() => {});
+
+  await U.check('fault: the token is in no file of the data dir, the extension storage, nor the host\'s stderr', async () => {
+    const token = mock.token;
+    U.assert(token && token.length > 10, 'the mock gave no token');
+    const secretPart = token.split('-').slice(2).join('-') || token;
+    const dirs = [dataDir, ...extensionStorageDirs(profileDir, extId)];
+    const hits = [...new Set([...U.filesContaining(dirs, token), ...U.filesContaining(dirs, secretPart)])];
+    U.assert(hits.length === 0, `the token is in ${hits.join(', ')}`);
+    const err = fs.existsSync(stderrFile) ? fs.readFileSync(stderrFile, 'utf8') : '';
+    U.assert(err.length > 0, 'the host wrote nothing to stderr (the wrapper did not capture it)');
+    U.assert(!err.includes(secretPart), 'the token is in the host\'s stderr');
+    // Control: the scanner finds the page's own copy in its localStorage.
+    const control = path.join(profileDir, 'Default', 'Local Storage');
+    U.assert(U.filesContaining([control], token).length > 0, 'control failed: the token is not in the page\'s localStorage, so the scan proves nothing');
+    // Anywhere else in the profile, the token may only sit in the page's own storage.
+    const elsewhere = U.filesContaining([path.join(profileDir, 'Default')], secretPart)
+      .filter((f) => !/[\\/](Local Storage|Session Storage)[\\/]/.test(f));
+    U.assert(elsewhere.length === 0, `the token is in profile files outside the page's storage: ${elsewhere.join(', ')}`);
+    return `${dirs.length} dirs, ${dirs.reduce((n, d) => n + U.listFiles(d).length, 0)} files and ${err.length} bytes of stderr scanned`;
+  });
+  await mock.stop();
+}
+
+module.exports = { faultSuite };
+
+if (require.main === module) {
+  const opts = { browsers: ['chromium'] };
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--labels') opts.labels = Number(argv[++i]);
+    else if (a === '--seed') opts.seed = Number(argv[++i]);
+    else if (a === '--keep') process.env.SWIPY_E2E_KEEP = '1';
+    else if (a === '--verbose') process.env.SWIPY_E2E_VERBOSE = '1';
+    else {
+      console.error('usage: node tests/e2e/fault.js [--labels N] [--seed S] [--keep] [--verbose]');
+      process.exit(2);
+    }
+  }
+  U.installExitHandlers();
+  const t0 = Date.now();
+  faultSuite(opts)
+    .catch(async (e) => {
+      await U.check('fault: suite', () => {
+        throw e;
+      });
+    })
+    .then(async () => {
+      await U.runCleanups();
+      const s = U.summary();
+      console.log(`\nswipy fault: ${s.passed} passed, ${s.failed.length} failed, ${s.skipped.length} skipped (${U.fmtMs(Date.now() - t0)})`);
+      process.exit(s.failed.length ? 1 : 0);
+    });
+}
