@@ -5,8 +5,9 @@
 //! Exit codes (also in `swipy --help`):
 //! 0 ok · 1 runtime failure (store, disk, network) · 2 bad arguments ·
 //! 3 bad input file (unreadable, not JSON, wrong shape) · 4 not found (unknown profile id) ·
-//! 5 setup incomplete (`doctor` found problems) · 6 not available yet (training, scoring and
-//! models are not wired into this build).
+//! 5 setup incomplete (`doctor` found problems, a model file missing or damaged) ·
+//! 6 not available (ONNX Runtime, prepared models or a trained model missing) ·
+//! 7 not enough labels to train (too few, or one class only).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ pub const EXIT_BAD_INPUT: i32 = 3;
 pub const EXIT_NOT_FOUND: i32 = 4;
 pub const EXIT_SETUP_INCOMPLETE: i32 = 5;
 pub const EXIT_NOT_AVAILABLE: i32 = 6;
+pub const EXIT_NOT_ENOUGH_LABELS: i32 = 7;
 
 /// How long CLI imports wait for photo downloads.
 const IMPORT_FETCH_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
@@ -47,8 +49,13 @@ Exit codes:
   2  bad arguments
   3  bad input file (unreadable, not JSON, wrong shape)
   4  not found (unknown profile id)
-  5  setup incomplete (doctor found problems)
-  6  not available yet (training, scoring, models)";
+  5  setup incomplete (doctor found problems, model files missing or damaged)
+  6  not available (ONNX Runtime, prepared models or a trained model missing)
+  7  not enough labels to train (too few, or one class only)
+
+Learning: ONNX Runtime from $ORT_DYLIB_PATH, <exe dir>/../ort, <data dir>/ort; models from
+$SWIPY_MODELS_DIR, <exe dir>/../models, <data dir>/models. Device: --device, else the
+`device` setting (cpu|cuda|auto), else cpu.";
 
 #[derive(Debug, Parser)]
 #[command(name = "swipy", version, about = "Swipy: learns your taste on tinder.com (native host and CLI)", after_help = AFTER_HELP)]
@@ -56,6 +63,9 @@ pub struct Cli {
     /// Where Swipy keeps its database, photos and logs.
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Where encoders run: cpu, cuda or auto (default: the `device` setting, else cpu).
+    #[arg(long, global = true, value_name = "DEVICE")]
+    pub device: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -213,8 +223,8 @@ impl From<LearnError> for Failure {
     fn from(e: LearnError) -> Self {
         let code = match e {
             LearnError::NotAvailable(_) => EXIT_NOT_AVAILABLE,
-            LearnError::NotEnoughLabels(_) => EXIT_BAD_INPUT,
-            LearnError::Busy(_) | LearnError::Other(_) => EXIT_FAILURE,
+            LearnError::NotEnoughLabels(_) => EXIT_NOT_ENOUGH_LABELS,
+            LearnError::Busy(_) | LearnError::Other(_) | LearnError::Store(_) => EXIT_FAILURE,
         };
         Failure::new(code, e.to_string())
     }
@@ -258,11 +268,11 @@ pub fn main_entry(args: Vec<String>) -> i32 {
         },
     );
     if serving {
-        return serve::run(&dir, None);
+        return serve::run_with(&dir, None, cli.device);
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    match run_command(cli.command, &dir, &mut out) {
+    match run_command_on(cli.command, &dir, cli.device.as_deref(), &mut out) {
         Ok(()) => EXIT_OK,
         Err(f) => {
             let _ = out.flush();
@@ -274,6 +284,16 @@ pub fn main_entry(args: Vec<String>) -> i32 {
 
 /// Runs one CLI command, writing its output to `out`.
 pub fn run_command(cmd: Command, dir: &Path, out: &mut dyn Write) -> Result<(), Failure> {
+    run_command_on(cmd, dir, None, out)
+}
+
+/// [`run_command`] with an explicit `--device`.
+pub fn run_command_on(
+    cmd: Command,
+    dir: &Path,
+    device: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
     match cmd {
         Command::Serve => Err(Failure::new(EXIT_USAGE, "serve runs through main_entry")),
         Command::Install(a) => cmd_install(a, out),
@@ -381,35 +401,61 @@ pub fn run_command(cmd: Command, dir: &Path, out: &mut dyn Write) -> Result<(), 
         }
         Command::Train => {
             let mut store = Store::open(dir)?;
+            learn::check_labels(&learn::labelled(&store)?)?;
+            let dev = learn::device(&store, device)?;
+            let enc = learn::load_encoders(dir, dev)?;
             let mut progress =
                 |stage: &str, done: u32, total: u32| log::info!("train: {stage} {done}/{total}");
-            let (v, m) = learn::train(&mut store, &mut progress)?;
+            let (v, m) = learn::train(&enc, &mut store, &mut progress)?;
             writeln!(
                 out,
-                "model v{v}: ROC AUC {:.3}, accuracy {:.3}",
-                m.roc_auc, m.accuracy
+                "model v{v} trained ({}-fold cross-validation)",
+                m.folds
             )?;
+            writeln!(out, "ROC-AUC:   {:.3}", m.roc_auc)?;
+            writeln!(out, "accuracy:  {:.3}", m.accuracy)?;
+            writeln!(out, "log-loss:  {:.3}", m.log_loss)?;
+            writeln!(out, "labels:    {} like, {} nope", m.n_like, m.n_nope)?;
+            writeln!(out, "L2:        {}", m.l2)?;
             Ok(())
         }
         Command::Score { ids, json } => {
-            let store = Store::open(dir)?;
+            let mut store = Store::open(dir)?;
             for id in &ids {
                 serve::check_id(id).map_err(|e| Failure::new(EXIT_USAGE, e.message))?;
             }
             let ids = if ids.is_empty() {
-                store.export_rows()?.into_iter().map(|r| r.id).collect()
+                let unlabelled = store.profile_ids(true)?;
+                if unlabelled.is_empty() {
+                    store.profile_ids(false)?
+                } else {
+                    unlabelled
+                }
             } else {
                 ids
             };
-            let scores = learn::scores(&store, &ids)?;
+            if store.active_model_version()?.is_none() {
+                return Err(Failure::new(
+                    EXIT_NOT_AVAILABLE,
+                    "no trained model yet: label some profiles and run `swipy train`",
+                ));
+            }
+            let dev = learn::device(&store, device)?;
+            let mut engine = learn::Engine::new(dir, dev);
+            let mut scores = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(64) {
+                scores.extend(engine.scores(&mut store, chunk)?);
+            }
             for s in scores {
                 if json {
-                    writeln!(
-                        out,
-                        "{}",
-                        serde_json::to_string(&s)
-                            .map_err(|e| Failure::new(EXIT_FAILURE, e.to_string()))?
-                    )?;
+                    let line = serde_json::json!({
+                        "id": s.id,
+                        "p_like": s.p_like,
+                        "parts": s.parts,
+                        "model_version": s.model_version,
+                        "state": s.state,
+                    });
+                    writeln!(out, "{line}")?;
                 } else {
                     let p = s
                         .p_like
@@ -420,16 +466,26 @@ pub fn run_command(cmd: Command, dir: &Path, out: &mut dyn Write) -> Result<(), 
             }
             Ok(())
         }
-        Command::Models { action } => {
-            let name = match action {
-                ModelsAction::List => "list",
-                ModelsAction::Prepare => "prepare",
-                ModelsAction::Verify => "verify",
-            };
-            let text = learn::models(name)?;
-            writeln!(out, "{text}")?;
-            Ok(())
-        }
+        Command::Models { action } => match action {
+            ModelsAction::List | ModelsAction::Verify => {
+                let verify = action == ModelsAction::Verify;
+                match learn::manifests::report(dir, verify) {
+                    Ok(text) => {
+                        write!(out, "{text}")?;
+                        Ok(())
+                    }
+                    Err((text, problems)) => {
+                        write!(out, "{text}")?;
+                        Err(Failure::new(EXIT_SETUP_INCOMPLETE, problems))
+                    }
+                }
+            }
+            ModelsAction::Prepare => {
+                let text = learn::manifests::prepare(dir)?;
+                writeln!(out, "{text}")?;
+                Ok(())
+            }
+        },
     }
 }
 
@@ -510,7 +566,19 @@ fn cmd_doctor(dir: &Path, out: &mut dyn Write) -> Result<(), Failure> {
     }
     let ort = paths::ort_candidates(dir).into_iter().find(|p| p.is_file());
     match &ort {
-        Some(p) => writeln!(out, "onnx rt:   {}", p.display())?,
+        Some(p) => match learn::init_runtime(dir) {
+            Ok(info) => writeln!(
+                out,
+                "onnx rt:   {} version {} (execution providers: {})",
+                p.display(),
+                info.version,
+                info.providers.join(", ")
+            )?,
+            Err(e) => {
+                writeln!(out, "onnx rt:   {} cannot be loaded", p.display())?;
+                problems.push(format!("ONNX Runtime: {e}"));
+            }
+        },
         None => {
             writeln!(out, "onnx rt:   missing")?;
             problems.push("ONNX Runtime library not found (needed to train and score): run `cargo xtask models`".into());
@@ -520,7 +588,26 @@ fn cmd_doctor(dir: &Path, out: &mut dyn Write) -> Result<(), Failure> {
         .into_iter()
         .find(|p| p.is_dir());
     match &models {
-        Some(p) => writeln!(out, "models:    {}", p.display())?,
+        Some(p) => {
+            writeln!(out, "models:    {}", p.display())?;
+            for (m, files) in learn::manifests::check(p, false) {
+                let present = files
+                    .iter()
+                    .all(|(_, s)| *s != learn::manifests::FileState::Missing);
+                writeln!(
+                    out,
+                    "  {:<10} {}",
+                    m.id,
+                    if present { "present" } else { "missing" }
+                )?;
+                if !present {
+                    problems.push(format!(
+                        "model {} is missing: run `cargo xtask models`",
+                        m.id
+                    ));
+                }
+            }
+        }
         None => {
             writeln!(out, "models:    missing")?;
             problems.push(

@@ -380,9 +380,19 @@ impl Fetcher {
 
     /// Starts downloading these photos in the background.
     pub fn enqueue(&self, jobs: Vec<PhotoJob>) {
+        self.enqueue_then(jobs, None);
+    }
+
+    /// Like [`Fetcher::enqueue`]; `done` runs once every job of this batch has finished
+    /// (stored or failed) — e.g. to score the page's profiles.
+    pub fn enqueue_then(&self, jobs: Vec<PhotoJob>, done: Option<Box<dyn FnOnce() + Send>>) {
         if jobs.is_empty() {
+            if let Some(d) = done {
+                d();
+            }
             return;
         }
+        let mut handles = Vec::with_capacity(jobs.len());
         if let Ok(mut n) = self.pending.count.lock() {
             *n += jobs.len();
         }
@@ -392,7 +402,7 @@ impl Fetcher {
             let store = Arc::clone(&self.store);
             let sem = Arc::clone(&self.sem);
             let pending = Arc::clone(&self.pending);
-            self.rt.spawn(async move {
+            handles.push(self.rt.spawn(async move {
                 let result = match sem.acquire_owned().await {
                     Ok(_permit) => fetch_job(&client, &cfg, &store, &job).await,
                     Err(_) => Err(FetchError::Config("fetcher shut down".into())),
@@ -416,6 +426,14 @@ impl Fetcher {
                     *n = n.saturating_sub(1);
                     pending.idle.notify_all();
                 }
+            }));
+        }
+        if let Some(d) = done {
+            self.rt.spawn(async move {
+                for h in handles {
+                    let _ = h.await;
+                }
+                d();
             });
         }
     }

@@ -17,7 +17,10 @@
 //! - [`fetch`]: the photo fetcher (allow-list, caps, retries; test-only loopback
 //!   redirection via `SWIPY_TEST_RESOLVE` / `SWIPY_TEST_CA`).
 //! - [`install`]: browser registration (manifest files, Windows registry) and checks.
-//! - [`learn`]: the seam to training and scoring.
+//! - [`learn`]: encoders, training and scoring through the `swipy-models` crate; one
+//!   inference thread per served port ([`learn::worker`]), training on its own thread;
+//!   the built-in model manifests ([`learn::manifests`]).
+//! - [`matches`]: reads Tinder's matches list with the page's token while a port is open.
 //! - [`cli`]: the `swipy` commands and their exit codes.
 //! - [`logger`], [`paths`]: logging to stderr + `<data dir>/logs/swipy.log`; where things
 //!   live.
@@ -34,8 +37,17 @@
 //! # Environment
 //!
 //! `SWIPY_HOME` (data dir), `SWIPY_LOG` (log level), `ORT_DYLIB_PATH` and
-//! `SWIPY_MODELS_DIR` (looked up by `doctor`), and — for tests only —
-//! `SWIPY_TEST_RESOLVE` / `SWIPY_TEST_CA` (see [`fetch`]).
+//! `SWIPY_MODELS_DIR` (ONNX Runtime and the prepared models; without them the host looks
+//! beside its executable, then in the data dir), `SWIPY_REPO` (source tree for
+//! `swipy models prepare`), and — for tests only — `SWIPY_TEST_RESOLVE` /
+//! `SWIPY_TEST_CA` (see [`fetch`]; they apply to the matches read too).
+//!
+//! # Settings read by the host
+//!
+//! `device` (`cpu`|`cuda`|`auto`), `text_weight` + `image_weight` (the prototype's blend
+//! of the text and image parts instead of the combined head, when both are set),
+//! `retrain_every` (retrain in the background after this many new labels; default 20,
+//! 0 = never), `matches_every_s` (seconds between matches reads; default 300).
 //!
 //! # Privacy
 //!
@@ -49,6 +61,7 @@ pub mod ingest;
 pub mod install;
 pub mod learn;
 pub mod logger;
+pub mod matches;
 pub mod paths;
 pub mod serve;
 pub mod store;

@@ -54,12 +54,13 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use swipy_shared::protocol::{
     decode_request, Envelope, ErrorBody, ErrorCode, LabelSource, Request, Response,
-    MAX_FRAME_FROM_BROWSER, MAX_FRAME_TO_BROWSER, MAX_IDS_PER_REQUEST, PROTOCOL_VERSION,
+    MAX_FRAME_FROM_BROWSER, MAX_FRAME_TO_BROWSER, MAX_IDS_PER_REQUEST, MAX_PROFILES_PER_PAGE,
+    PROTOCOL_VERSION,
 };
 
 use crate::fetch::Fetcher;
 use crate::ingest;
-use crate::learn;
+use crate::learn::{self, worker::Worker};
 use crate::store::{now_ms, NewLabel, NewSwipe, Store, StoreError};
 use crate::transport::{FrameError, FrameReader, FrameWriter};
 
@@ -118,13 +119,19 @@ pub struct Session {
     store: Store,
     fetcher: Option<Fetcher>,
     /// The page's auth token. Memory only: never logged, never stored, never echoed.
-    token: Option<String>,
+    token: crate::matches::TokenCell,
+    /// Reads the matches list while the port is connected (started with the token).
+    matches: Option<crate::matches::MatchesPoller>,
     hello: bool,
     caller: Option<String>,
     /// Ids of host → browser messages (shared with the [`Outbox`]).
     ids: Arc<AtomicU32>,
     /// Where background work (training, later) sends events; set by [`serve_loop`].
     outbox: Option<Outbox>,
+    /// The inference owner (started on first need once an outbox exists).
+    worker: Option<Worker>,
+    /// `--device` given on the command line (else the `device` setting).
+    device: Option<String>,
 }
 
 impl Session {
@@ -132,17 +139,38 @@ impl Session {
         Self {
             store,
             fetcher,
-            token: None,
+            token: Arc::new(Mutex::new(None)),
+            matches: None,
             hello: false,
             caller,
             ids: Arc::new(AtomicU32::new(1)),
             outbox: None,
+            worker: None,
+            device: None,
         }
+    }
+
+    /// Uses this device (`cpu`, `cuda`, `auto`) instead of the `device` setting.
+    pub fn set_device(&mut self, device: Option<String>) {
+        self.device = device;
+    }
+
+    /// The inference worker, started on first use (only inside [`serve_loop`]).
+    fn worker(&mut self) -> Option<&Worker> {
+        if self.worker.is_none() {
+            let outbox = self.outbox.clone()?;
+            self.worker = Some(Worker::start(
+                self.store.data_dir(),
+                self.device.clone(),
+                outbox,
+            ));
+        }
+        self.worker.as_ref()
     }
 
     /// Whether a token has been received on this port.
     pub fn has_token(&self) -> bool {
-        self.token.is_some()
+        self.token.lock().map(|t| t.is_some()).unwrap_or(false)
     }
 
     pub fn store(&self) -> &Store {
@@ -200,7 +228,7 @@ impl Session {
                 format!("send `hello` before `{kind}`"),
             )];
         }
-        match self.dispatch(env.body) {
+        match self.dispatch(env.id, env.body) {
             Ok(r) => r,
             Err(e) => {
                 log::info!("`{kind}` failed: code {}", e.code);
@@ -209,7 +237,7 @@ impl Session {
         }
     }
 
-    fn dispatch(&mut self, req: Request) -> Result<Vec<Response>, ErrorBody> {
+    fn dispatch(&mut self, re: u32, req: Request) -> Result<Vec<Response>, ErrorBody> {
         Ok(match req {
             Request::Hello {
                 protocol: _,
@@ -242,8 +270,21 @@ impl Session {
                         "the token is empty, too long or not printable",
                     ));
                 }
-                self.token = Some(token);
+                if let Ok(mut t) = self.token.lock() {
+                    *t = Some(token);
+                }
                 log::info!("token received (kept in memory only)");
+                match (&self.matches, &self.outbox) {
+                    (Some(m), _) => m.poke(),
+                    (None, Some(o)) => {
+                        self.matches = Some(crate::matches::MatchesPoller::start(
+                            self.store.data_dir(),
+                            Arc::clone(&self.token),
+                            o.clone(),
+                        ));
+                    }
+                    (None, None) => {}
+                }
                 vec![Response::Ack { key: None }]
             }
             Request::Recs {
@@ -271,8 +312,20 @@ impl Session {
                     ids: parsed.profiles.iter().map(|p| p.id.clone()).collect(),
                     rate_limited: parsed.rate_limited,
                 };
-                if let Some(f) = &self.fetcher {
-                    f.enqueue(out.to_fetch);
+                let ids: Vec<String> = parsed.profiles.iter().map(|p| p.id.clone()).collect();
+                // Score the page (card order, top card first) once its photos are in.
+                let scorer = self.worker().map(|w| {
+                    let send = w.score_sender();
+                    let ids = ids.clone();
+                    Box::new(move || send(ids)) as Box<dyn FnOnce() + Send>
+                });
+                match &self.fetcher {
+                    Some(f) => f.enqueue_then(out.to_fetch, scorer),
+                    None => {
+                        if let Some(s) = scorer {
+                            s();
+                        }
+                    }
                 }
                 vec![resp]
             }
@@ -301,6 +354,11 @@ impl Session {
                     source.as_str(),
                     if stored { "" } else { " replayed" }
                 );
+                if stored {
+                    if let Some(w) = self.worker() {
+                        w.labelled();
+                    }
+                }
                 vec![Response::Ack { key: Some(key) }]
             }
             Request::SwipeSeen {
@@ -314,7 +372,8 @@ impl Session {
                 check_id(&profile_id)?;
                 check_key(&key)?;
                 let matched = response.as_ref().map(response_matched);
-                self.store
+                let stored = self
+                    .store
                     .record_swipe(
                         &NewSwipe {
                             kind: "seen",
@@ -331,6 +390,11 @@ impl Session {
                         true,
                     )
                     .map_err(storage)?;
+                if stored {
+                    if let Some(w) = self.worker() {
+                        w.labelled();
+                    }
+                }
                 vec![Response::Ack { key: Some(key) }]
             }
             Request::SwipeResult {
@@ -388,11 +452,29 @@ impl Session {
                 for id in &ids {
                     check_id(id)?;
                 }
-                let scores = learn::scores(&self.store, &ids)
-                    .map_err(|e| ErrorBody::new(e.code(), e.to_string()))?;
+                if ids.is_empty() {
+                    return Ok(vec![Response::Scores { scores: Vec::new() }]);
+                }
+                if let Some(w) = self.worker() {
+                    // Answered by the worker (same `re`).
+                    w.score(Some(re), ids);
+                    return Ok(Vec::new());
+                }
+                let device =
+                    learn::device(&self.store, self.device.as_deref()).map_err(learn_err)?;
+                let scores = learn::Engine::new(self.store.data_dir(), device)
+                    .scores(&mut self.store, &ids)
+                    .map_err(learn_err)?;
                 vec![Response::Scores { scores }]
             }
             Request::Train {} => {
+                learn::check_labels(&learn::labelled(&self.store).map_err(learn_err)?)
+                    .map_err(learn_err)?;
+                if let Some(w) = self.worker() {
+                    // Progress events, then `trained` answering this request.
+                    w.train(Some(re)).map_err(learn_err)?;
+                    return Ok(Vec::new());
+                }
                 let mut events = Vec::new();
                 let mut progress = |stage: &str, done: u32, total: u32| {
                     events.push(Response::TrainProgress {
@@ -401,19 +483,61 @@ impl Session {
                         total,
                     });
                 };
-                let (model_version, metrics) = learn::train(&mut self.store, &mut progress)
-                    .map_err(|e| ErrorBody::new(e.code(), e.to_string()))?;
+                let device =
+                    learn::device(&self.store, self.device.as_deref()).map_err(learn_err)?;
+                let enc = learn::load_encoders(self.store.data_dir(), device).map_err(learn_err)?;
+                let (model_version, metrics) =
+                    learn::train(&enc, &mut self.store, &mut progress).map_err(learn_err)?;
                 events.push(Response::Trained {
                     model_version,
                     metrics,
                 });
                 events
             }
+            Request::Profiles {
+                limit,
+                offset,
+                filter,
+            } => {
+                let limit = limit.clamp(1, MAX_PROFILES_PER_PAGE);
+                let filter = filter.unwrap_or_else(|| "all".into());
+                let known = [
+                    "all",
+                    "labelled",
+                    "unlabelled",
+                    "liked",
+                    "noped",
+                    "matched",
+                    "auto",
+                ];
+                if !known.contains(&filter.as_str()) {
+                    let shown: String = filter.chars().take(32).collect();
+                    return Err(ErrorBody::new(
+                        ErrorCode::BadData,
+                        format!("unknown filter `{shown}`; one of {}", known.join(", ")),
+                    ));
+                }
+                let (total, rows) = self
+                    .store
+                    .profiles_page(limit, offset, &filter)
+                    .map_err(storage)?;
+                let items = rows
+                    .into_iter()
+                    .map(|(mut item, path)| {
+                        item.thumb = path.as_deref().and_then(thumb_data_url);
+                        item
+                    })
+                    .collect();
+                vec![Response::Profiles { total, items }]
+            }
+            Request::History {} => vec![Response::History(self.store.history().map_err(storage)?)],
         })
     }
 
     /// Waits (bounded) for photo downloads still running.
-    pub fn finish(&self, grace: Duration) {
+    pub fn finish(&mut self, grace: Duration) {
+        // The port is closed: no more matches reads.
+        self.matches = None;
         if let Some(f) = &self.fetcher {
             let n = f.pending();
             if n > 0 {
@@ -431,6 +555,32 @@ impl Session {
 
 fn err(code: ErrorCode, msg: impl Into<String>) -> Response {
     Response::Error(ErrorBody::new(code, msg))
+}
+
+fn learn_err(e: learn::LearnError) -> ErrorBody {
+    ErrorBody::new(e.code(), e.to_string())
+}
+
+/// Longest side of a dashboard thumbnail.
+pub const THUMB_SIDE: u32 = 96;
+
+/// A small JPEG of a stored photo as a `data:` URL (`None` when it cannot be read).
+pub fn thumb_data_url(path: &std::path::Path) -> Option<String> {
+    use base64::Engine as _;
+    let img = image::ImageReader::open(path)
+        .ok()?
+        .with_guessed_format()
+        .ok()?
+        .decode()
+        .ok()?;
+    let small = img.thumbnail(THUMB_SIDE, THUMB_SIDE).to_rgb8();
+    let mut buf = Vec::new();
+    let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, 70);
+    small.write_with_encoder(enc).ok()?;
+    Some(format!(
+        "data:image/jpeg;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(&buf)
+    ))
 }
 
 fn storage(e: StoreError) -> ErrorBody {
@@ -638,6 +788,11 @@ pub fn serve_loop<R: Read, W: Write + Send + 'static>(
 
 /// Serve mode on stdin/stdout. Returns the process exit code.
 pub fn run(data_dir: &std::path::Path, caller: Option<String>) -> i32 {
+    run_with(data_dir, caller, None)
+}
+
+/// [`run`] with an explicit device (`--device`).
+pub fn run_with(data_dir: &std::path::Path, caller: Option<String>, device: Option<String>) -> i32 {
     let store = match Store::open(data_dir) {
         Ok(s) => s,
         Err(e) => {
@@ -659,6 +814,7 @@ pub fn run(data_dir: &std::path::Path, caller: Option<String>) -> i32 {
         data_dir.display()
     );
     let mut session = Session::new(store, fetcher, caller);
+    session.set_device(device);
     let stdin = std::io::stdin();
     let result = serve_loop(stdin.lock(), std::io::stdout(), &mut session);
     session.finish(FETCH_GRACE);

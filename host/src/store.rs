@@ -9,7 +9,10 @@
 //! Every write that a client is told about happens inside a transaction that has
 //! committed before the method returns.
 
+pub mod learning;
 pub mod migrations;
+
+pub use learning::{LearnProfile, StoredScore};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

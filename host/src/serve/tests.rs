@@ -305,12 +305,16 @@ fn scores_and_train_say_no_model_yet() {
         &mut s,
         json!({"v": 1, "id": 2, "type": "scores", "data": {"ids": ["abc"]}}),
     );
-    assert_eq!(error_code(&r), ErrorCode::ModelMissing.code());
+    let Response::Scores { scores } = r.body else {
+        panic!("{r:?}")
+    };
+    assert_eq!(scores[0].state, "unknown", "not in the store");
+    assert_eq!(scores[0].p_like, None);
     let r = one(
         &mut s,
         json!({"v": 1, "id": 3, "type": "train", "data": {}}),
     );
-    assert_eq!(error_code(&r), ErrorCode::ModelMissing.code());
+    assert_eq!(error_code(&r), ErrorCode::NotEnoughLabels.code());
     let ids: Vec<String> = (0..=MAX_IDS_PER_REQUEST)
         .map(|i| format!("id{i}"))
         .collect();

@@ -104,6 +104,16 @@ pub const MIGRATIONS: &[&str] = &[
         source         TEXT NOT NULL
     );
     "#,
+    // 2: the last score of each profile (dashboard, auto-swipe log).
+    r#"
+    CREATE TABLE scores (
+        profile_id    TEXT PRIMARY KEY,
+        p_like        REAL,
+        parts         TEXT NOT NULL,
+        model_version INTEGER,
+        at_ms         REAL NOT NULL
+    );
+    "#,
 ];
 
 /// Brings the schema up to date. Refuses a database written by a newer build. Each step

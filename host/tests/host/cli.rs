@@ -196,21 +196,31 @@ fn documented_exit_codes_for_bad_input() {
     assert_eq!(code, 2, "clap usage error");
     let (code, _, _) = swipy(h, &["frobnicate"], &[]);
     assert_eq!(code, 2);
-    for args in [
-        &["train"][..],
-        &["score", "--json"],
-        &["models", "list"],
-        &["models", "prepare"],
-        &["models", "verify"],
-    ] {
-        let (code, _, err) = swipy(h, args, &[]);
-        assert_eq!(code, 6, "{args:?}: {err}");
-        assert!(err.contains("not available"), "{err}");
-    }
+    let (code, _, err) = swipy(h, &["train"], &[]);
+    assert_eq!(code, 7, "no labels: {err}");
+    assert!(err.contains("not enough labels"), "{err}");
+    let (code, _, err) = swipy(h, &["score", "--json"], &[]);
+    assert_eq!(code, 6, "no model: {err}");
+    assert!(err.contains("no trained model"), "{err}");
+    // Model files: listed against the built-in manifests, checked by sha256.
+    let models = h.join("models-empty");
+    std::fs::create_dir_all(models.join("e5-small")).expect("mkdir");
+    let env = [("SWIPY_MODELS_DIR", models.to_str().expect("utf8"))];
+    let (code, out, err) = swipy(h, &["models", "list"], &env);
+    assert_eq!(code, 5, "{out}{err}");
+    assert!(out.contains("e5-small") && out.contains("missing"), "{out}");
+    assert!(
+        out.contains("sface") && out.contains("yunet") && out.contains("open-nsfw"),
+        "{out}"
+    );
+    std::fs::write(models.join("e5-small/model.onnx"), b"not the model").expect("w");
+    let (code, out, err) = swipy(h, &["models", "verify"], &env);
+    assert_eq!(code, 5, "{out}{err}");
+    assert!(err.contains("e5-small/model.onnx has sha256"), "{err}");
     let (code, out, _) = swipy(h, &["--help"], &[]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("Exit codes:") && out.contains("6  not available yet"),
+        out.contains("Exit codes:") && out.contains("7  not enough labels"),
         "{out}"
     );
 }

@@ -253,6 +253,8 @@ pub struct Cdn {
     pub ca_pem: String,
     pub ca_file: tempfile::NamedTempFile,
     hits: Arc<Mutex<HashMap<String, u32>>>,
+    /// Request heads (request line + headers) in arrival order.
+    heads: Arc<Mutex<Vec<String>>>,
     _rt: tokio::runtime::Runtime,
 }
 
@@ -293,6 +295,7 @@ impl Cdn {
         let leaf_params = rcgen::CertificateParams::new(vec![
             "images-ssl.gotinder.com".to_owned(),
             "cdn2.gotinder.com".to_owned(),
+            "api.gotinder.com".to_owned(),
         ])
         .expect("leaf params");
         let leaf = leaf_params.signed_by(&leaf_key, &issuer).expect("leaf");
@@ -322,6 +325,8 @@ impl Cdn {
         let port = listener.local_addr().expect("addr").port();
         let hits: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
         let hits2 = Arc::clone(&hits);
+        let heads: Arc<Mutex<Vec<String>>> = Arc::default();
+        let heads2 = Arc::clone(&heads);
         rt.spawn(async move {
             loop {
                 let Ok((tcp, _)) = listener.accept().await else {
@@ -330,6 +335,7 @@ impl Cdn {
                 let acceptor = acceptor.clone();
                 let route = Arc::clone(&route);
                 let hits = Arc::clone(&hits2);
+                let heads = Arc::clone(&heads2);
                 tokio::spawn(async move {
                     use tokio::io::{AsyncReadExt, AsyncWriteExt};
                     let Ok(mut tls) = acceptor.accept(tcp).await else {
@@ -345,6 +351,7 @@ impl Cdn {
                     }
                     let text = String::from_utf8_lossy(&head);
                     let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                    heads.lock().expect("heads").push(text.to_string());
                     let n = {
                         let mut h = hits.lock().expect("hits");
                         let c = h.entry(path.clone()).or_insert(0);
@@ -371,8 +378,14 @@ impl Cdn {
             ca_pem,
             ca_file,
             hits,
+            heads,
             _rt: rt,
         }
+    }
+
+    /// Request heads received so far.
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().expect("heads").clone()
     }
 
     pub fn hits(&self, path: &str) -> u32 {
@@ -393,6 +406,15 @@ impl Cdn {
         format!(
             "images-ssl.gotinder.com=127.0.0.1:{p},cdn2.gotinder.com=127.0.0.1:{p}",
             p = self.port
+        )
+    }
+
+    /// [`Cdn::resolve_spec`] plus `api.gotinder.com` (the matches read).
+    pub fn resolve_spec_with_api(&self) -> String {
+        format!(
+            "{},api.gotinder.com=127.0.0.1:{}",
+            self.resolve_spec(),
+            self.port
         )
     }
 

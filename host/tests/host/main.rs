@@ -5,5 +5,7 @@ mod catalogue;
 mod cli;
 mod common;
 mod faults;
+mod learning;
+mod matches;
 mod photos;
 mod protocol;

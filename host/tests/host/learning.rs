@@ -1,0 +1,488 @@
+//! Learning end to end: import-seed with a planted preference in English and German bios,
+//! `swipy train`, `swipy score`, the `scores`/`train` messages, and automatic scoring of a
+//! served recs page once its photos are in.
+//!
+//! These run the real prepared models (`cargo xtask models`: `target/models`,
+//! `target/ort`). Without them the tests say so and skip — except under `CI=true`, where
+//! a missing model fails the test.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use swipy_shared::protocol::{ErrorCode, Response};
+
+use crate::common::{exe, jpeg_for, swipy, Cdn, Host, Reply};
+
+/// `target/` of this build (the binary lives in `target/debug`).
+fn target_dir() -> PathBuf {
+    exe()
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf()
+}
+
+/// Whether the real models and ONNX Runtime are prepared; fails under CI when not.
+fn real_models_or_skip(test: &str) -> bool {
+    let t = target_dir();
+    let have =
+        t.join("models/e5-small/model.onnx").is_file() && t.join("ort/libonnxruntime.so").is_file();
+    if !have {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{test}: the prepared models are missing under CI (run `cargo xtask models`)");
+        }
+        eprintln!(
+            "SKIPPED {test}: prepared models not found in {} (run `cargo xtask models`)",
+            t.display()
+        );
+    }
+    have
+}
+
+/// Small deterministic generator.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) as usize
+    }
+    fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
+        v[self.next() % v.len()]
+    }
+}
+
+const LIKE_EN: &[&str] = &[
+    "I love hiking in the mountains.",
+    "Every weekend I climb another summit.",
+    "Happiest on a long mountain trail with a backpack.",
+    "Alpine huts, steep paths and views from the top.",
+    "Trekking through the Alps is my favourite holiday.",
+    "Looking for someone to go hiking with me.",
+];
+const LIKE_DE: &[&str] = &[
+    "Wandern in den Bergen ist mein Leben.",
+    "Am Wochenende bin ich auf Gipfeltouren.",
+    "Ich liebe lange Bergwanderungen mit Rucksack.",
+    "Hütten, Gipfel und Aussicht in den Alpen.",
+    "Jeden Sommer wandere ich über die Alpen.",
+    "Suche jemanden, der mit mir wandern geht.",
+];
+const NOPE_EN: &[&str] = &[
+    "I love partying in clubs until sunrise.",
+    "Shopping and fashion are my passion.",
+    "Video games all night long.",
+    "Netflix and the sofa are my idea of a perfect weekend.",
+    "Cocktails, nightlife and loud music.",
+    "I spend my free time at the shopping mall.",
+];
+const NOPE_DE: &[&str] = &[
+    "Ich feiere gern bis zum Morgen im Club.",
+    "Shoppen und Mode sind meine Leidenschaft.",
+    "Ich zocke Videospiele die ganze Nacht.",
+    "Serien und Sofa sind mein perfektes Wochenende.",
+    "Cocktails, Partys und laute Musik.",
+    "Meine Freizeit verbringe ich im Einkaufszentrum.",
+];
+const NEUTRAL: &[&str] = &[
+    "I have a cat.",
+    "Ich trinke gern Kaffee.",
+    "Working as a nurse.",
+    "Ich arbeite als Lehrerin.",
+    "Dog person.",
+    "Aus Hamburg.",
+    "",
+];
+
+fn id(n: usize) -> String {
+    format!("5e{n:022x}")
+}
+
+#[derive(serde::Serialize)]
+struct Bio {
+    name: String,
+    bio: String,
+    age: i64,
+}
+
+/// Writes a prototype-style seed dir: `n` labelled profiles (likes = mountains/hiking) and
+/// the unseen ones given, unlabelled. Returns the seed dir and the number of distinct
+/// labelled bios.
+fn write_seed(root: &Path, n: usize, unseen: &[(String, &str)], photos: bool) -> (PathBuf, usize) {
+    let seed = root.join("seed");
+    std::fs::create_dir_all(seed.join("images")).expect("mkdir");
+    let mut g = Lcg(7);
+    let mut bios: BTreeMap<String, Bio> = BTreeMap::new();
+    let mut labels: BTreeMap<String, i64> = BTreeMap::new();
+    for i in 0..n {
+        let like = i % 2 == 0;
+        let german = (i / 2) % 2 == 0;
+        let pool = match (like, german) {
+            (true, false) => LIKE_EN,
+            (true, true) => LIKE_DE,
+            (false, false) => NOPE_EN,
+            (false, true) => NOPE_DE,
+        };
+        let bio = format!("{} {} {}", g.pick(pool), g.pick(NEUTRAL), g.pick(pool));
+        let pid = id(i);
+        bios.insert(
+            pid.clone(),
+            Bio {
+                name: format!("P{i}"),
+                bio,
+                age: 20 + (g.next() % 20) as i64,
+            },
+        );
+        labels.insert(pid.clone(), i64::from(like));
+        if photos {
+            std::fs::write(
+                seed.join("images").join(format!("{pid}_P{i}_0.jpeg")),
+                jpeg_for(&pid, 48, 60),
+            )
+            .expect("img");
+        }
+    }
+    for (pid, bio) in unseen {
+        bios.insert(
+            pid.clone(),
+            Bio {
+                name: "New".into(),
+                bio: (*bio).to_owned(),
+                age: 30,
+            },
+        );
+    }
+    std::fs::write(
+        seed.join("bios.pkl"),
+        serde_pickle::to_vec(&bios, Default::default()).expect("pkl"),
+    )
+    .expect("w");
+    std::fs::write(
+        seed.join("labels.pkl"),
+        serde_pickle::to_vec(&labels, Default::default()).expect("pkl"),
+    )
+    .expect("w");
+    let distinct: std::collections::BTreeSet<&str> =
+        labels.keys().map(|k| bios[k].bio.trim()).collect();
+    (seed, distinct.len())
+}
+
+fn metric(out: &str, name: &str) -> f64 {
+    out.lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no `{name}` in:\n{out}"))
+}
+
+/// Pairwise ranking AUC of positives over negatives.
+fn auc(pos: &[f64], neg: &[f64]) -> f64 {
+    let mut wins = 0.0;
+    for p in pos {
+        for n in neg {
+            wins += if p > n {
+                1.0
+            } else if p == n {
+                0.5
+            } else {
+                0.0
+            };
+        }
+    }
+    wins / (pos.len() * neg.len()) as f64
+}
+
+#[test]
+fn train_and_score_follow_a_planted_bio_preference_in_english_and_german() {
+    if !real_models_or_skip("planted preference") {
+        return;
+    }
+    let home = tempfile::tempdir().expect("home");
+    let h = home.path();
+    let hiking = [
+        "Suche jemanden für Bergtouren und Klettersteige.",
+        "Nothing beats a sunrise on a mountain peak after a long hike.",
+        "Meine Wanderschuhe sind mein wichtigstes Paar Schuhe, ab in die Berge!",
+        "Weekend plan: backpack, trail, summit.",
+    ];
+    let other = [
+        "Let's go clubbing and drink cocktails.",
+        "Ich gehe gern shoppen und feiere die ganze Nacht.",
+        "Gaming marathon with pizza, who is in?",
+        "Am liebsten liege ich auf dem Sofa und schaue Serien.",
+    ];
+    let unseen: Vec<(String, &str)> = hiking
+        .iter()
+        .chain(other.iter())
+        .enumerate()
+        .map(|(i, b)| (id(10_000 + i), *b))
+        .collect();
+    let (seed, distinct) = write_seed(h, 240, &unseen, false);
+    let (code, out, err) = swipy(h, &["import-seed", seed.to_str().expect("utf8")], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    let (code, out, err) = swipy(h, &["train"], &[]);
+    assert_eq!(code, 0, "train failed:\n{out}\n{err}");
+    let roc = metric(&out, "ROC-AUC:");
+    assert!(
+        roc > 0.8,
+        "cross-validated ROC-AUC well above chance:\n{out}"
+    );
+    assert!(metric(&out, "accuracy:") > 0.7, "{out}");
+    assert!(metric(&out, "log-loss:") < 0.6, "{out}");
+    assert!(out.contains("labels:    120 like, 120 nope"), "{out}");
+    let store = swipy_host::store::Store::open(h).expect("store");
+    let embedded = store.embedding_count().expect("n");
+    assert_eq!(
+        embedded as usize, distinct,
+        "one cached embedding per distinct bio"
+    );
+    let stats = store.stats(0.0).expect("stats");
+    let m = stats.metrics.expect("stats carry the metrics");
+    assert!(
+        m.roc.len() >= 2,
+        "ROC points for the dashboard: {:?}",
+        m.roc
+    );
+    drop(store);
+
+    // Training again changes nothing in the cache (nothing is computed twice) and is
+    // deterministic.
+    let (code, out2, err) = swipy(h, &["train"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(metric(&out2, "ROC-AUC:"), roc, "same seed, same metrics");
+    let store = swipy_host::store::Store::open(h).expect("store");
+    assert_eq!(store.embedding_count().expect("n"), embedded);
+    drop(store);
+
+    // `swipy score` without ids scores the unlabelled (unseen) profiles.
+    let (code, out, err) = swipy(h, &["score", "--json"], &[]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), unseen.len(), "{out}");
+    let p: HashMap<String, f64> = lines
+        .iter()
+        .map(|v| {
+            assert!(
+                v["parts"].get("text").is_some() && v["parts"].get("photo").is_some(),
+                "{v}"
+            );
+            (
+                v["id"].as_str().expect("id").to_owned(),
+                v["p_like"].as_f64().expect("p_like"),
+            )
+        })
+        .collect();
+    let pos: Vec<f64> = (0..hiking.len()).map(|i| p[&id(10_000 + i)]).collect();
+    let neg: Vec<f64> = (0..other.len())
+        .map(|i| p[&id(10_000 + hiking.len() + i)])
+        .collect();
+    let a = auc(&pos, &neg);
+    assert!(a >= 0.9, "unseen EN and DE profiles ranked by the planted preference: hiking {pos:?} vs other {neg:?}");
+    // Both languages: the German hiking bio beats the German party bio, same in English.
+    assert!(
+        pos[0] > neg[1] && pos[1] > neg[0],
+        "hiking {pos:?} vs other {neg:?}"
+    );
+
+    // The `scores` message gives the same numbers as `swipy score --json`.
+    let ids: Vec<String> = unseen.iter().map(|(i, _)| i.clone()).collect();
+    let mut host = Host::chromium(h, &[]);
+    host.hello();
+    let r = host.call("scores", json!({"ids": ids}));
+    let Response::Scores { scores } = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(scores.len(), ids.len());
+    for s in &scores {
+        assert_eq!(s.state, "ready", "{s:?}");
+        let cli = p[&s.id];
+        let got = s.p_like.expect("p_like");
+        assert!(
+            (got - cli).abs() < 1e-9,
+            "{}: stdio {got} vs CLI {cli}",
+            s.id
+        );
+    }
+    // The last score is kept for the dashboard.
+    let r = host.call("profiles", json!({"limit": 50, "filter": "unlabelled"}));
+    let Response::Profiles { total, items } = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(total as usize, unseen.len());
+    assert!(
+        items
+            .iter()
+            .all(|i| i.p_like.is_some() && i.model_version.is_some()),
+        "{items:?}"
+    );
+    let r = host.call("history", json!({}));
+    let Response::History(hist) = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(
+        hist.histogram.liked.iter().sum::<u32>(),
+        0,
+        "labelled profiles were not scored here"
+    );
+    assert!(
+        hist.days.iter().map(|d| d.likes_user).sum::<u32>() >= 120,
+        "{:?}",
+        hist.days
+    );
+
+    // `train` over the port: progress events, then `trained` answering the request.
+    let id_train = host.send("train", json!({}));
+    let mut progress = 0;
+    loop {
+        let r = host.recv();
+        match r.body {
+            Response::TrainProgress { .. } => {
+                assert_eq!(r.re, None, "progress is an event");
+                progress += 1;
+            }
+            Response::Trained {
+                model_version,
+                metrics,
+            } => {
+                assert_eq!(r.re, Some(id_train));
+                assert_eq!(model_version, 3);
+                assert_eq!(metrics.roc_auc, roc);
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(progress >= 2, "progress events arrived");
+    let (code, stderr, _) = host.close();
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn one_class_or_too_few_labels_is_a_clear_error() {
+    let home = tempfile::tempdir().expect("home");
+    let h = home.path();
+    let seed = h.join("seed");
+    std::fs::create_dir_all(&seed).expect("mkdir");
+    let bios: BTreeMap<String, Bio> = (0..15)
+        .map(|i| {
+            (
+                id(i),
+                Bio {
+                    name: format!("P{i}"),
+                    bio: "Wandern in den Bergen".into(),
+                    age: 30,
+                },
+            )
+        })
+        .collect();
+    let labels: BTreeMap<String, i64> = (0..15).map(|i| (id(i), 1)).collect();
+    std::fs::write(
+        seed.join("bios.pkl"),
+        serde_pickle::to_vec(&bios, Default::default()).expect("pkl"),
+    )
+    .expect("w");
+    std::fs::write(
+        seed.join("labels.pkl"),
+        serde_pickle::to_vec(&labels, Default::default()).expect("pkl"),
+    )
+    .expect("w");
+    let (code, _, err) = swipy(h, &["import-seed", seed.to_str().expect("utf8")], &[]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = swipy(h, &["train"], &[]);
+    assert_eq!(code, 7, "exit code 7 = not enough labels: {out}{err}");
+    assert!(err.contains("15 like(s) and 0 nope(s)"), "{err}");
+    let mut host = Host::chromium(h, &[]);
+    host.hello();
+    let r = host.call("train", json!({}));
+    match r {
+        Response::Error(e) => {
+            assert_eq!(e.code, ErrorCode::NotEnoughLabels.code());
+            assert!(e.message.contains("0 nope(s)"), "{}", e.message);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Without a model, scores say so per profile.
+    let r = host.call("scores", json!({"ids": [id(0), id(999)]}));
+    let Response::Scores { scores } = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(scores[0].state, "no_model");
+    assert_eq!(scores[1].state, "unknown");
+    let (code, _, err) = swipy(h, &["score"], &[]);
+    assert_eq!(code, 6, "{err}");
+    assert!(err.contains("no trained model"), "{err}");
+    host.close();
+}
+
+#[test]
+fn a_served_recs_page_is_scored_once_its_photos_are_in() {
+    if !real_models_or_skip("auto-scoring") {
+        return;
+    }
+    let home = tempfile::tempdir().expect("home");
+    let h = home.path();
+    // A model trained with photos, so photo features are part of the head.
+    let (seed, _) = write_seed(h, 40, &[], true);
+    let (code, out, err) = swipy(h, &["import-seed", seed.to_str().expect("utf8")], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = swipy(h, &["train"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    let cdn = Cdn::start(Arc::new(|path: &str, _| {
+        Reply::new(200, jpeg_for(path, 64, 80))
+    }));
+    let resolve = cdn.resolve_spec();
+    let ca = cdn.ca_path();
+    let mut host = Host::chromium(
+        h,
+        &[("SWIPY_TEST_RESOLVE", &resolve), ("SWIPY_TEST_CA", &ca)],
+    );
+    host.hello();
+    let r = host.call(
+        "recs",
+        json!({"body": crate::common::fixture(), "captured_at_ms": 1_795_867_200_000.0_f64}),
+    );
+    let Response::Ingested { ids, .. } = r else {
+        panic!("{r:?}")
+    };
+    let ev = host.recv();
+    assert_eq!(ev.re, None, "an unsolicited event: {ev:?}");
+    let Response::Scores { scores } = ev.body else {
+        panic!("{ev:?}")
+    };
+    let got: Vec<String> = scores.iter().map(|s| s.id.clone()).collect();
+    assert_eq!(got, ids, "card order, top card first");
+    for s in &scores {
+        assert_eq!(s.state, "ready", "{s:?}");
+        assert!(s.p_like.is_some_and(|p| (0.0..=1.0).contains(&p)), "{s:?}");
+        let has_photos = !s.id.ends_with("d04"); // the fixture's 4th profile has none
+        assert_eq!(
+            s.parts.photo.is_some(),
+            has_photos,
+            "photos were used: {s:?}"
+        );
+    }
+    // The dashboard list shows the stored score and a small thumbnail.
+    let r = host.call("profiles", json!({"limit": 4, "filter": "unlabelled"}));
+    let Response::Profiles { items, .. } = r else {
+        panic!("{r:?}")
+    };
+    let first = items.iter().find(|i| i.id == ids[0]).expect("listed");
+    assert_eq!(first.p_like, scores[0].p_like);
+    let thumb = first.thumb.as_deref().expect("thumb");
+    assert!(
+        thumb.starts_with("data:image/jpeg;base64,") && thumb.len() < 16_000,
+        "{}",
+        thumb.len()
+    );
+    let (code, stderr, _) = host.close();
+    assert_eq!(code, 0, "{stderr}");
+}
