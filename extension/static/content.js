@@ -230,7 +230,11 @@
       auto.setAttribute('data-swipy', 'auto-status');
       auto.setAttribute('data-state', 'off');
       auto.hidden = true;
-      overlay.append(badge, parts, button('label-nope', '✕ Nope', 'nope'), button('label-like', '♥ Like', 'like'), st, decision, auto);
+      // Notes under the bar: the parts (on hover), the auto-swipe decision and state.
+      const notes = document.createElement('div');
+      notes.setAttribute('data-swipy', 'notes');
+      notes.append(parts, decision, auto);
+      overlay.append(badge, button('label-nope', '✕ Nope', 'nope'), button('label-like', '♥ Like', 'like'), st, notes);
       overlay.addEventListener('click', stop);
     }
     if (getComputedStyle(card.el).position === 'static') card.el.style.position = 'relative';

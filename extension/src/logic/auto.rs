@@ -261,8 +261,8 @@ pub fn merge_settings(base: &Settings, patch: &Map<String, Value>) -> Result<Set
         return Err("settings are not an object".into());
     };
     for (k, val) in patch {
-        if k == "enabled" {
-            continue; // switched only by the toggle
+        if k == "enabled" || val.is_null() {
+            continue; // switched only by the toggle; null leaves a value as it is
         }
         if !obj.contains_key(k) {
             return Err(format!("unknown auto-swipe setting `{k}`"));

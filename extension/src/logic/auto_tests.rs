@@ -24,6 +24,13 @@ fn popup_settings_merge_converts_whole_numbers_and_refuses_bad_input() {
             "{p}"
         );
     }
+    let keep = json!({"threshold": null});
+    assert_eq!(
+        merge_settings(&base, keep.as_object().expect("obj"))
+            .expect("ok")
+            .threshold,
+        base.threshold
+    );
     let on = json!({"enabled": true});
     assert!(
         !merge_settings(&base, on.as_object().expect("obj"))
