@@ -137,6 +137,15 @@ pub fn parse_iso8601_ms(s: &str) -> Option<f64> {
     let hh: f64 = t.next()?.parse().ok()?;
     let mm: f64 = t.next()?.parse().ok()?;
     let ss: f64 = t.next().unwrap_or("0").parse().ok()?;
+    // Four-digit years and clock ranges only: a crafted HAR must not overflow the day
+    // count (a panic in debug builds) or give NaN/infinite times ("NaN", "inf" parse).
+    if !(0..=9999).contains(&y)
+        || !(0.0..24.0).contains(&hh)
+        || !(0.0..60.0).contains(&mm)
+        || !(0.0..61.0).contains(&ss)
+    {
+        return None;
+    }
     let offset_min: f64 = match tz.chars().next() {
         None | Some('Z') | Some('z') => 0.0,
         Some(sign) => {
