@@ -435,7 +435,7 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
     let split = pickThreshold(next.scores);
     // A model that scores every card the same cannot be split; the run still checks the
     // mechanics with all likes, and this check fails at the end for the missing passes.
-    threshold = split !== null ? split : Math.min(...next.scores) - 1e-6;
+    threshold = split !== null ? split : Math.max(0, Math.min(...next.scores) - 1e-6);
     const st0 = await autoState(popup);
     const cap = st0.likes_12h + 2;
     const preset = await hook(popup, { kind: 'autoswipe_preset', preset: 'fast_test', threshold, likes_per_12h: cap });
