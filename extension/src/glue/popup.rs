@@ -9,13 +9,14 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, HtmlInputElement};
 
 use super::js;
+use crate::logic::autoswipe::Settings;
 use crate::logic::popup::{AutoView, PopupView};
 
 thread_local! {
     static PORT: RefCell<Option<JsValue>> = const { RefCell::new(None) };
-    /// The settings inputs were filled from the worker (they are not overwritten while the
-    /// user edits them).
-    static FILLED: RefCell<bool> = const { RefCell::new(false) };
+    /// The settings the inputs were last filled with: they are filled again only when the
+    /// stored settings change (a preset, another popup, an apply), not while the user edits.
+    static FILLED: RefCell<Option<Settings>> = const { RefCell::new(None) };
 }
 
 fn set_text(doc: &Document, id: &str, text: &str) {
@@ -100,9 +101,9 @@ fn render_auto(doc: &Document, v: &PopupView) {
             }
         }
     }
-    if !FILLED.with(|f| *f.borrow()) {
+    if FILLED.with(|f| f.borrow().as_ref() != Some(&a.settings)) {
         fill_settings(doc, a);
-        FILLED.with(|f| *f.borrow_mut() = true);
+        FILLED.with(|f| *f.borrow_mut() = Some(a.settings.clone()));
     }
 }
 
@@ -170,7 +171,7 @@ fn wire_controls(doc: &Document) {
             }
         }
         show(&d, "autoswipe-settings-error", None);
-        FILLED.with(|f| *f.borrow_mut() = false);
+        FILLED.with(|f| *f.borrow_mut() = None);
         post(&json!({"kind": "autoswipe_set", "settings": patch}));
     });
     on(doc, "open-dashboard", "click", || {
@@ -220,7 +221,7 @@ fn connect() {
             Some("autoswipe_error") => {
                 let m = js::get(&msg, "message").as_string().unwrap_or_default();
                 show(&doc2, "autoswipe-settings-error", Some(&m));
-                FILLED.with(|f| *f.borrow_mut() = false);
+                FILLED.with(|f| *f.borrow_mut() = None);
             }
             _ => {}
         }
