@@ -113,6 +113,7 @@ async function main() {
   } else if (fixturesOk) {
     const { chromiumSuite } = require('./lib/suite-chromium');
     const { firefoxSuite } = require('./lib/suite-firefox');
+    if (opts.only === 'mock' || opts.only === 'all') await require('./lib/demochecks').demoChecks();
     if (['mock', 'ext', 'all'].includes(opts.only)) {
       for (const b of opts.browsers) {
         try {
