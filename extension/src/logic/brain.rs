@@ -25,6 +25,9 @@ use swipy_shared::Verdict;
 /// Re-ask for a score that was not ready after this long.
 const SCORE_RETRY_MS: f64 = 5_000.0;
 
+/// Scores asked ahead for the cards after the top one.
+const PREFETCH_SCORES: usize = 3;
+
 /// An entry in flight this many times when the host died is set aside.
 pub const MAX_CRASHES_PER_ENTRY: u32 = 3;
 
@@ -942,13 +945,23 @@ impl Brain {
             let Some(p) = tab.queue.resolve(card) else {
                 continue;
             };
-            let ready = self.scores.get(&p.id).is_some_and(|s| s.p_like.is_some());
-            let asked = self
-                .score_asked
-                .get(&p.id)
-                .is_some_and(|t| now_ms - t < SCORE_RETRY_MS);
-            if !ready && !asked {
-                want.push(p.id.clone());
+            // The top card, and the next few so their badges are ready when they come up.
+            let next = tab.queue.upcoming();
+            let ids = std::iter::once(p.id.clone()).chain(
+                next.into_iter()
+                    .skip_while(|id| *id != p.id)
+                    .skip(1)
+                    .take(PREFETCH_SCORES),
+            );
+            for id in ids {
+                let ready = self.scores.get(&id).is_some_and(|s| s.p_like.is_some());
+                let asked = self
+                    .score_asked
+                    .get(&id)
+                    .is_some_and(|t| now_ms - t < SCORE_RETRY_MS);
+                if !ready && !asked && !want.contains(&id) {
+                    want.push(id);
+                }
             }
         }
         self.ask_scores(want, now_ms, out);

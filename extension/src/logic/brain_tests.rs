@@ -377,7 +377,9 @@ fn scores_fill_the_badge() {
         .into_iter()
         .find(|m| m["type"] == "scores")
         .expect("asked for a score");
-    assert_eq!(asked["data"]["ids"], json!(["aaa1"]));
+    // The top card first, then the next card of the stack (its badge is ready when it comes
+    // up).
+    assert_eq!(asked["data"]["ids"], json!(["aaa1", "bbb2"]));
     let a = b.host_message(
         &json!({"v": 1, "id": 9, "re": asked["id"], "type": "scores", "data": {"scores": [
             {"id": "aaa1", "p_like": 0.734, "parts": {"photo": 0.8, "face": null, "text": 0.6, "meta": null},
@@ -570,7 +572,21 @@ fn a_host_without_a_model_makes_the_badge_say_learning_not_an_error() {
     );
     assert_eq!(last_card_info(&a)["badge"]["state"], "learning");
     assert_eq!(b.debug_state(T0)["last_error"], Value::Null);
+    // Bea was asked together with Anna: her badge says learning too, without a new request.
+    let a = b.port_message(
+        TAB,
+        &json!({"kind": "card", "card": {"name": "Bea", "age": 30}}),
+        T0,
+    );
+    assert_eq!(last_card_info(&a)["badge"]["state"], "learning");
+    assert!(to_host(&a).iter().all(|m| m["type"] != "scores"));
     // Other errors are still shown.
+    let mut b = ready_brain();
+    b.port_message(
+        TAB,
+        &json!({"kind": "recs", "body": recs_body(), "at_ms": T0}),
+        T0,
+    );
     let a = b.port_message(
         TAB,
         &json!({"kind": "card", "card": {"name": "Bea", "age": 30}}),
