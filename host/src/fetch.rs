@@ -225,15 +225,29 @@ pub fn check_image_with(
 
 /// Builds the HTTP client: https only, allow-listed redirects, timeouts, test overrides.
 pub fn build_client(cfg: &FetchConfig) -> Result<reqwest::Client, FetchError> {
-    let policy = reqwest::redirect::Policy::custom(|attempt| {
-        if attempt.previous().len() >= 3 {
-            attempt.error("too many redirects")
-        } else if check_url(attempt.url().as_str()).is_ok() {
-            attempt.follow()
-        } else {
-            attempt.error("redirect to a URL outside the photo allow-list")
-        }
-    });
+    build_client_with(cfg, true)
+}
+
+/// The client for Tinder's API (requests that carry the token): like [`build_client`]
+/// but it never follows a redirect, so the token header cannot travel anywhere else.
+pub fn build_api_client(cfg: &FetchConfig) -> Result<reqwest::Client, FetchError> {
+    build_client_with(cfg, false)
+}
+
+fn build_client_with(cfg: &FetchConfig, redirects: bool) -> Result<reqwest::Client, FetchError> {
+    let policy = if !redirects {
+        reqwest::redirect::Policy::none()
+    } else {
+        reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.previous().len() >= 3 {
+                attempt.error("too many redirects")
+            } else if check_url(attempt.url().as_str()).is_ok() {
+                attempt.follow()
+            } else {
+                attempt.error("redirect to a URL outside the photo allow-list")
+            }
+        })
+    };
     let mut b = reqwest::Client::builder()
         .https_only(true)
         .redirect(policy)

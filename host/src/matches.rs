@@ -4,8 +4,8 @@
 //!
 //! Rules: only while a port is connected (the poller stops with the serve loop), at most
 //! once per `matches_every_s` seconds (setting, default [`DEFAULT_EVERY_S`], at least
-//! [`MIN_EVERY_S`]), only `https://api.gotinder.com` (the photo fetcher's client: https
-//! only, allow-listed redirects, the same test-only redirection), at most
+//! [`MIN_EVERY_S`]), only `https://api.gotinder.com` (https only, no redirects followed so
+//! the token header goes nowhere else, the fetcher's test-only redirection), at most
 //! [`MAX_PAGES`] pages of 60. A 401 means the token expired: it is forgotten and the
 //! extension gets an `error` event with code `token_missing`. The token is never logged.
 
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use swipy_shared::protocol::{ErrorBody, ErrorCode, Response};
 
-use crate::fetch::{build_client, FetchConfig};
+use crate::fetch::{build_api_client, FetchConfig};
 use crate::serve::Outbox;
 use crate::store::{now_ms, Store};
 
@@ -93,7 +93,7 @@ fn run(
             return;
         }
     };
-    let client = match build_client(&cfg) {
+    let client = match build_api_client(&cfg) {
         Ok(c) => c,
         Err(e) => {
             log::warn!("matches reader off: {e}");
