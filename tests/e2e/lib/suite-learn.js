@@ -449,15 +449,12 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
     await popup.waitForSelector('#autoswipe-toggle:not([disabled])', { timeout: 10000 }).catch(async () => {
       throw new U.CheckError(`the popup switch #autoswipe-toggle is missing or disabled (#auto-note: "${await popup.textContent('#auto-note').catch(() => '?')}")`);
     });
+    await popup.setViewportSize({ width: 420, height: 700 }).catch(() => {});
     await popup.click('#autoswipe-toggle');
     await driver.page.bringToFront();
+    // The popup right after switching on (the switch, the status line, the settings).
+    await popup.screenshot({ path: path.join(artifacts, 'chromium-popup.png'), fullPage: true });
     await U.waitFor(async () => (await autoState(popup)).enabled || (await autoState(popup)).last_stop, { timeout: 5000, what: 'auto-swipe to switch on' });
-    const popupShot = await extensionPage(driver, extId, 'popup.html');
-    await popupShot.setViewportSize({ width: 420, height: 640 }).catch(() => {});
-    await popupShot.waitForTimeout(500);
-    await popupShot.screenshot({ path: path.join(artifacts, 'chromium-popup.png'), fullPage: true });
-    await popupShot.close();
-    await driver.page.bringToFront();
     const st = await waitStop(popup, 'likes_cap', 90000);
     const { calls } = await checkRun({ mock, dataDir, start, threshold, state: st });
     const likes = calls.filter((c) => c.kind === 'like').length;
@@ -550,11 +547,14 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
     }, { timeout: 30000, what: () => `swipy stats matches ≥ 1 (got ${st && st.matches})` });
     if (dash) await dash.reload({ waitUntil: 'load' });
     else dash = await extensionPage(driver, extId, 'dashboard.html');
+    const hist = await hostRequest(dash, 'history', {});
+    const mr = (hist.data && hist.data.match_rates) || {};
+    U.assert(mr.auto_matches === 1, `the host's history has ${mr.auto_matches} auto matches, expected 1: ${JSON.stringify(mr)}`);
     let text = '';
     await U.waitFor(async () => {
       text = (await dash.textContent('#match-rates [data-rate="auto"]').catch(() => '')) || '';
-      return /\b1\b/.test(text);
-    }, { timeout: 15000, what: () => `#match-rates [data-rate="auto"] to show 1 match (text "${text}")` });
+      return /\b1\b/.test(text) && new RegExp(`\\b${mr.auto_likes}\\b`).test(text);
+    }, { timeout: 15000, what: () => `#match-rates [data-rate="auto"] to show 1 match of ${mr.auto_likes} likes (text "${text}")` });
     await dash.setViewportSize({ width: 1200, height: 1400 }).catch(() => {});
     await dash.waitForTimeout(500);
     await dash.screenshot({ path: path.join(artifacts, 'chromium-dashboard.png'), fullPage: true });
