@@ -196,8 +196,9 @@ pub fn check_image(bytes: &[u8]) -> Result<ImageInfo, FetchError> {
     check_image_with(bytes, c.max_side, c.max_pixels)
 }
 
-/// Identifies JPEG/PNG/WebP and reads the dimensions from the header without decoding
-/// pixels; refuses images beyond the limits.
+/// Identifies JPEG/PNG/WebP, reads the dimensions from the header and refuses images
+/// beyond the limits before decoding any pixels; then decodes once to refuse cut-off or
+/// damaged files.
 pub fn check_image_with(
     bytes: &[u8],
     max_side: u32,
@@ -219,6 +220,17 @@ pub fn check_image_with(
     }
     if width > max_side || height > max_side || u64::from(width) * u64::from(height) > max_pixels {
         return Err(FetchError::TooManyPixels { width, height });
+    }
+    // The header alone passes for a cut-off file: decode it once (dimensions already
+    // bounded above) so only whole images are stored.
+    image::load_from_memory_with_format(bytes, format).map_err(|_| FetchError::NotAnImage)?;
+    if format == ImageFormat::Jpeg {
+        // The JPEG decoder pads a cut-off scan with grey: require the end-of-image marker
+        // near the end (0xFF never occurs unescaped inside entropy-coded data).
+        let tail = &bytes[bytes.len().saturating_sub(64)..];
+        if !tail.windows(2).any(|w| w == [0xFF, 0xD9]) {
+            return Err(FetchError::NotAnImage);
+        }
     }
     Ok(ImageInfo { width, height, ext })
 }

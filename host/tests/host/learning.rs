@@ -486,3 +486,75 @@ fn a_served_recs_page_is_scored_once_its_photos_are_in() {
     let (code, stderr, _) = host.close();
     assert_eq!(code, 0, "{stderr}");
 }
+
+#[test]
+fn labels_from_the_port_retrain_in_the_background_after_retrain_every() {
+    if !real_models_or_skip("background retraining") {
+        return;
+    }
+    let home = tempfile::tempdir().expect("home");
+    let h = home.path();
+    let (seed, _) = write_seed(h, 30, &[], false);
+    let (code, out, err) = swipy(h, &["import-seed", seed.to_str().expect("utf8")], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = swipy(h, &["train"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let mut host = Host::chromium(h, &[]);
+    host.hello();
+    host.call("settings_set", json!({"values": {"retrain_every": 3}}));
+    // Two relabels from the dashboard: not yet.
+    for i in 0..2 {
+        let r = host.call(
+            "label",
+            json!({"profile_id": id(i), "verdict": "nope", "source": "dashboard", "at_ms": 2.0e12, "key": format!("d{i}")}),
+        );
+        assert!(matches!(r, Response::Ack { .. }), "{r:?}");
+    }
+    let Response::Stats(s) = host.call("stats", json!({})) else {
+        panic!("stats")
+    };
+    assert_eq!(
+        s.model_version,
+        Some(1),
+        "no retraining before 3 new labels"
+    );
+    // The third: a new model arrives as an event; the answer to the label comes first.
+    let r = host.call(
+        "label",
+        json!({"profile_id": id(2), "verdict": "like", "source": "dashboard", "at_ms": 2.0e12, "key": "d2"}),
+    );
+    assert!(matches!(r, Response::Ack { .. }), "{r:?}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let version = loop {
+        assert!(std::time::Instant::now() < deadline, "no retraining");
+        let ev = host.recv();
+        match ev.body {
+            Response::TrainProgress { .. } => assert_eq!(ev.re, None),
+            Response::Trained {
+                model_version,
+                metrics,
+            } => {
+                assert_eq!(ev.re, None, "an event");
+                assert_eq!(metrics.n_like + metrics.n_nope, 30);
+                break model_version;
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(version, 2);
+    let Response::Profiles { items, .. } =
+        host.call("profiles", json!({"filter": "labelled", "limit": 50}))
+    else {
+        panic!("profiles")
+    };
+    let relabelled = items.iter().find(|i| i.id == id(0)).expect("listed");
+    assert_eq!(
+        (relabelled.label, relabelled.label_source),
+        (
+            Some(swipy_shared::protocol::Verdict::Nope),
+            Some(swipy_shared::protocol::LabelSource::Dashboard)
+        ),
+        "the dashboard's relabel is the latest label"
+    );
+    host.close();
+}
