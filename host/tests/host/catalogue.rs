@@ -728,11 +728,14 @@ impl CdnReply {
 
 pub type CdnRoute = Arc<dyn Fn(&str) -> CdnReply + Send + Sync>;
 
+/// Request heads: (path, header name in lower case → value), in arrival order.
+pub type Heads = Arc<Mutex<Vec<(String, HashMap<String, String>)>>>;
+
 pub struct RecCdn {
     pub port: u16,
     pub ca_file: tempfile::NamedTempFile,
     /// Every request head received (lower-cased header names), in arrival order.
-    pub heads: Arc<Mutex<Vec<(String, HashMap<String, String>)>>>,
+    pub heads: Heads,
     _rt: tokio::runtime::Runtime,
 }
 
@@ -784,7 +787,7 @@ impl RecCdn {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let heads: Arc<Mutex<Vec<(String, HashMap<String, String>)>>> = Arc::default();
+        let heads: Heads = Arc::default();
         let heads2 = Arc::clone(&heads);
         rt.spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
@@ -1062,8 +1065,16 @@ fn hostile_photo_urls_and_cdn_answers_are_skipped_cleanly() {
 }
 
 #[test]
-fn the_token_is_never_sent_to_the_cdn() {
-    let cdn = RecCdn::start(Arc::new(|path: &str| CdnReply::ok(jpeg_for(path, 32, 40))));
+fn the_token_is_sent_only_to_the_tinder_api_over_https() {
+    // One loopback TLS server plays the image CDN and api.gotinder.com. The API answers
+    // the matches read with a redirect to the CDN: the token must not follow it.
+    let cdn = RecCdn::start(Arc::new(|path: &str| {
+        if path.starts_with("/v2/") {
+            CdnReply::redirect("https://images-ssl.gotinder.com/after-redirect.jpg")
+        } else {
+            CdnReply::ok(jpeg_for(path, 32, 40))
+        }
+    }));
     let home = tempfile::tempdir().expect("home");
     let env = cdn.env();
     let mut host = Host::chromium(home.path(), &env_refs(&env));
@@ -1086,25 +1097,45 @@ fn the_token_is_never_sent_to_the_cdn() {
         ),
     ]);
     host.call("recs", json!({"body": page, "captured_at_ms": 1.0}));
+    // Give an API read that the token triggers time to happen (and its redirect).
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while std::time::Instant::now() < deadline
+        && !cdn.paths().iter().any(|p| p == "/after-redirect.jpg")
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let (code, stderr, _) = host.close();
     assert_eq!(code, 0, "{stderr}");
     let heads = cdn.heads.lock().expect("heads").clone();
-    assert_eq!(heads.len(), 3, "every photo requested once: {heads:?}");
+    for p in ["/t/1.jpg", "/t/2.jpg", "/u/1.jpg"] {
+        assert_eq!(
+            heads.iter().filter(|(path, _)| path == p).count(),
+            1,
+            "{p} requested once: {heads:?}"
+        );
+    }
     for (path, fields) in &heads {
-        assert!(
-            !fields.contains_key("x-auth-token"),
-            "{path} carried X-Auth-Token"
-        );
-        assert!(
-            !fields.contains_key("authorization"),
-            "{path} carried Authorization"
-        );
-        assert!(!fields.contains_key("cookie"), "{path} carried a cookie");
-        assert!(
-            !fields.values().any(|v| v.contains(secret)),
-            "{path} carried the token"
-        );
-        assert!(!path.contains(secret));
+        let host_name = fields.get("host").map(String::as_str).unwrap_or_default();
+        let carries = fields.contains_key("x-auth-token")
+            || fields.values().any(|v| v.contains(secret))
+            || path.contains(secret);
+        if carries {
+            assert!(
+                host_name == "api.gotinder.com" && path.starts_with("/v2/"),
+                "the token went to {host_name}{path}"
+            );
+        }
+        if !path.starts_with("/v2/") {
+            assert!(
+                !carries,
+                "an image request carried the token: {host_name}{path}"
+            );
+            assert!(
+                !fields.contains_key("authorization"),
+                "{path} carried Authorization"
+            );
+            assert!(!fields.contains_key("cookie"), "{path} carried a cookie");
+        }
     }
     assert!(!stderr.contains(secret));
 }

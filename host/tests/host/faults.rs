@@ -235,8 +235,8 @@ fn a_thousand_labels_survive_random_sigkills_with_outbox_replay() {
             // The user labels a few more profiles now and then.
             if produced < TOTAL && rng.u8(0..4) == 0 {
                 let n = rng.usize(1..8).min(TOTAL - produced);
-                for i in produced..produced + n {
-                    outbox.insert(i, all[i].clone());
+                for (i, e) in all.iter().enumerate().skip(produced).take(n) {
+                    outbox.insert(i, e.clone());
                     queue.push(i);
                 }
                 produced += n;
@@ -550,13 +550,18 @@ fn sigkill_during_training_keeps_the_previous_model() {
         "`swipy train` must produce a first model (exit {code}): {out}{err}"
     );
     active_model(home.path()).expect("a model after training");
-    let t0 = Instant::now();
-    let (code, out, err) = swipy(home.path(), &["train"], &[]);
-    let took = t0.elapsed();
+    // The second run's progress lines (`train: <stage> <done>/<total>` on stderr) say
+    // where a kill can land.
+    let (code, out, err) = swipy(home.path(), &["train"], &[("SWIPY_LOG", "info")]);
     assert_eq!(code, 0, "second `swipy train` (exit {code}): {out}{err}");
-    let v1 = active_model(home.path()).expect("a model after training");
+    let steps = err.lines().filter(|l| l.contains("train: ")).count();
+    assert!(
+        steps >= 2,
+        "`swipy train` logs its progress on stderr:\n{err}"
+    );
+    let mut v1 = active_model(home.path()).expect("a model after training");
 
-    // Train again and kill it part-way, several times.
+    // Train again and kill it at a random progress line, several times.
     let mut rng = fastrand::Rng::new();
     let mut killed_midway = 0;
     for _ in 0..4 {
@@ -565,20 +570,56 @@ fn sigkill_during_training_keeps_the_previous_model() {
             .arg(home.path())
             .arg("train")
             .env_remove("SWIPY_HOME")
+            .env("SWIPY_LOG", "info")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn train");
-        let at = took.mul_f64(0.1 + 0.6 * rng.f64());
-        std::thread::sleep(at);
-        let finished = child.try_wait().expect("wait").is_some();
+        let (tx, rx) = channel::<String>();
+        let stderr = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let kill_at = rng.usize(1..steps);
+        let mut seen = 0;
+        let mut committed = false;
+        while seen < kill_at {
+            match rx.recv_timeout(Duration::from_secs(120)) {
+                Ok(l) if l.contains("train: ") => seen += 1,
+                Ok(l) if l.contains(" trained") => committed = true,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
         kill9(child.id());
-        let _ = child.wait();
+        let killed = child.wait().expect("wait").code().is_none();
+        // Lines written before the kill: did the new model's commit happen?
+        while let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
+            committed |= l.contains(" trained");
+        }
         integrity_ok(home.path());
         let active = active_model(home.path()).expect("a model stays active");
-        if !finished {
+        if killed && !committed {
             killed_midway += 1;
-            assert_eq!(active, v1, "a killed training replaced the model");
+            assert_eq!(
+                active, v1,
+                "a training killed at progress line {kill_at} of {steps} replaced the model"
+            );
+        } else {
+            // It had committed its model: that one is now the previous one.
+            assert!(
+                active > v1,
+                "a finished training left model {active} active"
+            );
+            v1 = active;
         }
         // Whatever is active scores.
         let (code, out, err) = swipy(home.path(), &["score", &ids[0], "--json"], &[]);
@@ -591,8 +632,5 @@ fn sigkill_during_training_keeps_the_previous_model() {
             "{out}"
         );
     }
-    assert!(
-        killed_midway > 0,
-        "no kill landed while training ran ({took:?} per run)"
-    );
+    assert!(killed_midway > 0, "no kill landed while training ran");
 }
