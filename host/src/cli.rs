@@ -242,6 +242,14 @@ pub fn main_entry(args: Vec<String>) -> i32 {
             }
         };
         crate::logger::init(Some(&dir), log::LevelFilter::Info);
+        if let BrowserLaunch::Chromium { origin } = &launch {
+            if !install::origin_recorded(&dir, origin) {
+                log::error!(
+                    "refusing {origin}: `swipy install` registered other extensions for this data dir"
+                );
+                return serve::refuse(origin);
+            }
+        }
         return serve::run(&dir, Some(launch.caller()));
     }
     let cli = match Cli::try_parse_from(std::iter::once("swipy".to_owned()).chain(args)) {
@@ -296,7 +304,7 @@ pub fn run_command_on(
 ) -> Result<(), Failure> {
     match cmd {
         Command::Serve => Err(Failure::new(EXIT_USAGE, "serve runs through main_entry")),
-        Command::Install(a) => cmd_install(a, out),
+        Command::Install(a) => cmd_install(a, dir, out),
         Command::Uninstall(a) => {
             let browsers: Vec<Browser> = a.browser.iter().flat_map(|b| b.expand()).collect();
             let removed = install::uninstall(&browsers, a.user_data_dir.as_deref())
@@ -496,7 +504,7 @@ fn install_failure(e: install::InstallError) -> Failure {
     }
 }
 
-fn cmd_install(a: InstallArgs, out: &mut dyn Write) -> Result<(), Failure> {
+fn cmd_install(a: InstallArgs, dir: &Path, out: &mut dyn Write) -> Result<(), Failure> {
     let host_path = match a.host_path {
         Some(p) if p.is_absolute() => p,
         Some(p) => std::env::current_dir().map(|c| c.join(&p)).unwrap_or(p),
@@ -510,6 +518,14 @@ fn cmd_install(a: InstallArgs, out: &mut dyn Write) -> Result<(), Failure> {
         host_path,
     };
     let written = install::install(&spec).map_err(install_failure)?;
+    if let Some(id) = &spec.extension_id {
+        if let Err(e) = install::record_origin(dir, &format!("chrome-extension://{id}/")) {
+            log::warn!(
+                "cannot record the installed extension in {}: {e}",
+                dir.display()
+            );
+        }
+    }
     for p in written {
         writeln!(out, "wrote {}", p.display())?;
     }

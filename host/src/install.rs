@@ -286,5 +286,35 @@ pub fn check_manifest(
     c
 }
 
+/// File in the data dir listing the Chromium origins `swipy install` registered.
+pub const ORIGINS_FILE: &str = "installed_origins.json";
+
+/// Adds an origin to [`ORIGINS_FILE`] (kept as a set: installs add, never remove).
+pub fn record_origin(data_dir: &Path, origin: &str) -> std::io::Result<()> {
+    let path = data_dir.join(ORIGINS_FILE);
+    let mut list: Vec<String> = std::fs::read(&path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    if !list.iter().any(|o| o == origin) {
+        list.push(origin.to_owned());
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let body = serde_json::to_vec_pretty(&list).map_err(std::io::Error::other)?;
+    std::fs::write(path, body)
+}
+
+/// Whether a Chromium caller may be served: true when no install was recorded for this
+/// data dir (nothing to compare with), or when its origin was installed.
+pub fn origin_recorded(data_dir: &Path, origin: &str) -> bool {
+    let Ok(bytes) = std::fs::read(data_dir.join(ORIGINS_FILE)) else {
+        return true;
+    };
+    match serde_json::from_slice::<Vec<String>>(&bytes) {
+        Ok(list) => list.is_empty() || list.iter().any(|o| o == origin),
+        Err(_) => true,
+    }
+}
+
 #[cfg(test)]
 mod tests;

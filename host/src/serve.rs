@@ -43,6 +43,9 @@
 //! - 0: stdin reached its end (the browser closed the port), including a frame cut off by
 //!   the end of the stream, or stdout was closed by the browser.
 //! - 1: the store could not be opened or stdin failed with an I/O error.
+//! - 3: started for a Chromium extension other than the ones `swipy install
+//!   --extension-id` registered for this data dir (`<data dir>/installed_origins.json`);
+//!   every request is answered with error `caller_refused` (20) and nothing is stored.
 //!
 //! The CLI's exit codes are listed in [`crate::cli`] and `swipy --help`.
 
@@ -63,6 +66,10 @@ use crate::ingest;
 use crate::learn::{self, worker::Worker};
 use crate::store::{now_ms, NewLabel, NewSwipe, Store, StoreError};
 use crate::transport::{FrameError, FrameReader, FrameWriter};
+
+/// Exit code when a Chromium caller is not an extension `swipy install` registered for
+/// this data dir (see [`crate::install::origin_recorded`]).
+pub const EXIT_CALLER_REFUSED: i32 = 3;
 
 /// How long the host keeps downloading photos after the browser closed the port.
 pub const FETCH_GRACE: Duration = Duration::from_secs(10);
@@ -784,6 +791,35 @@ pub fn serve_loop<R: Read, W: Write + Send + 'static>(
             }
         }
     }
+}
+
+/// Answers every request of a refused caller with error `caller_refused` until EOF;
+/// returns [`EXIT_CALLER_REFUSED`]. Nothing is stored.
+pub fn refuse(origin: &str) -> i32 {
+    let mut reader = FrameReader::new(std::io::stdin().lock(), MAX_FRAME_FROM_BROWSER);
+    let writer = Outbox::new(Box::new(std::io::stdout()), Arc::new(AtomicU32::new(1)));
+    let shown: String = origin.chars().take(80).collect();
+    let message = format!(
+        "this Swipy host was installed for another extension, not {shown}; run `swipy install --extension-id <id>` for this one"
+    );
+    loop {
+        let re = match reader.read_frame() {
+            Ok(Some(body)) => serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| v.get("id").and_then(Value::as_u64))
+                .and_then(|n| u32::try_from(n).ok()),
+            Ok(None) => break,
+            Err(FrameError::TooLarge { .. }) => None,
+            Err(_) => break,
+        };
+        if writer
+            .send(re, err(ErrorCode::CallerRefused, message.clone()))
+            .is_err()
+        {
+            break;
+        }
+    }
+    EXIT_CALLER_REFUSED
 }
 
 /// Serve mode on stdin/stdout. Returns the process exit code.

@@ -480,6 +480,8 @@ pub enum ErrorCode {
     BadSetting = 18,
     /// Anything else; the message says what.
     Internal = 19,
+    /// The host was started for an extension it was not installed for.
+    CallerRefused = 20,
 }
 
 impl ErrorCode {
@@ -508,6 +510,7 @@ impl ErrorCode {
             17 => TokenMissing,
             18 => BadSetting,
             19 => Internal,
+            20 => CallerRefused,
             _ => return None,
         })
     }

@@ -74,7 +74,8 @@ fn error_codes_are_stable() {
     assert_eq!(ErrorCode::BadFrame.code(), 1);
     assert_eq!(ErrorCode::UnknownType.code(), 7);
     assert_eq!(ErrorCode::Internal.code(), 19);
-    for c in 1..=19u16 {
+    assert_eq!(ErrorCode::CallerRefused.code(), 20);
+    for c in 1..=20u16 {
         assert_eq!(ErrorCode::from_code(c).map(ErrorCode::code), Some(c));
     }
     assert_eq!(ErrorCode::from_code(0), None);
