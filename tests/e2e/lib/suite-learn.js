@@ -44,6 +44,16 @@ function modelPrerequisites() {
   return missing;
 }
 
+/** ROC AUC of [{y: bool, v: number}] (null without both classes). */
+function rocAuc(pts) {
+  const pos = pts.filter((x) => x.y).map((x) => x.v);
+  const neg = pts.filter((x) => !x.y).map((x) => x.v);
+  if (!pos.length || !neg.length) return null;
+  let s = 0;
+  for (const a of pos) for (const b of neg) s += a > b ? 1 : a === b ? 0.5 : 0;
+  return s / (pos.length * neg.length);
+}
+
 /** `swipy score --json IDS` → Map id → Score (one JSON object per line). */
 async function hostScores(dataDir, ids) {
   const { stdout } = await H.swipy(dataDir, ['score', '--json', ...ids], { timeout: 180000 });
@@ -381,7 +391,18 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
   await U.check(name('the model learned the planted taste (cross-validated ROC AUC ≥ 0.6)'), async () => {
     needs(modelOk, 'training');
     const st = await H.stats(dataDir);
-    U.assert(st.metrics.roc_auc >= 0.6, `CV ROC AUC ${st.metrics.roc_auc.toFixed(3)} on a taste that is visible in every bio`);
+    if (st.metrics.roc_auc < 0.6) {
+      // Say which part fails: ROC AUC of each stored part score on the labelled cards.
+      const sc = await hostScores(dataDir, labelled.map((l) => l.id));
+      const parts = ['p_like', 'photo', 'face', 'text', 'meta'].map((k) => {
+        const pts = labelled.map((l) => ({ y: l.verdict === 'like', v: k === 'p_like' ? (sc.get(l.id) || {}).p_like : ((sc.get(l.id) || {}).parts || {})[k] }))
+          .filter((x) => typeof x.v === 'number');
+        const a = rocAuc(pts);
+        const vals = pts.map((x) => x.v);
+        return `${k} AUC ${a === null ? '–' : a.toFixed(2)} (range ${vals.length ? `${Math.min(...vals).toFixed(3)}..${Math.max(...vals).toFixed(3)}` : '–'}, n=${pts.length})`;
+      });
+      throw new U.CheckError(`CV ROC AUC ${st.metrics.roc_auc.toFixed(3)} on a taste that is visible in every bio; scores of the labelled cards: ${parts.join('; ')}`);
+    }
     return `AUC ${st.metrics.roc_auc.toFixed(3)}`;
   });
 
