@@ -266,3 +266,41 @@ pub fn prepare(data_dir: &Path) -> Result<String, LearnError> {
     }
     Ok(format!("models prepared in {}", out.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_manifests_name_every_offline_encoder_with_checksums() {
+        let ids: Vec<String> = offline_models().into_iter().map(|m| m.id).collect();
+        assert_eq!(ids, ["e5-small", "yunet", "sface", "open-nsfw"]);
+        for m in offline_models() {
+            for f in &m.files {
+                assert_eq!(f.sha256.len(), 64, "{} {}", m.id, f.name);
+                assert!(f.sha256.bytes().all(|b| b.is_ascii_hexdigit()));
+            }
+        }
+        let e5 = parse(MANIFESTS[0].1);
+        let names: Vec<&str> = e5.files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["model.onnx", "tokenizer.json"]);
+        assert_eq!(e5.kind, "text");
+    }
+
+    #[test]
+    fn check_reports_missing_present_and_mismatched_files() {
+        let dir = tempfile::tempdir().expect("dir");
+        std::fs::create_dir_all(dir.path().join("yunet")).expect("mkdir");
+        std::fs::write(dir.path().join("yunet/model.onnx"), b"x").expect("w");
+        let listed = check(dir.path(), false);
+        let state = |id: &str, l: &[(Manifest, Vec<(ModelFile, FileState)>)]| {
+            l.iter().find(|(m, _)| m.id == id).expect("id").1[0]
+                .1
+                .clone()
+        };
+        assert_eq!(state("yunet", &listed), FileState::Present);
+        assert_eq!(state("sface", &listed), FileState::Missing);
+        let verified = check(dir.path(), true);
+        assert!(matches!(state("yunet", &verified), FileState::Mismatch(_)));
+    }
+}

@@ -356,3 +356,95 @@ fn two_processes_opening_a_fresh_store_at_once_both_succeed() {
         migrations::MIGRATIONS.len() as i64
     );
 }
+
+#[test]
+fn day_strings_are_utc_calendar_days() {
+    assert_eq!(learning::day_string(0.0), "1970-01-01");
+    assert_eq!(learning::day_string(951_782_400_000.0), "2000-02-29");
+    assert_eq!(learning::day_string(1_795_867_200_000.0), "2026-11-28");
+    assert_eq!(learning::day_string(1_795_910_399_999.0), "2026-11-28");
+    assert_eq!(learning::day_string(1_795_910_400_000.0), "2026-11-29");
+}
+
+#[test]
+fn history_profiles_page_and_scores_for_the_dashboard() {
+    use swipy_shared::protocol::{Parts, Score};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Store::open(dir.path()).expect("open");
+    let day1 = 1_795_867_200_000.0;
+    s.ingest(
+        &[profile("aaa1", "Anna", 1), profile("bbb2", "Bea", 0)],
+        0,
+        false,
+        day1,
+        "test",
+    )
+    .expect("ingest");
+    s.ingest(
+        &[profile("ccc3", "Cleo", 0)],
+        0,
+        false,
+        day1 + 86_400_000.0,
+        "test",
+    )
+    .expect("ingest");
+    let label = |s: &mut Store, id: &str, v: Verdict, src: LabelSource, key: &str| {
+        s.add_label(&NewLabel {
+            profile_id: id,
+            verdict: v,
+            source: src,
+            at_ms: day1 + 1000.0,
+            key,
+        })
+        .expect("label");
+    };
+    label(&mut s, "aaa1", Verdict::Like, LabelSource::Overlay, "k1");
+    label(&mut s, "bbb2", Verdict::Like, LabelSource::Auto, "k2");
+    label(&mut s, "ccc3", Verdict::Nope, LabelSource::Swipe, "k3");
+    s.record_matches(&["bbb2".to_owned()], day1 + 5000.0)
+        .expect("matches");
+    let score = |id: &str, p: f64| Score {
+        id: id.into(),
+        p_like: Some(p),
+        parts: Parts::default(),
+        model_version: Some(1),
+        state: "ready".into(),
+    };
+    s.save_scores(&[score("aaa1", 0.95), score("ccc3", 0.05)])
+        .expect("scores");
+    assert_eq!(
+        s.last_score("aaa1").expect("s").expect("some").p_like,
+        Some(0.95)
+    );
+
+    let h = s.history().expect("history");
+    let days: Vec<(&str, u32)> = h.days.iter().map(|d| (d.day.as_str(), d.seen)).collect();
+    assert_eq!(days, vec![("2026-11-28", 2), ("2026-11-29", 1)]);
+    let d0 = &h.days[0];
+    assert_eq!(
+        (d0.likes_user, d0.nopes_user, d0.likes_auto, d0.matches),
+        (1, 1, 1, 1)
+    );
+    assert_eq!(
+        h.histogram.liked[9], 1,
+        "p 0.95 of a liked profile in the top bin"
+    );
+    assert_eq!(h.histogram.passed[0], 1);
+    assert_eq!(
+        (h.match_rates.auto_likes, h.match_rates.auto_matches),
+        (1, 1)
+    );
+    assert_eq!(h.match_rates.auto_rate, Some(1.0));
+    assert_eq!(h.match_rates.user_rate, Some(0.0));
+
+    let (total, rows) = s.profiles_page(2, 0, "all").expect("page");
+    assert_eq!((total, rows.len()), (3, 2));
+    assert_eq!(rows[0].0.id, "ccc3", "newest first");
+    let (total, rows) = s.profiles_page(10, 0, "matched").expect("page");
+    assert_eq!((total, rows[0].0.id.as_str()), (1, "bbb2"));
+    assert!(rows[0].0.matched);
+    let (total, _) = s.profiles_page(10, 0, "liked").expect("page");
+    assert_eq!(total, 2);
+    let (_, rows) = s.profiles_page(10, 0, "auto").expect("page");
+    assert_eq!(rows[0].0.label_source, Some(LabelSource::Auto));
+}
