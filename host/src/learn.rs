@@ -239,6 +239,17 @@ impl Engine {
         Ok(self.scorer.as_ref().map(|(v, s)| (*v, s)))
     }
 
+    /// Loads the encoders and the active head when a trained model exists.
+    pub fn warm(&mut self, store: &Store) -> Result<(), LearnError> {
+        if store.active_model_version()?.is_some() {
+            let started = std::time::Instant::now();
+            self.encoders()?;
+            self.scorer(store)?;
+            log::info!("models preloaded in {} ms", started.elapsed().as_millis());
+        }
+        Ok(())
+    }
+
     /// Scores profiles (states `ready`, `no_model`, `pending`, `unknown`) and stores the
     /// ready ones as their last score.
     pub fn scores(&mut self, store: &mut Store, ids: &[String]) -> Result<Vec<Score>, LearnError> {

@@ -259,11 +259,13 @@ impl Session {
                         .map(|c| c.chars().take(80).collect::<String>())
                         .unwrap_or_default()
                 );
-                let model_version = self
-                    .store
-                    .active_model()
-                    .map_err(storage)?
-                    .map(|m| m.version);
+                let model_version = self.store.active_model_version().map_err(storage)?;
+                if model_version.is_some() {
+                    // Load the models in the background so the first page scores fast.
+                    if let Some(w) = self.worker() {
+                        w.warm();
+                    }
+                }
                 vec![Response::Hello {
                     protocol: PROTOCOL_VERSION,
                     host_version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -28,6 +28,9 @@ enum Job {
     },
     /// A label was stored: maybe retrain in the background.
     Labelled,
+    /// Load the encoders and the head now when a model exists (the first recs page then
+    /// scores without the cold start).
+    Warm,
 }
 
 /// Handle of the worker thread (dropping it ends the thread once its queue is empty).
@@ -64,6 +67,11 @@ impl Worker {
         }
         let _ = self.tx.send(Job::Train { re });
         Ok(())
+    }
+
+    /// Loads the models in the background when a trained model exists.
+    pub fn warm(&self) {
+        let _ = self.tx.send(Job::Warm);
     }
 
     /// Tells the worker a label was stored (automatic retraining).
@@ -133,6 +141,11 @@ fn run(
                             let _ = outbox.send(re, error(&e));
                         }
                     }
+                }
+            }
+            Job::Warm => {
+                if let Err(e) = engine.warm(&store) {
+                    log::warn!("models not preloaded: {e}");
                 }
             }
             Job::Train { re } => {
