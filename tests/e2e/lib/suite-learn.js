@@ -449,6 +449,68 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
   const visible = await driver.eval(() => document.visibilityState);
   let threshold = null;
 
+  await U.check(name('dry run: the decision is shown on the card, no like/pass call is made'), async () => {
+    U.assert(visible === 'visible', `the tinder.com tab is ${visible}`);
+    U.assert(badgesOk, 'needs scored badges (previous check)');
+    const next = await readyUpcoming(mock, dataDir, 8);
+    const thr = 0.5;
+    const preset = await hook(popup, { kind: 'autoswipe_preset', preset: 'fast_test', dry_run: true, threshold: thr });
+    U.assert(preset.ok, `fast_test preset with dry_run refused: ${JSON.stringify(preset)}`);
+    const start = await runStart(mock);
+    const on = await hook(popup, { kind: 'autoswipe_enable', on: true });
+    U.assert(on.ok, `autoswipe_enable refused: ${JSON.stringify(on)}`);
+    let dec = null;
+    try {
+      dec = await U.waitFor(() => driver.eval(() => {
+        const card = document.querySelector('div.recsCardboard__cards > div[aria-hidden="false"]');
+        const d = card && card.querySelector('[data-swipy="decision"]');
+        return d ? { card: card.getAttribute('data-profile-id'), verdict: d.getAttribute('data-verdict'), score: d.getAttribute('data-score'), dry: d.getAttribute('data-dry-run'), text: d.textContent.trim() } : null;
+      }), { timeout: 20000, what: 'a [data-swipy="decision"] on the top card' });
+      await U.sleep(1500);
+    } finally {
+      await hook(popup, { kind: 'autoswipe_enable', on: false }).catch(() => {});
+    }
+    U.assert(dec.card === next.ids[0], `decision shown on ${dec.card}, the top card is ${next.ids[0]}`);
+    U.assert(dec.dry === 'true', `decision data-dry-run=${dec.dry}`);
+    const p = next.scores[0];
+    U.assert(dec.verdict === (p >= thr ? 'like' : 'nope'), `dry-run decision ${dec.verdict} for score ${p} and threshold ${thr}`);
+    U.assert(Math.abs(Number(dec.score) - p) < 1e-9, `decision data-score ${dec.score}, host score ${p}`);
+    const calls = swipeCalls(await mock.calls(start.since));
+    U.assert(calls.length === 0, `dry run made page calls: ${calls.map((c) => `${c.kind} ${c.id}`).join(', ')}`);
+    return `"${dec.text}"`;
+  });
+
+  await U.check(name('daily total from the popup settings: threshold 1 passes every card, stops after the daily cap'), async () => {
+    U.assert(visible === 'visible', `the tinder.com tab is ${visible}`);
+    U.assert(badgesOk, 'needs scored badges (previous check)');
+    await readyUpcoming(mock, dataDir, 4);
+    const preset = await hook(popup, { kind: 'autoswipe_preset', preset: 'fast_test' });
+    U.assert(preset.ok, `fast_test preset refused: ${JSON.stringify(preset)}`);
+    const st0 = await autoState(popup);
+    const daily = st0.swipes_24h + 3;
+    // The user's way: the popup's settings form.
+    await popup.reload({ waitUntil: 'load' });
+    await popup.click('#autoswipe-settings summary').catch(() => {});
+    await popup.fill('#autoswipe-threshold', '1');
+    await popup.fill('#autoswipe-daily-cap', String(daily));
+    await popup.click('#autoswipe-save');
+    await U.waitFor(async () => {
+      const s = (await autoState(popup)).settings;
+      return s.threshold === 1 && s.swipes_per_24h === daily;
+    }, { timeout: 5000, what: async () => `the popup's settings to apply (error: "${await popup.textContent('#autoswipe-settings-error').catch(() => '?')}")` });
+    const start = await runStart(mock);
+    const on = await hook(popup, { kind: 'autoswipe_enable', on: true });
+    U.assert(on.ok, `autoswipe_enable refused: ${JSON.stringify(on)}`);
+    const st = await waitStop(popup, 'daily_cap', 60000);
+    const { calls } = await checkRun({ mock, dataDir, start, threshold: 1, state: st });
+    U.assert(calls.length === 3 && calls.every((c) => c.kind === 'pass'), `expected 3 passes, got ${calls.map((c) => c.kind).join(',')}`);
+    await U.sleep(1000);
+    const after = swipeCalls(await mock.calls(calls[calls.length - 1].seq));
+    U.assert(after.length === 0, `calls after the daily cap: ${after.length}`);
+    await waitLabels(dataDir, calls.map((c) => ({ id: c.id, verdict: 'nope', source: 'auto' })), 20000, 'auto passes stored with source auto');
+    return `3 passes, ${st.last_stop.message || st.last_stop.kind}`;
+  });
+
   const capOk = await U.check(name('auto-swipe from the popup (fast preset): decisions follow threshold and scores, delays kept, stops at the likes cap'), async () => {
     U.assert(visible === 'visible', `the tinder.com tab is ${visible}; auto-swipe would stop for a hidden tab`);
     U.assert(badgesOk, 'needs scored badges (previous check)');
