@@ -453,7 +453,12 @@ fn a_served_recs_page_is_scored_once_its_photos_are_in() {
     let Response::Ingested { ids, .. } = r else {
         panic!("{r:?}")
     };
+    let t0 = std::time::Instant::now();
     let ev = host.recv();
+    eprintln!(
+        "recs page scored {:?} after its ingest (photo downloads included)",
+        t0.elapsed()
+    );
     assert_eq!(ev.re, None, "an unsolicited event: {ev:?}");
     let Response::Scores { scores } = ev.body else {
         panic!("{ev:?}")
