@@ -50,10 +50,20 @@ pub struct Envelope<T> {
 
 impl<T> Envelope<T> {
     pub fn new(id: u32, body: T) -> Self {
-        Self { v: PROTOCOL_VERSION, id, re: None, body }
+        Self {
+            v: PROTOCOL_VERSION,
+            id,
+            re: None,
+            body,
+        }
     }
     pub fn reply(id: u32, re: u32, body: T) -> Self {
-        Self { v: PROTOCOL_VERSION, id, re: Some(re), body }
+        Self {
+            v: PROTOCOL_VERSION,
+            id,
+            re: Some(re),
+            body,
+        }
     }
 }
 
@@ -343,13 +353,24 @@ pub enum Response {
         /// True when the response contained a rate-limit pseudo user.
         rate_limited: bool,
     },
-    Scores { scores: Vec<Score> },
+    Scores {
+        scores: Vec<Score>,
+    },
     /// Event: training progress. `stage` e.g. "embed", "cv", "fit", "export".
-    TrainProgress { stage: String, done: u32, total: u32 },
+    TrainProgress {
+        stage: String,
+        done: u32,
+        total: u32,
+    },
     /// Event or response: a new model is active.
-    Trained { model_version: u32, metrics: Metrics },
+    Trained {
+        model_version: u32,
+        metrics: Metrics,
+    },
     Stats(Stats),
-    Settings { values: Map<String, Value> },
+    Settings {
+        values: Map<String, Value>,
+    },
     Error(ErrorBody),
     /// Answer to `profiles`.
     Profiles {
@@ -429,7 +450,6 @@ pub struct History {
     pub histogram: ScoreHistogram,
     pub match_rates: MatchRates,
 }
-
 
 /// Typed error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -518,7 +538,10 @@ impl ErrorCode {
 
 impl ErrorBody {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code: code.code(), message: message.into() }
+        Self {
+            code: code.code(),
+            message: message.into(),
+        }
     }
 }
 
@@ -547,13 +570,25 @@ pub fn decode_request(bytes: &[u8]) -> Result<Envelope<Request>, DecodeError> {
             error: ErrorBody::new(ErrorCode::BadEnvelope, "message must be a JSON object"),
         });
     };
-    let id = obj.get("id").and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok());
-    let fail = |code, msg: String| DecodeError { id, error: ErrorBody::new(code, msg) };
+    let id = obj
+        .get("id")
+        .and_then(Value::as_u64)
+        .and_then(|n| u32::try_from(n).ok());
+    let fail = |code, msg: String| DecodeError {
+        id,
+        error: ErrorBody::new(code, msg),
+    };
     let Some(id_ok) = id else {
-        return Err(fail(ErrorCode::BadEnvelope, "`id` must be an integer 0..=4294967295".into()));
+        return Err(fail(
+            ErrorCode::BadEnvelope,
+            "`id` must be an integer 0..=4294967295".into(),
+        ));
     };
     let Some(v) = obj.get("v").and_then(Value::as_u64) else {
-        return Err(fail(ErrorCode::BadEnvelope, "`v` (protocol version) is missing".into()));
+        return Err(fail(
+            ErrorCode::BadEnvelope,
+            "`v` (protocol version) is missing".into(),
+        ));
     };
     if v != u64::from(PROTOCOL_VERSION) {
         return Err(fail(
@@ -562,15 +597,26 @@ pub fn decode_request(bytes: &[u8]) -> Result<Envelope<Request>, DecodeError> {
         ));
     }
     let Some(kind) = obj.get("type").and_then(Value::as_str) else {
-        return Err(fail(ErrorCode::BadEnvelope, "`type` must be a string".into()));
+        return Err(fail(
+            ErrorCode::BadEnvelope,
+            "`type` must be a string".into(),
+        ));
     };
     if !REQUEST_TYPES.contains(&kind) {
         let shown: String = kind.chars().take(64).collect();
-        return Err(fail(ErrorCode::UnknownType, format!("unknown message type `{shown}`")));
+        return Err(fail(
+            ErrorCode::UnknownType,
+            format!("unknown message type `{shown}`"),
+        ));
     }
     let mut body = Map::new();
     body.insert("type".into(), Value::String(kind.to_owned()));
-    body.insert("data".into(), obj.get("data").cloned().unwrap_or(Value::Object(Map::new())));
+    body.insert(
+        "data".into(),
+        obj.get("data")
+            .cloned()
+            .unwrap_or(Value::Object(Map::new())),
+    );
     let request: Request = serde_json::from_value(Value::Object(body))
         .map_err(|e| fail(ErrorCode::BadData, format!("bad `data` for `{kind}`: {e}")))?;
     if let Request::Hello { protocol, .. } = &request {
@@ -583,8 +629,16 @@ pub fn decode_request(bytes: &[u8]) -> Result<Envelope<Request>, DecodeError> {
             ));
         }
     }
-    let re = obj.get("re").and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok());
-    Ok(Envelope { v: PROTOCOL_VERSION, id: id_ok, re, body: request })
+    let re = obj
+        .get("re")
+        .and_then(Value::as_u64)
+        .and_then(|n| u32::try_from(n).ok());
+    Ok(Envelope {
+        v: PROTOCOL_VERSION,
+        id: id_ok,
+        re,
+        body: request,
+    })
 }
 
 /// Decode a host → extension message (used by the extension and by tests).

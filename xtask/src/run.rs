@@ -26,7 +26,12 @@ struct Options {
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
-    let mut o = Options { demo: false, headless: false, screenshot: None, skip_models: false };
+    let mut o = Options {
+        demo: false,
+        headless: false,
+        screenshot: None,
+        skip_models: false,
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -50,7 +55,9 @@ fn absolute(p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_path_buf()
     } else {
-        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+        std::env::current_dir()
+            .map(|d| d.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
     }
 }
 
@@ -67,11 +74,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let root = root();
     let run_dir = root.join("target").join("run");
     let profile = run_dir.join(if opts.demo { "demo-profile" } else { "profile" });
-    std::fs::create_dir_all(&profile).map_err(|e| format!("cannot create {}: {e}", profile.display()))?;
+    std::fs::create_dir_all(&profile)
+        .map_err(|e| format!("cannot create {}: {e}", profile.display()))?;
     let swipy = root.join("target").join("debug").join("swipy");
     let ext = root.join("extension").join("dist").join("chrome");
-    let ext_id = std::fs::read_to_string(root.join("extension").join("static").join("EXTENSION_ID"))
-        .map_err(|e| format!("extension id missing (extension/static/EXTENSION_ID): {e}"))?;
+    let ext_id =
+        std::fs::read_to_string(root.join("extension").join("static").join("EXTENSION_ID"))
+            .map_err(|e| format!("extension id missing (extension/static/EXTENSION_ID): {e}"))?;
     let ext_id = ext_id.trim().to_owned();
 
     let mut data_args: Vec<String> = Vec::new();
@@ -84,7 +93,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
     sh(Command::new(&swipy)
         .args(&data_args)
-        .args(["install", "--browser", "chromium", "--extension-id", &ext_id, "--user-data-dir"])
+        .args([
+            "install",
+            "--browser",
+            "chromium",
+            "--extension-id",
+            &ext_id,
+            "--user-data-dir",
+        ])
         .arg(&profile))?;
 
     let mut mock: Option<Child> = None;
@@ -135,10 +151,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
             chromium_args.push("--virtual-time-budget=8000".into());
         }
         chromium_args.push(url);
-        let r = sh(Command::new("chromium").args(&chromium_args).envs(env.iter().cloned()));
+        let r = sh(Command::new("chromium")
+            .args(&chromium_args)
+            .envs(env.iter().cloned()));
         if let (Ok(()), Some(file)) = (&r, &opts.screenshot) {
             if !file.exists() {
-                return Err(format!("Chromium did not write the screenshot {}", file.display()));
+                return Err(format!(
+                    "Chromium did not write the screenshot {}",
+                    file.display()
+                ));
             }
             eprintln!("xtask: screenshot written to {}", file.display());
         }
@@ -149,7 +170,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
         chromium_args.push(url);
         eprintln!("xtask: Chromium opens with Swipy; close the window to stop");
-        sh(Command::new("chromium").args(&chromium_args).envs(env.iter().cloned()))
+        sh(Command::new("chromium")
+            .args(&chromium_args)
+            .envs(env.iter().cloned()))
     };
     if let Some(mut m) = mock {
         let _ = m.kill();

@@ -17,7 +17,9 @@ pub fn test(args: &[String]) -> Result<(), String> {
     let skip_e2e = args.iter().any(|a| a == "--skip-e2e");
     let skip_models = args.iter().any(|a| a == "--skip-models");
     let e2e_only = args.iter().any(|a| a == "--e2e-only");
-    let ci = std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false);
+    let ci = std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false);
     if ci && (skip_e2e || skip_models) {
         return Err("--skip-* options are not allowed under CI=true".into());
     }
@@ -27,7 +29,15 @@ pub fn test(args: &[String]) -> Result<(), String> {
         step("format");
         run(cargo().args(["fmt", "--all", "--check"]))?;
         step("clippy (native)");
-        run(cargo().args(["clippy", "--workspace", "--all-targets", "-j2", "--", "-D", "warnings"]))?;
+        run(cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "-j2",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
         step("clippy (wasm32 extension)");
         run(cargo().args([
             "clippy",
@@ -41,7 +51,14 @@ pub fn test(args: &[String]) -> Result<(), String> {
             "warnings",
         ]))?;
         step("shared crate builds for wasm32");
-        run(cargo().args(["build", "-p", "swipy-shared", "--target", "wasm32-unknown-unknown", "-j2"]))?;
+        run(cargo().args([
+            "build",
+            "-p",
+            "swipy-shared",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-j2",
+        ]))?;
     }
     if !skip_models {
         step("ONNX Runtime, models and fixtures (+ the Python unit tests of models/)");
@@ -58,9 +75,11 @@ pub fn test(args: &[String]) -> Result<(), String> {
         step("end-to-end (Chromium, Firefox)");
         ensure_browsers()?;
         ensure_node_modules()?;
-        run(Command::new("node")
-            .current_dir(root())
-            .args(["tests/e2e/run.js", "--browser", "all"]))?;
+        run(Command::new("node").current_dir(root()).args([
+            "tests/e2e/run.js",
+            "--browser",
+            "all",
+        ]))?;
     }
     step("all green");
     Ok(())
@@ -72,9 +91,13 @@ fn step(name: &str) {
 
 /// `rustup target add wasm32-unknown-unknown` when the target is missing.
 pub fn ensure_wasm_target() -> Result<(), String> {
-    let installed = crate::util::output(Command::new("rustup").args(["target", "list", "--installed"]))
-        .unwrap_or_default();
-    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    let installed =
+        crate::util::output(Command::new("rustup").args(["target", "list", "--installed"]))
+            .unwrap_or_default();
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         return Ok(());
     }
     run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
@@ -82,16 +105,22 @@ pub fn ensure_wasm_target() -> Result<(), String> {
 
 /// Debian's chromium and firefox-esr (and openssl for the mock's certificate).
 pub fn ensure_browsers() -> Result<(), String> {
-    let missing: Vec<&str> = [("chromium", "chromium"), ("firefox-esr", "firefox-esr"), ("openssl", "openssl")]
-        .into_iter()
-        .filter(|(bin, _)| !have(bin))
-        .map(|(_, pkg)| pkg)
-        .collect();
+    let missing: Vec<&str> = [
+        ("chromium", "chromium"),
+        ("firefox-esr", "firefox-esr"),
+        ("openssl", "openssl"),
+    ]
+    .into_iter()
+    .filter(|(bin, _)| !have(bin))
+    .map(|(_, pkg)| pkg)
+    .collect();
     if missing.is_empty() {
         return Ok(());
     }
     if !have("apt-get") {
-        return Err(format!("missing {missing:?} and no apt-get to install them"));
+        return Err(format!(
+            "missing {missing:?} and no apt-get to install them"
+        ));
     }
     let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
     let mut update = Command::new(sudo.first().copied().unwrap_or("apt-get"));
@@ -104,7 +133,10 @@ pub fn ensure_browsers() -> Result<(), String> {
     if !sudo.is_empty() {
         install.arg("apt-get");
     }
-    install.env("DEBIAN_FRONTEND", "noninteractive").args(["install", "-y", "-q"]).args(&missing);
+    install
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .args(["install", "-y", "-q"])
+        .args(&missing);
     run(&mut install)
 }
 
@@ -123,5 +155,7 @@ pub fn ensure_node_modules() -> Result<(), String> {
     if fresh {
         return Ok(());
     }
-    run(Command::new("npm").current_dir(&tests).args(["ci", "--no-audit", "--no-fund"]))
+    run(Command::new("npm")
+        .current_dir(&tests)
+        .args(["ci", "--no-audit", "--no-fund"]))
 }

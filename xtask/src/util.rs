@@ -6,13 +6,17 @@ use std::process::Command;
 /// The workspace root (xtask lives one level below it).
 pub fn root() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.parent().map(Path::to_path_buf).unwrap_or_else(|| here.to_path_buf())
+    here.parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| here.to_path_buf())
 }
 
 /// Run a command, echoing it; error when it fails.
 pub fn run(cmd: &mut Command) -> Result<(), String> {
     eprintln!("xtask: $ {}", show(cmd));
-    let status = cmd.status().map_err(|e| format!("cannot start `{}`: {e}", show(cmd)))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start `{}`: {e}", show(cmd)))?;
     if status.success() {
         Ok(())
     } else {
@@ -22,7 +26,9 @@ pub fn run(cmd: &mut Command) -> Result<(), String> {
 
 /// Run a command and capture stdout.
 pub fn output(cmd: &mut Command) -> Result<String, String> {
-    let out = cmd.output().map_err(|e| format!("cannot start `{}`: {e}", show(cmd)))?;
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot start `{}`: {e}", show(cmd)))?;
     if !out.status.success() {
         return Err(format!(
             "`{}` failed with {}: {}",
@@ -62,5 +68,7 @@ pub fn cargo() -> Command {
 
 /// Whether we run as root (Chromium then needs `--no-sandbox`; apt-get needs no sudo).
 pub fn is_root() -> bool {
-    output(Command::new("id").arg("-u")).map(|s| s.trim() == "0").unwrap_or(false)
+    output(Command::new("id").arg("-u"))
+        .map(|s| s.trim() == "0")
+        .unwrap_or(false)
 }

@@ -10,11 +10,21 @@ fn hello_round_trip_matches_documented_shape() {
     let env = decode_request(br#"{"v":1,"id":1,"type":"hello","data":{"protocol":1}}"#)
         .expect("hello decodes");
     assert_eq!(env.id, 1);
-    assert_eq!(env.body, Request::Hello { protocol: 1, client: None });
+    assert_eq!(
+        env.body,
+        Request::Hello {
+            protocol: 1,
+            client: None
+        }
+    );
     let reply = Envelope::reply(
         1,
         1,
-        Response::Hello { protocol: 1, host_version: "0.0.0".into(), model_version: None },
+        Response::Hello {
+            protocol: 1,
+            host_version: "0.0.0".into(),
+            model_version: None,
+        },
     );
     let v = serde_json::to_value(&reply).expect("json");
     assert_eq!(v["re"], 1);
@@ -30,17 +40,44 @@ fn every_failure_has_its_own_code() {
         (vec![0xff, 0xfe], ErrorCode::InvalidUtf8),
         (b"{not json".to_vec(), ErrorCode::BadJson),
         (b"[1,2]".to_vec(), ErrorCode::BadEnvelope),
-        (enc(json!({"v":1,"type":"stats","data":{}})), ErrorCode::BadEnvelope),
-        (enc(json!({"id":3,"type":"stats","data":{}})), ErrorCode::BadEnvelope),
-        (enc(json!({"v":2,"id":3,"type":"stats","data":{}})), ErrorCode::VersionMismatch),
-        (enc(json!({"v":1,"id":3,"type":"hello","data":{"protocol":9}})), ErrorCode::VersionMismatch),
-        (enc(json!({"v":1,"id":3,"type":"launch_rockets","data":{}})), ErrorCode::UnknownType),
-        (enc(json!({"v":1,"id":3,"type":"label","data":{"profile_id":5}})), ErrorCode::BadData),
-        (enc(json!({"v":1,"id":3,"type":"scores","data":{"ids":"abc"}})), ErrorCode::BadData),
+        (
+            enc(json!({"v":1,"type":"stats","data":{}})),
+            ErrorCode::BadEnvelope,
+        ),
+        (
+            enc(json!({"id":3,"type":"stats","data":{}})),
+            ErrorCode::BadEnvelope,
+        ),
+        (
+            enc(json!({"v":2,"id":3,"type":"stats","data":{}})),
+            ErrorCode::VersionMismatch,
+        ),
+        (
+            enc(json!({"v":1,"id":3,"type":"hello","data":{"protocol":9}})),
+            ErrorCode::VersionMismatch,
+        ),
+        (
+            enc(json!({"v":1,"id":3,"type":"launch_rockets","data":{}})),
+            ErrorCode::UnknownType,
+        ),
+        (
+            enc(json!({"v":1,"id":3,"type":"label","data":{"profile_id":5}})),
+            ErrorCode::BadData,
+        ),
+        (
+            enc(json!({"v":1,"id":3,"type":"scores","data":{"ids":"abc"}})),
+            ErrorCode::BadData,
+        ),
     ];
     for (bytes, code) in cases {
         let err = decode_request(&bytes).expect_err("must fail");
-        assert_eq!(err.error.code, code.code(), "{:?}: {}", code, err.error.message);
+        assert_eq!(
+            err.error.code,
+            code.code(),
+            "{:?}: {}",
+            code,
+            err.error.message
+        );
     }
 }
 
@@ -55,11 +92,24 @@ fn label_and_swipe_seen_decode() {
     let env = decode_request(&enc(json!({"v":1,"id":5,"type":"label","data":{
         "profile_id":"abc","verdict":"like","source":"overlay","at_ms":1.0,"key":"k1"}})))
     .expect("label");
-    assert!(matches!(env.body, Request::Label { verdict: Verdict::Like, source: LabelSource::Overlay, .. }));
+    assert!(matches!(
+        env.body,
+        Request::Label {
+            verdict: Verdict::Like,
+            source: LabelSource::Overlay,
+            ..
+        }
+    ));
     let env = decode_request(&enc(json!({"v":1,"id":6,"type":"swipe_seen","data":{
         "profile_id":"abc","verdict":"nope","at_ms":1.0,"key":"k2"}})))
     .expect("swipe_seen");
-    assert!(matches!(env.body, Request::SwipeSeen { source: LabelSource::Swipe, .. }));
+    assert!(matches!(
+        env.body,
+        Request::SwipeSeen {
+            source: LabelSource::Swipe,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -89,8 +139,12 @@ fn responses_serialize_tagged() {
         Response::Error(ErrorBody::new(ErrorCode::BadData, "x")),
     ))
     .expect("json");
-    assert_eq!(v, json!({"v":1,"id":2,"re":7,"type":"error","data":{"code":8,"message":"x"}}));
-    let v = serde_json::to_value(Envelope::new(3, Response::Stats(Stats::default()))).expect("json");
+    assert_eq!(
+        v,
+        json!({"v":1,"id":2,"re":7,"type":"error","data":{"code":8,"message":"x"}})
+    );
+    let v =
+        serde_json::to_value(Envelope::new(3, Response::Stats(Stats::default()))).expect("json");
     assert_eq!(v["type"], "stats");
     assert_eq!(v["data"]["likes"], 0);
 }
