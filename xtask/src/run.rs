@@ -189,7 +189,12 @@ fn start_mock(root: &Path) -> Result<(Child, Option<String>), String> {
     crate::test::ensure_node_modules()?;
     let mut child = Command::new("node")
         .current_dir(root)
-        .args(["tests/mock/server.js", "--port", &MOCK_PORT.to_string()])
+        .args([
+            "tests/mock/server.js",
+            "--demo",
+            "--port",
+            &MOCK_PORT.to_string(),
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
