@@ -278,42 +278,7 @@ impl Cdn {
     /// Serves `route(path, hit number)` for `images-ssl.gotinder.com` and
     /// `cdn2.gotinder.com` (certificate SANs), trusted through a fresh test CA.
     pub fn start(route: Route) -> Cdn {
-        use tokio_rustls::rustls;
-        let ca_key = rcgen::KeyPair::generate().expect("ca key");
-        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "Swipy test CA");
-        ca_params.key_usages = vec![
-            rcgen::KeyUsagePurpose::KeyCertSign,
-            rcgen::KeyUsagePurpose::CrlSign,
-        ];
-        let ca_cert = ca_params.self_signed(&ca_key).expect("ca");
-        let issuer = rcgen::Issuer::new(ca_params, ca_key);
-        let leaf_key = rcgen::KeyPair::generate().expect("leaf key");
-        let leaf_params = rcgen::CertificateParams::new(vec![
-            "images-ssl.gotinder.com".to_owned(),
-            "cdn2.gotinder.com".to_owned(),
-            "api.gotinder.com".to_owned(),
-        ])
-        .expect("leaf params");
-        let leaf = leaf_params.signed_by(&leaf_key, &issuer).expect("leaf");
-        let ca_pem = ca_cert.pem();
-        let mut ca_file = tempfile::NamedTempFile::new().expect("ca file");
-        ca_file.write_all(ca_pem.as_bytes()).expect("write ca");
-
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("versions")
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![leaf.der().clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
-            )
-            .expect("server config");
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let (acceptor, ca_file, ca_pem) = test_tls("Swipy test CA");
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -421,4 +386,49 @@ impl Cdn {
     pub fn ca_path(&self) -> String {
         self.ca_file.path().display().to_string()
     }
+}
+
+/// A fresh test CA (written to a temp PEM file for `SWIPY_TEST_CA`) and a TLS acceptor for a
+/// leaf certificate it signed, valid for Tinder's image and API host names.
+pub fn test_tls(ca_name: &str) -> (tokio_rustls::TlsAcceptor, tempfile::NamedTempFile, String) {
+    use tokio_rustls::rustls;
+    let ca_key = rcgen::KeyPair::generate().expect("ca key");
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, ca_name);
+    ca_params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    let ca_cert = ca_params.self_signed(&ca_key).expect("ca");
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let leaf_key = rcgen::KeyPair::generate().expect("leaf key");
+    let leaf = rcgen::CertificateParams::new(vec![
+        "images-ssl.gotinder.com".to_owned(),
+        "cdn2.gotinder.com".to_owned(),
+        "api.gotinder.com".to_owned(),
+    ])
+    .expect("leaf params")
+    .signed_by(&leaf_key, &issuer)
+    .expect("leaf");
+    let ca_pem = ca_cert.pem();
+    let mut ca_file = tempfile::NamedTempFile::new().expect("ca file");
+    ca_file.write_all(ca_pem.as_bytes()).expect("write ca");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+        )
+        .expect("server config");
+    (
+        tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+        ca_file,
+        ca_pem,
+    )
 }
