@@ -1,8 +1,15 @@
-//! The trained head: class-balanced L2 logistic regressions (one on all features, one per
-//! part: photo, face, text, meta), L2 strength chosen by stratified k-fold CV, Platt
-//! calibration on the out-of-fold scores, exported as one ONNX model
-//! (`features [batch, D]` → Gemm → Sigmoid → `scores [batch, 5]`, columns
-//! `p_like, photo, face, text, meta`) with the standardisation folded into the weights.
+//! The trained head: one class-balanced L2 logistic regression per part (photo, face,
+//! text, meta), each with its L2 strength chosen by stratified k-fold CV and Platt
+//! calibration on its out-of-fold scores; P(like) stacks the parts: a small logistic
+//! regression with non-negative weights on the parts' out-of-fold logits. Everything is
+//! linear in the features, so it exports as one ONNX model (`features [batch, D]` → Gemm →
+//! Sigmoid → `scores [batch, 5]`, columns `p_like, photo, face, text, meta`) with the
+//! standardisation folded into the weights.
+//!
+//! Stacking rather than one regression over all features: with a few dozen labels, 2,048
+//! photo dimensions of noise drown a 384-dimension text signal in a single fit; the stack
+//! learns from held-out scores how much each part is worth and gives a part with no
+//! held-out signal no weight.
 //!
 //! Fitting is accelerated gradient descent. Heads with more features than training rows
 //! run in the dual parametrisation (`w = Zᵀα`, exactly the same iterates, but each step
@@ -279,8 +286,8 @@ struct HeadResult {
     b: f64,
     /// Platt scale and offset.
     platt: (f64, f64),
-    /// Calibrated OOF probabilities for the head's rows.
-    oof: Vec<f64>,
+    /// Raw OOF logits for the head's rows.
+    oof_logit: Vec<f64>,
     l2: f64,
     auc: f64,
 }
@@ -460,47 +467,146 @@ fn weights_of(
     }
 }
 
-/// Platt scaling `p = σ(a·s + b)` fitted by Newton's method on smoothed targets.
-fn platt(scores: &[f64], y: &[f64]) -> (f64, f64) {
+/// Solves the small dense system `a·x = b` (Gaussian elimination, partial pivoting).
+fn solve_small(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
+    let k = b.len();
+    for col in 0..k {
+        let piv = (col..k).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[piv][col].abs() < 1e-300 {
+            return None;
+        }
+        a.swap(col, piv);
+        b.swap(col, piv);
+        let (top, below) = a.split_at_mut(col + 1);
+        let pivot = &top[col];
+        for (r, row) in below.iter_mut().enumerate() {
+            let f = row[col] / pivot[col];
+            for (x, p) in row[col..].iter_mut().zip(&pivot[col..]) {
+                *x -= f * p;
+            }
+            b[col + 1 + r] -= f * b[col];
+        }
+    }
+    let mut x = vec![0.0; k];
+    for r in (0..k).rev() {
+        let s: f64 = (r + 1..k).map(|c2| a[r][c2] * x[c2]).sum();
+        x[r] = (b[r] - s) / a[r][r];
+    }
+    x.iter().all(|v| v.is_finite()).then_some(x)
+}
+
+/// Logistic regression on a few features: `σ(x·β + β₀)` fitted to (soft) targets `t` by
+/// Newton's method with a backtracking line search, penalty `ridge/2·|β|²` (bias free), and
+/// `β ≥ 0`: a feature whose weight would go negative is dropped and the rest refitted.
+/// Converges on separable or constant inputs too. Returns `(β, β₀)`.
+fn logreg_nonneg(x: &[Vec<f64>], t: &[f64], ridge: f64) -> (Vec<f64>, f64) {
+    let k = x.first().map_or(0, Vec::len);
+    let mut active: Vec<bool> = vec![true; k];
+    loop {
+        let idx: Vec<usize> = (0..k).filter(|&j| active[j]).collect();
+        let (beta, b0) = logreg_newton(x, t, ridge, &idx);
+        let mut full = vec![0.0; k];
+        for (j, v) in idx.iter().zip(&beta) {
+            full[*j] = *v;
+        }
+        match idx.iter().zip(&beta).find(|(_, v)| **v < 0.0) {
+            Some((&j, _)) => active[j] = false,
+            None => return (full, b0),
+        }
+    }
+}
+
+fn logreg_newton(x: &[Vec<f64>], t: &[f64], ridge: f64, idx: &[usize]) -> (Vec<f64>, f64) {
+    let k = idx.len();
+    // θ = [β over idx…, β₀].
+    let mut theta = vec![0.0; k + 1];
+    let mean_t = t.iter().sum::<f64>() / t.len().max(1) as f64;
+    theta[k] = (mean_t.clamp(1e-6, 1.0 - 1e-6) / (1.0 - mean_t.clamp(1e-6, 1.0 - 1e-6))).ln();
+    let logit = |th: &[f64], row: &[f64]| -> f64 {
+        idx.iter()
+            .enumerate()
+            .map(|(a, &j)| th[a] * row[j])
+            .sum::<f64>()
+            + th[k]
+    };
+    let objective = |th: &[f64]| -> f64 {
+        let data: f64 = x
+            .iter()
+            .zip(t)
+            .map(|(row, &ti)| {
+                let s = logit(th, row);
+                softplus(s) - ti * s
+            })
+            .sum();
+        data + 0.5 * ridge * th[..k].iter().map(|v| v * v).sum::<f64>()
+    };
+    let mut f = objective(&theta);
+    for _ in 0..100 {
+        let mut g = vec![0.0; k + 1];
+        let mut h = vec![vec![0.0; k + 1]; k + 1];
+        for (row, &ti) in x.iter().zip(t) {
+            let p = sigmoid(logit(&theta, row));
+            let r = p - ti;
+            let w = (p * (1.0 - p)).max(1e-12);
+            let xt: Vec<f64> = idx.iter().map(|&j| row[j]).chain([1.0]).collect();
+            for a in 0..=k {
+                g[a] += r * xt[a];
+                for b in 0..=k {
+                    h[a][b] += w * xt[a] * xt[b];
+                }
+            }
+        }
+        for a in 0..k {
+            g[a] += ridge * theta[a];
+            h[a][a] += ridge;
+        }
+        h[k][k] += 1e-9;
+        let Some(step) = solve_small(h, g) else {
+            break;
+        };
+        let mut lr = 1.0;
+        let mut moved = false;
+        for _ in 0..40 {
+            let cand: Vec<f64> = theta.iter().zip(&step).map(|(a, d)| a - lr * d).collect();
+            let fc = objective(&cand);
+            if fc.is_finite() && fc <= f {
+                moved = fc < f;
+                theta = cand;
+                f = fc;
+                break;
+            }
+            lr *= 0.5;
+        }
+        if !moved || step.iter().map(|v| (v * lr).abs()).sum::<f64>() < 1e-10 {
+            break;
+        }
+    }
+    let b0 = theta.pop().unwrap_or(0.0);
+    (theta, b0)
+}
+
+/// Platt's smoothed targets for labels `y`.
+fn platt_targets(y: &[f64]) -> Vec<f64> {
     let npos = y.iter().filter(|&&v| v > 0.5).count() as f64;
     let nneg = y.len() as f64 - npos;
     let hi = (npos + 1.0) / (npos + 2.0);
     let lo = 1.0 / (nneg + 2.0);
-    let t: Vec<f64> = y.iter().map(|&v| if v > 0.5 { hi } else { lo }).collect();
-    let (mut a, mut b) = (1.0f64, 0.0f64);
-    for _ in 0..50 {
-        let (mut g1, mut g2, mut h11, mut h12, mut h22) = (0.0, 0.0, 1e-9, 0.0, 1e-9);
-        for (s, ti) in scores.iter().zip(&t) {
-            let p = sigmoid(a * s + b);
-            let r = p - ti;
-            let w = (p * (1.0 - p)).max(1e-12);
-            g1 += r * s;
-            g2 += r;
-            h11 += w * s * s;
-            h12 += w * s;
-            h22 += w;
-        }
-        let det = h11 * h22 - h12 * h12;
-        if det.abs() < 1e-18 {
-            break;
-        }
-        let da = (h22 * g1 - h12 * g2) / det;
-        let db = (h11 * g2 - h12 * g1) / det;
-        a -= da;
-        b -= db;
-        if da.abs() + db.abs() < 1e-10 {
-            break;
-        }
-    }
-    if !a.is_finite() || !b.is_finite() {
-        return (1.0, 0.0);
-    }
-    // A negative slope would invert the ranking: no usable signal → the prior.
-    if a < 0.0 {
-        let prior = ((npos + 1.0) / (y.len() as f64 + 2.0)).clamp(1e-6, 1.0 - 1e-6);
-        return (0.0, (prior / (1.0 - prior)).ln());
-    }
-    (a, b)
+    y.iter().map(|&v| if v > 0.5 { hi } else { lo }).collect()
+}
+
+/// Platt scaling `p = σ(a·s + b)` on smoothed targets, `a ≥ 0`: a score that ranks
+/// held-out rows no better than chance gets `a = 0` (the prior).
+fn platt(scores: &[f64], y: &[f64]) -> (f64, f64) {
+    let x: Vec<Vec<f64>> = scores.iter().map(|&s| vec![s]).collect();
+    let (a, b) = logreg_nonneg(&x, &platt_targets(y), 1e-6);
+    (a[0], b)
+}
+
+/// Ridge of the stacking regression (on part logits).
+const STACK_RIDGE: f64 = 1.0;
+
+fn dot64(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// ROC-AUC with ties counted half.
@@ -720,7 +826,6 @@ fn train_head(
     }
     let l2 = grid[best];
     let (a, pb) = platt(&oof[best], &yr);
-    let oof_p: Vec<f64> = oof[best].iter().map(|&s| sigmoid(a * s + pb)).collect();
     let auc = roc_auc(&oof[best], &yr);
     // Final fit on all rows.
     let fitted = fit(&design, rows, y, c, l2, cfg.max_iter * 2, None);
@@ -729,7 +834,7 @@ fn train_head(
         w,
         b: fitted.b,
         platt: (a, pb),
-        oof: oof_p,
+        oof_logit: oof.swap_remove(best),
         l2,
         auc,
     }
@@ -739,9 +844,10 @@ fn train_head(
 /// `cfg.seed`. Progress is reported as `(stage, done, total)` with stages `prepare`,
 /// `cv`, `export`.
 ///
-/// P(like) is calibrated by Platt scaling on the out-of-fold scores (the class-balanced
-/// fit alone is not calibrated). The reported log-loss and accuracy use those same
-/// out-of-fold scores after calibration, so they are slightly optimistic.
+/// Each part's probability is Platt-calibrated on its out-of-fold scores (the
+/// class-balanced fit alone is not calibrated); P(like) is the stacking regression on the
+/// parts' out-of-fold logits, itself cross-validated for the reported metrics (ROC-AUC,
+/// accuracy, log-loss).
 pub fn train(
     data: &[(ProfileFeatures, bool)],
     cfg: &TrainConfig,
@@ -807,45 +913,22 @@ pub fn train(
     let min_class = n_like.min(n_nope) as usize;
     let folds = (cfg.folds as usize).clamp(2, min_class.max(2));
     progress("prepare", 1, 1);
-    // Heads: combined first, then parts.
-    let total_steps = (5 * folds) as u32;
+    let total_steps = (PARTS.len() * folds) as u32;
     let mut done = 0u32;
-    let all: Vec<usize> = (0..n).collect();
     let threads = cfg.threads.max(1);
-    // Gram matrices where features outnumber rows.
+    // The photo part outnumbers the rows: fit it in the dual, over its Gram matrix.
     let photo_cols = layout.block(Part::Photo);
     let k_photo = (photo_cols.len() > n).then(|| gram(&z, n, d, &photo_cols, threads));
-    let k_all = (d > n).then(|| {
-        let rest = photo_cols.end..d;
-        let mut k = gram(&z, n, d, &rest, threads);
-        if let Some(kp) = &k_photo {
-            k.iter_mut().zip(kp).for_each(|(a, b)| *a += b);
-        } else if !photo_cols.is_empty() {
-            let kp = gram(&z, n, d, &photo_cols, threads);
-            k.iter_mut().zip(&kp).for_each(|(a, b)| *a += b);
-        }
-        k
-    });
     let mut step = |k: u32| {
         done += k;
         progress("cv", done.min(total_steps), total_steps);
     };
-    log::debug!("train: gram matrices after {:?}", started.elapsed());
-    let combined = train_head(
-        &z,
-        d,
-        n,
-        0..d,
-        k_all.as_deref(),
-        &all,
-        &y,
-        &c,
-        cfg,
-        folds,
-        &mut step,
-    );
+    log::debug!("train: gram matrix after {:?}", started.elapsed());
+    // Part heads, each on the rows that have the part, with its own L2.
     let mut part_results: Vec<Option<HeadResult>> = Vec::new();
     let mut part_metrics = Vec::new();
+    // Stacking inputs: each part's out-of-fold logit per row (0 where the part is absent).
+    let mut stack_x = vec![vec![0f64; PARTS.len()]; n];
     for (pi, part) in PARTS.iter().enumerate() {
         let rows: Vec<usize> = (0..n).filter(|&i| part.present(feats[i])).collect();
         let cols = layout.block(*part);
@@ -868,12 +951,10 @@ pub fn train(
             Part::Photo => k_photo.as_deref(),
             _ => None,
         };
-        // Parts reuse the combined head's L2 (one fit per fold instead of a grid).
-        let part_cfg = TrainConfig {
-            l2_grid: vec![combined.l2],
-            ..cfg.clone()
-        };
-        let r = train_head(&z, d, n, cols, k, &rows, &y, &c, &part_cfg, pf, &mut step);
+        let r = train_head(&z, d, n, cols, k, &rows, &y, &c, cfg, pf, &mut step);
+        for (&i, &s) in rows.iter().zip(&r.oof_logit) {
+            stack_x[i][pi] = s;
+        }
         layout.trained[pi] = true;
         part_metrics.push(PartMetrics {
             part: part.name().into(),
@@ -885,65 +966,68 @@ pub fn train(
         part_results.push(Some(r));
     }
     progress("cv", total_steps, total_steps);
+    // P(like): the stack, cross-validated over the same kind of folds for honest metrics.
+    let all: Vec<usize> = (0..n).collect();
+    let fold = fold_assignment(&y, &all, folds, cfg.seed ^ 0x5ac4);
+    let mut oof = vec![0f64; n];
+    for f in 0..folds {
+        let train_rows: Vec<usize> = all.iter().copied().filter(|&i| fold[i] != f).collect();
+        let xs: Vec<Vec<f64>> = train_rows.iter().map(|&i| stack_x[i].clone()).collect();
+        let ys: Vec<f64> = train_rows.iter().map(|&i| y[i]).collect();
+        let (beta, b0) = logreg_nonneg(&xs, &ys, STACK_RIDGE);
+        for i in all.iter().copied().filter(|&i| fold[i] == f) {
+            oof[i] = sigmoid(dot64(&beta, &stack_x[i]) + b0);
+        }
+    }
+    let (beta, beta0) = logreg_nonneg(&stack_x, &y, STACK_RIDGE);
+    log::debug!("train: stack weights {beta:?}, bias {beta0}");
     progress("export", 0, 1);
-    // Fold standardisation and calibration into raw-space weights.
+    // Fold standardisation, stacking and calibration into raw-space weights.
     let mut w = vec![0f64; d * 5];
     let mut b = [0f64; 5];
+    b[0] = beta0;
     let meta_cols = layout.block(Part::Meta);
-    // Column 0: combined over all columns; part constants go to the presence flags.
-    {
-        let (a, pb) = combined.platt;
-        let mut bias = combined.b;
-        for part in PARTS {
-            let mut constant = 0.0;
-            for col in layout.block(part) {
-                let wk = combined.w[col];
-                w[col * 5] = a * wk / sd[col];
-                constant -= wk * mu[col] / sd[col];
-            }
-            match part.flag() {
-                Some(flag) if !layout.block(part).is_empty() => {
-                    w[(meta_cols.start + flag) * 5] += a * constant
-                }
-                _ => bias += constant,
-            }
-        }
-        b[0] = a * bias + pb;
-    }
     for (pi, part) in PARTS.iter().enumerate() {
         let col_out = pi + 1;
-        match &part_results[pi] {
-            Some(r) => {
-                let (a, pb) = r.platt;
-                let mut bias = r.b;
-                for (j, col) in layout.block(*part).enumerate() {
-                    let wk = r.w[j];
-                    w[col * 5 + col_out] = a * wk / sd[col];
-                    bias -= wk * mu[col] / sd[col];
-                }
-                b[col_out] = a * bias + pb;
-            }
-            None => b[col_out] = 0.0,
+        let Some(r) = &part_results[pi] else {
+            b[col_out] = 0.0;
+            continue;
+        };
+        // The part's logit in raw space: Σ raw·wk/sd + constant, where present.
+        let mut constant = r.b;
+        for (j, col) in layout.block(*part).enumerate() {
+            let wk = r.w[j];
+            constant -= wk * mu[col] / sd[col];
+            w[col * 5] += beta[pi] * wk / sd[col];
+            w[col * 5 + col_out] = r.platt.0 * wk / sd[col];
+        }
+        b[col_out] = r.platt.0 * constant + r.platt.1;
+        // P(like) takes the part's constant only where the part is present.
+        match part.flag() {
+            Some(flag) => w[(meta_cols.start + flag) * 5] += beta[pi] * constant,
+            None => b[0] += beta[pi] * constant,
         }
     }
     let head = LinearHead { w, b };
-    let yv = y.clone();
-    let oof = combined.oof.clone();
     let acc = oof
         .iter()
-        .zip(&yv)
+        .zip(&y)
         .filter(|(p, yi)| (**p >= 0.5) == (**yi > 0.5))
         .count() as f64
         / n as f64;
+    // The L2 reported is that of the part P(like) leans on most.
+    let main_part = (0..PARTS.len())
+        .max_by(|&a, &b| beta[a].total_cmp(&beta[b]))
+        .unwrap_or(0);
     let metrics = Metrics {
-        roc_auc: roc_auc(&oof, &yv),
+        roc_auc: roc_auc(&oof, &y),
         accuracy: acc,
-        log_loss: log_loss(&oof, &yv),
+        log_loss: log_loss(&oof, &y),
         n_like,
         n_nope,
         folds: folds as u32,
-        l2: combined.l2,
-        roc: roc_points(&oof, &yv),
+        l2: part_metrics.get(main_part).map_or(0.0, |p| p.l2),
+        roc: roc_points(&oof, &y),
     };
     let onnx = export_onnx(&layout, &head, &metrics, &part_metrics)?;
     progress("export", 1, 1);

@@ -302,7 +302,7 @@ pub struct Metrics {
     pub n_like: u32,
     pub n_nope: u32,
     pub folds: u32,
-    /// Chosen L2 regularisation strength.
+    /// L2 regularisation strength chosen for the part P(like) weighs most.
     pub l2: f64,
     /// Out-of-fold ROC curve points `[fpr, tpr]` for the dashboard.
     #[serde(default)]

@@ -203,21 +203,143 @@ fn in_rust_prediction_matches_oof_direction_and_handles_missing_parts() {
 }
 
 #[test]
-fn training_1000_profiles_of_real_sizes_is_fast() {
+fn training_on_real_feature_sizes_learns() {
     // Real embedding sizes: photo 1024 (mean + max), face 128, text 384 — more features
-    // than rows, so the dual path runs. The < 2 s target holds for optimised builds
-    // (`cargo test --release`, and the benchmark); unoptimised builds only check quality
-    // on fewer rows.
+    // than rows, so the photo part runs in the dual. Speed is the benchmark's business
+    // (`cargo xtask bench`); this checks quality.
     let n = if cfg!(debug_assertions) { 250 } else { 1000 };
     let data = synthetic_profiles(n, 1024, 128, 384, 9);
-    let t = std::time::Instant::now();
     let m = train(&data, &TrainConfig::default(), &mut no_progress()).expect("train");
-    let secs = t.elapsed().as_secs_f64();
     assert!(m.metrics.roc_auc > 0.8, "auc {}", m.metrics.roc_auc);
-    eprintln!("training {n} profiles: {secs:.2} s");
-    if !cfg!(debug_assertions) {
-        assert!(secs < 2.0, "training 1000 profiles took {secs:.2} s");
+}
+
+/// A few dozen labels, 9–12 of them likes: the taste is in the bio, the photos and faces
+/// are noise of their real sizes (2,048 and 128 dimensions) — what a new user's first
+/// training looks like.
+fn few_labels_text_taste(seed: u64, n: usize) -> Vec<(ProfileFeatures, bool)> {
+    let mut rng = Rng::new(seed);
+    let unit = |rng: &mut Rng, d: usize| -> Vec<f32> {
+        crate::text::l2_normalize((0..d).map(|_| rng.normal() as f32).collect())
+    };
+    let taste = unit(&mut rng, 384);
+    let factors: Vec<Vec<f32>> = (0..4).map(|_| unit(&mut rng, 1024)).collect();
+    (0..n)
+        .map(|i| {
+            let like = i % 4 == 0;
+            let s = if like { 0.6 } else { -0.6 };
+            let text: Vec<f32> = taste
+                .iter()
+                .map(|&t| t * s + (rng.normal() / 384f64.sqrt()) as f32)
+                .collect();
+            // Real photo embeddings are non-negative and strongly correlated: a few shared
+            // factors, little else.
+            let g: Vec<f32> = (0..factors.len()).map(|_| rng.normal() as f32).collect();
+            let photo_mean: Vec<f32> = (0..1024)
+                .map(|j| {
+                    let v: f32 = factors.iter().zip(&g).map(|(f, gk)| f[j] * gk).sum();
+                    (v + (rng.normal() * 0.002) as f32).max(0.0)
+                })
+                .collect();
+            let photo_max: Vec<f32> = photo_mean
+                .iter()
+                .map(|v| v * 1.5 + (rng.normal() * 0.001).abs() as f32)
+                .collect();
+            let face = (i % 5 != 0).then(|| unit(&mut rng, 128));
+            let mut meta = ProfileFeatures::meta_vector(
+                Some(20.0 + rng.next_f64() * 15.0),
+                Some(rng.next_f64() * 30.0),
+                90,
+                1 + (rng.next_u64() % 5) as usize,
+                true,
+                face.is_some(),
+                true,
+                (rng.next_u64() % 4) as u32,
+            );
+            meta[META_HAS_PHOTO] = 1.0;
+            meta[META_HAS_FACE] = if face.is_some() { 1.0 } else { 0.0 };
+            meta[META_HAS_TEXT] = 1.0;
+            let f = ProfileFeatures {
+                photo_mean: Some(photo_mean),
+                photo_max: Some(photo_max),
+                face,
+                text: Some(crate::text::l2_normalize(text)),
+                meta,
+            };
+            (f, like)
+        })
+        .collect()
+}
+
+#[test]
+fn noisy_photo_dimensions_do_not_drown_a_text_taste_in_few_labels() {
+    // The fault this guards against: one regression over all 2.5k features gave CV
+    // ROC-AUC 0.5 here, and a diverging Platt step put every photo score at 0.
+    for seed in [1, 2, 3] {
+        // 48 labelled, 48 more of the same kind to score.
+        let mut data = few_labels_text_taste(seed, 96);
+        let fresh = data.split_off(48);
+        let m = train(&data, &TrainConfig::default(), &mut no_progress()).expect("train");
+        let text = m.parts.iter().find(|p| p.part == "text").expect("text");
+        assert!(
+            m.metrics.roc_auc >= 0.8 && m.metrics.roc_auc >= text.roc_auc - 0.1,
+            "seed {seed}: P(like) CV ROC-AUC {:.3}, text part alone {:.3}",
+            m.metrics.roc_auc,
+            text.roc_auc
+        );
+        assert!(
+            m.metrics.log_loss < 0.5,
+            "seed {seed}: log-loss {}",
+            m.metrics.log_loss
+        );
+        let preds: Vec<[f64; 5]> = fresh
+            .iter()
+            .map(|(f, _)| m.predict(f).expect("predict"))
+            .collect();
+        let likes: Vec<f64> = fresh.iter().map(|(_, l)| f64::from(u8::from(*l))).collect();
+        let p_like: Vec<f64> = preds.iter().map(|p| p[0]).collect();
+        let auc = roc_auc(&p_like, &likes);
+        assert!(
+            auc > 0.9,
+            "seed {seed}: P(like) ROC-AUC {auc:.3} on new profiles"
+        );
+        assert!(
+            p_like.iter().any(|&p| p > 0.5) && p_like.iter().any(|&p| p < 0.5),
+            "seed {seed}: P(like) on new profiles never crosses 50%: {p_like:?}"
+        );
+        // No part collapses to one value (a diverging calibration put every photo at 0).
+        for (ci, name) in [(1, "photo"), (2, "face"), (3, "text")] {
+            let v: Vec<f64> = preds.iter().map(|p| p[ci]).collect();
+            assert!(
+                v.iter().all(|x| x.is_finite())
+                    && v.iter().any(|&x| x > 0.001)
+                    && v.iter().any(|&x| x < 0.999),
+                "seed {seed}: {name} scores collapsed: {v:?}"
+            );
+        }
     }
+}
+
+#[test]
+fn platt_scaling_stays_finite_and_never_inverts() {
+    let y = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0];
+    // Separable scores: a finite positive slope.
+    let s = [-3.0, -2.0, -1.5, 2.0, 3.0, -1.0, 2.5, -2.5];
+    let (a, b) = platt(&s, &y);
+    assert!(a > 0.0 && a.is_finite() && b.is_finite(), "({a}, {b})");
+    // Inverted scores: slope 0, the base rate of the smoothed targets (3 of 8 liked).
+    let base = (3.0 * 0.8 + 5.0 / 7.0) / 8.0;
+    let inv: Vec<f64> = s.iter().map(|v| -v).collect();
+    let (a, b) = platt(&inv, &y);
+    assert_eq!(a, 0.0);
+    assert!(
+        (sigmoid(b) - base).abs() < 1e-6,
+        "prior {} vs {base}",
+        sigmoid(b)
+    );
+    // Constant scores: finite, the base rate.
+    let (a, b) = platt(&[7.0; 8], &y);
+    assert!(a.is_finite() && b.is_finite());
+    assert!((sigmoid(a * 7.0 + b) - base).abs() < 1e-6);
 }
 
 #[test]
