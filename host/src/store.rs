@@ -151,6 +151,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations::migrate(&mut conn)?;
+        sweep_partial_photos(data_dir, PARTIAL_PHOTO_MAX_AGE);
         Ok(Self {
             conn,
             data_dir: data_dir.to_path_buf(),
@@ -701,6 +702,43 @@ fn insert_label(tx: &rusqlite::Transaction<'_>, l: &NewLabel<'_>) -> Result<bool
 }
 
 /// Lower-case hex of bytes.
+/// Photo temp files (`photos/xx/.part-*`) older than this are left over from a process that
+/// died mid-write; younger ones may belong to a running download.
+pub const PARTIAL_PHOTO_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Removes photo temp files older than `max_age` (best effort: a file that cannot be read
+/// or removed is left for the next open). Returns how many were removed.
+pub fn sweep_partial_photos(data_dir: &Path, max_age: std::time::Duration) -> usize {
+    let Ok(dirs) = std::fs::read_dir(data_dir.join("photos")) else {
+        return 0;
+    };
+    let now = std::time::SystemTime::now();
+    let mut removed = 0;
+    for dir in dirs.flatten() {
+        let Ok(files) = std::fs::read_dir(dir.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            if !f.file_name().to_string_lossy().starts_with(".part-") {
+                continue;
+            }
+            let old = f
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| now.duration_since(t).ok())
+                .is_some_and(|age| age >= max_age);
+            if old && std::fs::remove_file(f.path()).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    if removed > 0 {
+        log::info!("removed {removed} unfinished photo file(s) left by an earlier run");
+    }
+    removed
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);

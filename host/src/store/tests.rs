@@ -251,6 +251,38 @@ fn settings_merge_and_null_removes() {
 }
 
 #[test]
+fn opening_the_store_removes_temp_photo_files_left_by_a_dead_process() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (sha, rel) = Store::write_photo_file(dir.path(), b"a photo", "jpg").expect("write");
+    let sub = dir.path().join("photos").join(&sha[..2]);
+    let stale = sub.join(".part-stale1");
+    let fresh = sub.join(".part-fresh1");
+    std::fs::write(&stale, b"half a pho").expect("stale");
+    std::fs::write(&fresh, b"being writ").expect("fresh");
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .expect("open stale")
+        .set_modified(an_hour_ago)
+        .expect("age it");
+    drop(Store::open(dir.path()).expect("open"));
+    assert!(
+        !stale.exists(),
+        "a temp file from an hour ago is left behind"
+    );
+    assert!(
+        fresh.exists(),
+        "a temp file another process may be writing was removed"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join(&rel)).expect("photo"),
+        b"a photo",
+        "a finished photo was touched"
+    );
+}
+
+#[test]
 fn photo_files_are_content_addressed_and_complete() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bytes = b"not really a jpeg but bytes".to_vec();
