@@ -238,7 +238,7 @@ impl AutoDriver {
             "status": self.machine.status_text(now_ms),
             "last_stop": self.machine.last_stop().map(|r| json!({
                 "kind": self.stop_kind(),
-                "message": r.message(0),
+                "message": r.message(now_ms, 0),
             })),
             "likes_12h": self.machine.likes_in_window(now_ms),
             "swipes_24h": self.machine.swipes_in_window(now_ms),

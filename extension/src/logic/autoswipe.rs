@@ -448,14 +448,26 @@ pub fn clock(ms: f64, utc_offset_min: i32) -> String {
     format!("{:02}:{:02}", mins / 60, mins % 60)
 }
 
+/// `HH:MM` local time of `ms`, followed by "tomorrow" (or "in N days") when it is not on
+/// the local day of `now_ms`.
+pub fn when(ms: f64, now_ms: f64, utc_offset_min: i32) -> String {
+    let day = |t: f64| ((t / 60_000.0).ceil() as i64 + i64::from(utc_offset_min)).div_euclid(1440);
+    let hm = clock(ms, utc_offset_min);
+    match day(ms) - day(now_ms) {
+        d if d <= 0 => hm,
+        1 => format!("{hm} tomorrow"),
+        d => format!("{hm} in {d} days"),
+    }
+}
+
 fn secs(ms: f64) -> String {
     format!("{} s", (ms / 1000.0).round())
 }
 
 impl StopReason {
-    /// The reason in plain words for the popup and the card.
-    pub fn message(&self, utc_offset_min: i32) -> String {
-        let at = |ms: f64| clock(ms, utc_offset_min);
+    /// The reason in plain words for the popup and the card, at `now_ms` (times that fall on another day say so).
+    pub fn message(&self, now_ms: f64, utc_offset_min: i32) -> String {
+        let at = |ms: f64| when(ms, now_ms, utc_offset_min);
         let text = match self {
             StopReason::SwitchedOff => "you switched auto-swipe off".to_owned(),
             StopReason::Match { name: Some(n) } => {
@@ -496,7 +508,7 @@ impl StopReason {
                 format!("Tinder refused the {} of {} (HTTP {status})", noun(*verdict), who(name))
             }
             StopReason::LikesCap { cap, free_at_ms } => format!(
-                "{cap} likes in the last 12 hours (your cap) — the next like is possible at {}",
+                "{cap} likes in the last 12 hours, yours and Swipy's (your cap) — the next like is possible at {}",
                 at(*free_at_ms)
             ),
             StopReason::DailyCap { cap, free_at_ms } => format!(
@@ -562,9 +574,9 @@ pub fn key_for(verdict: Verdict) -> &'static str {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 struct Memory {
-    /// Times of confirmed auto likes (last 12 h).
+    /// Times of confirmed likes, Swipy's and the user's own (last 12 h).
     likes_ms: Vec<f64>,
-    /// Times of confirmed auto swipes (last 24 h).
+    /// Times of confirmed swipes, Swipy's and the user's own (last 24 h).
     swipes_ms: Vec<f64>,
     /// Verdicts of the most recent confirmed auto swipes, oldest first.
     recent: VecDeque<Verdict>,
@@ -623,6 +635,8 @@ pub struct AutoSwipe {
     host_ok: bool,
     token_ok: bool,
     last_stop: Option<StopReason>,
+    /// Time of the event being handled.
+    now_ms: f64,
 }
 
 impl AutoSwipe {
@@ -638,6 +652,7 @@ impl AutoSwipe {
             mem: Memory::default(),
             rng: seed,
             utc_offset_min: 0,
+            now_ms: 0.0,
             card: None,
             planned: None,
             outstanding: None,
@@ -689,12 +704,12 @@ impl AutoSwipe {
         self.utc_offset_min = minutes;
     }
 
-    /// Confirmed auto likes in the 12 hours before `now_ms`.
+    /// Confirmed likes (Swipy's and the user's) in the 12 hours before `now_ms`.
     pub fn likes_in_window(&self, now_ms: f64) -> usize {
         in_window(&self.mem.likes_ms, now_ms, LIKES_WINDOW_MS).len()
     }
 
-    /// Confirmed auto swipes in the 24 hours before `now_ms`.
+    /// Confirmed swipes (Swipy's and the user's) in the 24 hours before `now_ms`.
     pub fn swipes_in_window(&self, now_ms: f64) -> usize {
         in_window(&self.mem.swipes_ms, now_ms, SWIPES_WINDOW_MS).len()
     }
@@ -703,7 +718,7 @@ impl AutoSwipe {
     pub fn status_text(&self, now_ms: f64) -> String {
         if !self.settings.enabled {
             return match &self.last_stop {
-                Some(r) => r.message(self.utc_offset_min),
+                Some(r) => r.message(now_ms, self.utc_offset_min),
                 None => "Auto-swipe is off".to_owned(),
             };
         }
@@ -765,6 +780,7 @@ impl AutoSwipe {
 
     /// Handle one event at `now_ms` (ms since the epoch).
     pub fn handle(&mut self, event: Event, now_ms: f64) -> Vec<Command> {
+        self.now_ms = now_ms;
         let mut out = Vec::new();
         match event {
             Event::Tick => {}
@@ -818,7 +834,7 @@ impl AutoSwipe {
         self.settings.enabled = false;
         self.planned = None;
         self.waiting = None;
-        let message = reason.message(self.utc_offset_min);
+        let message = reason.message(self.now_ms, self.utc_offset_min);
         self.last_stop = Some(reason.clone());
         out.push(Command::Stop { reason, message });
     }
@@ -889,6 +905,14 @@ impl AutoSwipe {
         let limited_until = resp.rate_limited_until_ms.filter(|t| *t > now_ms);
         if let Some(t) = limited_until {
             self.mem.rate_limited_until_ms = Some(t);
+        }
+        let confirms_ours = self
+            .outstanding
+            .as_ref()
+            .is_some_and(|o| o.decision.profile_id == profile_id && o.decision.verdict == verdict);
+        if !confirms_ours && failed.is_none() && limited_until.is_none() {
+            // The user's own swipe: Tinder's limits count it, so the caps do too.
+            self.count_swipe(profile_id, verdict, now_ms);
         }
         let ours = self
             .outstanding
@@ -1013,6 +1037,42 @@ impl AutoSwipe {
         while self.swiped.len() > RECENT_IDS {
             self.swiped.pop_front();
         }
+    }
+
+    /// A swipe made in a tab this machine does not drive: it counts toward the caps when
+    /// the page's call went through (persist [`AutoSwipe::to_json`] afterwards).
+    pub fn swiped_elsewhere(
+        &mut self,
+        profile_id: &str,
+        verdict: Verdict,
+        status: Option<u16>,
+        response: Option<&Value>,
+        now_ms: f64,
+    ) {
+        let resp = response
+            .filter(|v| v.is_object())
+            .map(LikeResponse::from_json)
+            .unwrap_or_default();
+        if let Some(t) = resp.rate_limited_until_ms.filter(|t| *t > now_ms) {
+            self.mem.rate_limited_until_ms = Some(t);
+            return;
+        }
+        if status.is_none_or(|s| (200..300).contains(&s)) {
+            self.count_swipe(profile_id, verdict, now_ms);
+        }
+    }
+
+    /// Counts a swipe once per profile (the page may report one call twice).
+    fn count_swipe(&mut self, profile_id: &str, verdict: Verdict, now_ms: f64) {
+        if self.swiped.iter().any(|id| id == profile_id) {
+            return;
+        }
+        self.remember_swiped(profile_id);
+        self.mem.swipes_ms.push(now_ms);
+        if verdict == Verdict::Like {
+            self.mem.likes_ms.push(now_ms);
+        }
+        self.prune(now_ms);
     }
 
     fn prune(&mut self, now_ms: f64) {

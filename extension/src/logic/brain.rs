@@ -349,12 +349,17 @@ impl Brain {
                 }
                 // Auto-swipe learns first whether this was its own swipe: then the label's
                 // source is `auto`.
+                let counts_before = self.auto.machine.to_json();
                 let cmds = if self.auto.tab == Some(port) {
                     self.auto.machine.handle(
                         aswipe::Event::page_swiped(&profile_id, verdict, status, response.as_ref()),
                         now_ms,
                     )
                 } else {
+                    let resp = response.as_ref();
+                    self.auto
+                        .machine
+                        .swiped_elsewhere(&profile_id, verdict, status, resp, now_ms);
                     Vec::new()
                 };
                 let ours = cmds.iter().any(|c| {
@@ -380,10 +385,12 @@ impl Brain {
                     response,
                 };
                 self.enqueue(key, req, now_ms, out);
-                if !cmds.is_empty() || self.auto.tab == Some(port) {
+                // Page swipes count toward the caps, the user's own too: persist the counts.
+                let counts = self.auto.machine.to_json();
+                if !cmds.is_empty() || counts != counts_before {
                     out.push(Action::Store {
                         key: auto::STATE_KEY.into(),
-                        value: self.auto.machine.to_json(),
+                        value: counts,
                     });
                 }
                 self.apply_auto(cmds, now_ms, out);

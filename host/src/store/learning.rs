@@ -409,12 +409,16 @@ impl Store {
                 }
             }
         }
-        // Match rates: liked profiles by who liked them (latest label), matched or not.
+        // Match rates: liked profiles by who liked them (latest label), matched or not. A
+        // like Tinder refused (out of likes: its answer has `rate_limited_until`) could never
+        // match and does not count.
         let mut rates = MatchRates::default();
         {
             let mut stmt = self.conn.prepare(&format!(
                 "SELECT {LATEST_SOURCE}, EXISTS (SELECT 1 FROM matches WHERE profile_id = p.id)
-                 FROM profiles p WHERE {LATEST_VERDICT} IN ('like', 'superlike')"
+                 FROM profiles p WHERE {LATEST_VERDICT} IN ('like', 'superlike')
+                 AND (SELECT json_extract(w.response, '$.rate_limited_until') FROM swipes w
+                      WHERE w.profile_id = p.id ORDER BY w.at_ms DESC LIMIT 1) IS NULL"
             ))?;
             let rows =
                 stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))?;

@@ -405,7 +405,11 @@ fn history_profiles_page_and_scores_for_the_dashboard() {
     let mut s = Store::open(dir.path()).expect("open");
     let day1 = 1_795_867_200_000.0;
     s.ingest(
-        &[profile("aaa1", "Anna", 1), profile("bbb2", "Bea", 0)],
+        &[
+            profile("aaa1", "Anna", 1),
+            profile("bbb2", "Bea", 0),
+            profile("ddd4", "Dora", 0),
+        ],
         0,
         false,
         day1,
@@ -435,6 +439,25 @@ fn history_profiles_page_and_scores_for_the_dashboard() {
     label(&mut s, "ccc3", Verdict::Nope, LabelSource::Swipe, "k3");
     s.record_matches(&["bbb2".to_owned()], day1 + 5000.0)
         .expect("matches");
+    // An auto like Tinder refused (out of likes) is a label, but not a like that could match.
+    let refused = serde_json::json!({"status": 200, "match": false, "likes_remaining": 0,
+        "rate_limited_until": day1 + 43_200_000.0});
+    s.record_swipe(
+        &NewSwipe {
+            kind: "auto",
+            profile_id: "ddd4",
+            verdict: Verdict::Like,
+            source: LabelSource::Auto,
+            at_ms: day1 + 86_400_000.0 + 2000.0,
+            key: "k4",
+            matched: None,
+            score: Some(0.9),
+            reason: Some("0.90 ≥ 0.70"),
+            response: Some(&refused),
+        },
+        true,
+    )
+    .expect("refused like");
     let score = |id: &str, p: f64| Score {
         id: id.into(),
         p_like: Some(p),
@@ -451,7 +474,7 @@ fn history_profiles_page_and_scores_for_the_dashboard() {
 
     let h = s.history().expect("history");
     let days: Vec<(&str, u32)> = h.days.iter().map(|d| (d.day.as_str(), d.seen)).collect();
-    assert_eq!(days, vec![("2026-11-28", 2), ("2026-11-29", 1)]);
+    assert_eq!(days, vec![("2026-11-28", 3), ("2026-11-29", 1)]);
     let d0 = &h.days[0];
     assert_eq!(
         (d0.likes_user, d0.nopes_user, d0.likes_auto, d0.matches),
@@ -464,19 +487,20 @@ fn history_profiles_page_and_scores_for_the_dashboard() {
     assert_eq!(h.histogram.passed[0], 1);
     assert_eq!(
         (h.match_rates.auto_likes, h.match_rates.auto_matches),
-        (1, 1)
+        (1, 1),
+        "the refused like of ddd4 is not counted"
     );
     assert_eq!(h.match_rates.auto_rate, Some(1.0));
     assert_eq!(h.match_rates.user_rate, Some(0.0));
 
     let (total, rows) = s.profiles_page(2, 0, "all").expect("page");
-    assert_eq!((total, rows.len()), (3, 2));
+    assert_eq!((total, rows.len()), (4, 2));
     assert_eq!(rows[0].0.id, "ccc3", "newest first");
     let (total, rows) = s.profiles_page(10, 0, "matched").expect("page");
     assert_eq!((total, rows[0].0.id.as_str()), (1, "bbb2"));
     assert!(rows[0].0.matched);
     let (total, _) = s.profiles_page(10, 0, "liked").expect("page");
-    assert_eq!(total, 2);
+    assert_eq!(total, 3);
     let (_, rows) = s.profiles_page(10, 0, "auto").expect("page");
     assert_eq!(rows[0].0.label_source, Some(LabelSource::Auto));
 }

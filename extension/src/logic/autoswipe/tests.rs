@@ -379,7 +379,7 @@ fn likes_cap_stops_and_frees_up_after_twelve_hours() {
     assert_eq!(
         stops[0].1,
         format!(
-            "Stopped: 3 likes in the last 12 hours (your cap) — the next like is possible at {}",
+            "Stopped: 3 likes in the last 12 hours, yours and Swipy's (your cap) — the next like is possible at {} tomorrow",
             clock(first_like + LIKES_WINDOW_MS, 0)
         )
     );
@@ -429,8 +429,74 @@ fn daily_total_stops_all_swipes() {
             free_at_ms: first + SWIPES_WINDOW_MS
         }
     );
-    assert!(message.starts_with("Stopped: 4 swipes in the last 24 hours (your daily total)"));
+    assert_eq!(
+        message,
+        &format!(
+            "Stopped: 4 swipes in the last 24 hours (your daily total) — more at {} tomorrow",
+            clock(first + SWIPES_WINDOW_MS, 0)
+        )
+    );
     assert_eq!(a.swipes_in_window(now), 4);
+}
+
+#[test]
+fn times_on_another_day_say_so() {
+    // T0 is 12:00 UTC.
+    assert_eq!(when(T0 + 30.0 * MIN, T0, 0), "12:30");
+    assert_eq!(when(T0 + 13.0 * 60.0 * MIN, T0, 0), "01:00 tomorrow");
+    assert_eq!(when(T0 + 49.0 * 60.0 * MIN, T0, 0), "13:00 in 2 days");
+    // Local time decides the day: at UTC+13 noon UTC is already 01:00 the next day.
+    assert_eq!(when(T0 + 11.0 * 60.0 * MIN, T0, 13 * 60), "12:00");
+    assert_eq!(when(T0 + 11.0 * 60.0 * MIN, T0, -60), "22:00");
+    assert_eq!(when(T0 + 12.0 * 60.0 * MIN, T0, -60), "23:00");
+    assert_eq!(when(T0 + 13.0 * 60.0 * MIN, T0, -60), "00:00 tomorrow");
+}
+
+#[test]
+fn the_users_own_swipes_count_toward_the_caps() {
+    let s = Settings {
+        likes_per_12h: 3,
+        ..fast()
+    };
+    let mut a = machine(s);
+    let mut now = T0;
+    // By hand in the tab Swipy drives: two likes and a pass go through, one like fails.
+    for (id, v, status) in [
+        ("u1", Verdict::Like, 200),
+        ("u2", Verdict::Nope, 200),
+        ("u3", Verdict::Like, 500),
+        ("u4", Verdict::Like, 200),
+    ] {
+        let ev = Event::PageSwiped {
+            profile_id: id.into(),
+            verdict: v,
+            status: Some(status),
+            response: None,
+        };
+        assert!(stops(&a.handle(ev, now)).is_empty() || status != 200);
+        now += MIN;
+    }
+    assert_eq!(a.likes_in_window(now), 2);
+    assert_eq!(a.swipes_in_window(now), 3);
+    // One like gets through before the cap, counting the user's two.
+    let run = drive(&mut a, &mut now, deck(&[0.9; 5]), 100);
+    assert_eq!(run.presses().len(), 1);
+    assert!(matches!(
+        run.stops()[0].0,
+        StopReason::LikesCap { cap: 3, .. }
+    ));
+    // A like made in another tab counts too, and survives a restart.
+    a.swiped_elsewhere("t1", Verdict::Like, Some(200), None, now);
+    a.swiped_elsewhere("t1", Verdict::Like, Some(200), None, now);
+    a.swiped_elsewhere("t2", Verdict::Like, Some(429), None, now);
+    assert_eq!(
+        a.likes_in_window(now),
+        4,
+        "counted once, a refused like not at all"
+    );
+    let b = AutoSwipe::from_json(fast(), 7, &a.to_json()).expect("restore");
+    assert_eq!(b.likes_in_window(now), 4);
+    assert_eq!(b.swipes_in_window(now), 5);
 }
 
 #[test]
@@ -997,7 +1063,8 @@ fn dry_run_shows_decisions_and_never_presses() {
     );
     assert!(presses(&all).is_empty());
     assert!(!all.iter().any(|c| matches!(c, Command::Record { .. })));
-    assert_eq!(a.swipes_in_window(T0 + 10.0 * MIN), 0);
+    // Only the user's three swipes by hand count toward the caps; dry run adds none.
+    assert_eq!(a.swipes_in_window(T0 + 10.0 * MIN), 3);
 }
 
 #[test]
