@@ -85,6 +85,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
     let mut data_args: Vec<String> = Vec::new();
     let mut env: Vec<(String, String)> = Vec::new();
+    let demo_log = run_dir.join("demo-data").join("logs").join("swipy.log");
+    let log_start = std::fs::metadata(&demo_log).map_or(0, |m| m.len());
     if opts.demo {
         let data = run_dir.join("demo-data");
         data_args = vec!["--data-dir".into(), data.display().to_string()];
@@ -104,7 +106,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .arg(&profile))?;
 
     let mut mock: Option<Child> = None;
-    let url;
+    let mut url: String;
     let mut chromium_args: Vec<String> = vec![
         format!("--user-data-dir={}", profile.display()),
         format!("--disable-extensions-except={}", ext.display()),
@@ -143,6 +145,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
 
     let result = if opts.headless {
+        if opts.demo {
+            // Nobody is there to tap the mock's "Log in": it logs in by itself.
+            url.push_str("?autologin=1");
+        }
         chromium_args.push("--headless=new".into());
         chromium_args.push("--disable-background-networking".into());
         chromium_args.push("--window-size=1280,900".into());
@@ -162,6 +168,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 ));
             }
             eprintln!("xtask: screenshot written to {}", file.display());
+            if opts.demo {
+                eprintln!("xtask: {}", demo_check(&demo_log, log_start, &ext_id)?);
+            }
         }
         r
     } else {
@@ -229,4 +238,33 @@ fn start_mock(root: &Path) -> Result<(Child, Option<String>), String> {
     }
     let _ = child.kill();
     Err("the mock tinder.com did not become ready within 30 s".into())
+}
+
+/// After a headless demo run: the host's log since `start` must show the extension
+/// connecting and the recs it captured (the screenshot alone cannot tell).
+fn demo_check(log: &Path, start: u64, ext_id: &str) -> Result<String, String> {
+    let text = std::fs::read(log)
+        .map_err(|e| format!("the host wrote no log at {}: {e}", log.display()))?;
+    let new = String::from_utf8_lossy(text.get(start as usize..).unwrap_or_default());
+    let hello = format!("hello from chrome-extension://{ext_id}/");
+    if !new.contains(&hello) {
+        return Err(format!(
+            "the extension never connected to the host during the demo (no \"{hello}\" in {})",
+            log.display()
+        ));
+    }
+    let profiles: u64 = new
+        .lines()
+        .filter_map(|l| l.split(" recs: ").nth(1))
+        .filter_map(|r| r.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    if profiles == 0 {
+        return Err(format!(
+            "the extension connected but captured no profiles from the demo page (see {})",
+            log.display()
+        ));
+    }
+    Ok(format!(
+        "the extension connected to the host and captured {profiles} profiles"
+    ))
 }

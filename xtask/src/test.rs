@@ -5,7 +5,8 @@
 //! 3. ONNX Runtime library, offline models and photo fixtures (`cargo xtask models`),
 //! 4. unit and integration tests of every crate,
 //! 5. extension build (`cargo xtask build`) and the host binary,
-//! 6. end-to-end tests in real Chromium and Firefox against the mock tinder.com,
+//! 6. end-to-end tests in real Chromium and Firefox against the mock tinder.com, and the
+//!    README's demo command (`cargo xtask run --demo --headless --screenshot`),
 //! 7. a short fuzzing pass over every fuzz target (`cargo xtask fuzz --seconds 10`).
 //!
 //! Options: `--skip-e2e`, `--skip-models` (local iteration only; CI runs everything),
@@ -85,6 +86,14 @@ pub fn test(args: &[String]) -> Result<(), String> {
                 group,
             ]))?;
         }
+        step("the README's demo: cargo xtask run --demo --headless --screenshot");
+        let shot = root().join("tests").join("artifacts").join("demo.png");
+        crate::run::run(&[
+            "--demo".to_owned(),
+            "--headless".to_owned(),
+            "--screenshot".to_owned(),
+            shot.display().to_string(),
+        ])?;
     }
     if !e2e_only {
         step("fuzzing, short pass (every target, 10 s each)");
