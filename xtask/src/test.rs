@@ -87,7 +87,10 @@ pub fn test(args: &[String]) -> Result<(), String> {
             ]))?;
         }
         step("the README's demo: cargo xtask run --demo --headless --screenshot");
-        let shot = root().join("tests").join("artifacts").join("demo.png");
+        let artifacts = root().join("tests").join("artifacts");
+        std::fs::create_dir_all(&artifacts)
+            .map_err(|e| format!("cannot create {}: {e}", artifacts.display()))?;
+        let shot = artifacts.join("demo.png");
         crate::run::run(&[
             "--demo".to_owned(),
             "--headless".to_owned(),
