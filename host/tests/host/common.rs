@@ -29,6 +29,39 @@ pub fn fixture() -> Value {
     serde_json::from_str(&fixture_text()).expect("fixture json")
 }
 
+/// Starts `swipy ARGS` with `SWIPY_HOME=home` and piped stdin/stdout, the test-only
+/// variables removed unless `env` sets them; a thread turns stdout into frames.
+pub fn spawn_framed(
+    args: &[&str],
+    home: &Path,
+    env: &[(&str, &str)],
+    stderr: Stdio,
+) -> (Child, Receiver<Vec<u8>>) {
+    let mut cmd = Command::new(exe());
+    cmd.args(args)
+        .env("SWIPY_HOME", home)
+        .env_remove("SWIPY_TEST_RESOLVE")
+        .env_remove("SWIPY_TEST_CA")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(stderr);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn swipy");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        let mut r = FrameReader::new(stdout, 64 * 1024 * 1024);
+        while let Ok(Some(f)) = r.read_frame() {
+            if tx.send(f).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
 /// A running host, started as a browser starts it.
 pub struct Host {
     child: Child,
@@ -45,29 +78,8 @@ impl Host {
     }
 
     pub fn spawn(args: &[&str], home: &Path, env: &[(&str, &str)]) -> Host {
-        let mut cmd = Command::new(exe());
-        cmd.args(args)
-            .env("SWIPY_HOME", home)
-            .env_remove("SWIPY_TEST_RESOLVE")
-            .env_remove("SWIPY_TEST_CA")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("spawn swipy");
-        let stdout = child.stdout.take().expect("stdout");
+        let (mut child, frames) = spawn_framed(args, home, env, Stdio::piped());
         let mut stderr_pipe = child.stderr.take().expect("stderr");
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let mut r = FrameReader::new(stdout, 64 * 1024 * 1024);
-            while let Ok(Some(f)) = r.read_frame() {
-                if tx.send(f).is_err() {
-                    break;
-                }
-            }
-        });
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&stderr);
         std::thread::spawn(move || {
@@ -83,7 +95,7 @@ impl Host {
         Host {
             child,
             stdin,
-            frames: rx,
+            frames,
             stderr,
             next_id: 1,
         }

@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use swipy_host::store::Store;
-use swipy_host::transport::{encode_frame, FrameReader};
+use swipy_host::transport::encode_frame;
 use swipy_shared::protocol::{decode_response, Envelope, Response};
 
 use crate::catalogue::{CdnReply, RecCdn};
-use crate::common::{exe, jpeg_for, swipy, walk, EXT_ID};
+use crate::common::{exe, jpeg_for, spawn_framed, swipy, walk, EXT_ID};
 
 /// A host process started as Chromium starts it, which the test may kill at any time.
 struct Proc {
@@ -29,32 +29,13 @@ struct Proc {
 
 impl Proc {
     fn start(home: &Path, env: &[(String, String)]) -> Proc {
-        let mut cmd = Command::new(exe());
-        cmd.arg(format!("chrome-extension://{EXT_ID}/"))
-            .env("SWIPY_HOME", home)
-            .env_remove("SWIPY_TEST_RESOLVE")
-            .env_remove("SWIPY_TEST_CA")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("spawn swipy");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let mut r = FrameReader::new(stdout, 64 * 1024 * 1024);
-            while let Ok(Some(f)) = r.read_frame() {
-                if tx.send(f).is_err() {
-                    break;
-                }
-            }
-        });
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let origin = format!("chrome-extension://{EXT_ID}/");
+        let (mut child, frames) = spawn_framed(&[&origin], home, &env, Stdio::null());
         Proc {
             stdin: child.stdin.take(),
             child,
-            frames: rx,
+            frames,
         }
     }
 
