@@ -503,6 +503,12 @@ fn active_model(home: &Path) -> Option<u32> {
     st.model_version
 }
 
+/// The host's line after it stored a new model (`model vN trained: ROC AUC …`); the
+/// trainer's own "trained on N profiles" comes before the commit and does not count.
+fn committed_line(l: &str) -> bool {
+    l.contains("model v") && l.contains(" trained: ROC AUC")
+}
+
 #[test]
 fn sigkill_during_training_keeps_the_previous_model() {
     let home = tempfile::tempdir().expect("home");
@@ -575,7 +581,7 @@ fn sigkill_during_training_keeps_the_previous_model() {
         while seen < kill_at {
             match rx.recv_timeout(Duration::from_secs(120)) {
                 Ok(l) if l.contains("train: ") => seen += 1,
-                Ok(l) if l.contains(" trained") => committed = true,
+                Ok(l) if committed_line(&l) => committed = true,
                 Ok(_) => {}
                 Err(_) => break,
             }
@@ -584,7 +590,7 @@ fn sigkill_during_training_keeps_the_previous_model() {
         let killed = child.wait().expect("wait").code().is_none();
         // Lines written before the kill: did the new model's commit happen?
         while let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
-            committed |= l.contains(" trained");
+            committed |= committed_line(&l);
         }
         integrity_ok(home.path());
         let active = active_model(home.path()).expect("a model stays active");
