@@ -59,7 +59,7 @@ pub fn add_autoswipe(view: &mut PopupView, model_known: bool, auto: &AutoDriver,
     view.auto_swipe_available = model_known || enabled;
     view.auto_swipe_note = if view.auto_swipe_available {
         format!(
-            "{} of {} likes used in the last 12 h · {} of {} swipes in 24 h",
+            "{} of {} likes used in the last 12 h · {} of {} swipes in 24 h (yours and Swipy's)",
             m.likes_in_window(now_ms),
             m.settings().likes_per_12h,
             m.swipes_in_window(now_ms),

@@ -65,3 +65,22 @@ fn host_errors_name_the_cause() {
         "{w}"
     );
 }
+
+#[test]
+fn the_auto_swipe_note_counts_the_users_own_swipes_too() {
+    use crate::logic::auto::AutoDriver;
+    use swipy_shared::protocol::Verdict;
+    let t0 = 1_764_331_200_000.0;
+    let mut auto = AutoDriver::new(1);
+    auto.machine
+        .swiped_elsewhere("aaa1", Verdict::Like, Some(200), None, t0);
+    auto.machine
+        .swiped_elsewhere("bbb2", Verdict::Nope, Some(200), None, t0);
+    let mut v = view(&Conn::new(), Some(&stats(1, 1)), 0, None);
+    add_autoswipe(&mut v, true, &auto, t0 + 1000.0);
+    assert!(v.auto_swipe_available);
+    assert_eq!(
+        v.auto_swipe_note,
+        "1 of 50 likes used in the last 12 h · 2 of 300 swipes in 24 h (yours and Swipy's)"
+    );
+}
