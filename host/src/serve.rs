@@ -322,11 +322,21 @@ impl Session {
                     rate_limited: parsed.rate_limited,
                 };
                 let ids: Vec<String> = parsed.profiles.iter().map(|p| p.id.clone()).collect();
-                // Score the page (card order, top card first) once its photos are in.
+                // Score the page once its photos are in: the top card alone first (its badge
+                // is what the user looks at), then the rest of the page in card order.
                 let scorer = self.worker().map(|w| {
                     let send = w.score_sender();
-                    let ids = ids.clone();
-                    Box::new(move || send(ids)) as Box<dyn FnOnce() + Send>
+                    let mut rest = ids.clone();
+                    Box::new(move || {
+                        if rest.is_empty() {
+                            return;
+                        }
+                        let top = rest.remove(0);
+                        send(vec![top]);
+                        if !rest.is_empty() {
+                            send(rest);
+                        }
+                    }) as Box<dyn FnOnce() + Send>
                 });
                 match &self.fetcher {
                     Some(f) => f.enqueue_then(out.to_fetch, scorer),

@@ -2,10 +2,13 @@
 //! `models/bench_reference.py run` (see models/README.md, "Benchmark"); `cargo xtask bench`
 //! runs both on the same set and compares.
 //!
-//! `bench --models DIR --set DIR [--json OUT] [--threads N] [--device cpu|cuda|auto]`
+//! `bench --models DIR --set DIR [--json OUT] [--threads N] [--page N] [--device cpu|cuda|auto]`
 //!
-//! Per profile: decode every photo (in parallel), open-nsfw `pool` (batched), YuNet + SFace,
-//! e5 text embedding, the 1540-float feature vector of the contract, the set's head.
+//! A recs page at a time (`--page`, default 10: what one `/v2/recs/core` answer holds), as
+//! the host scores a page once its photos are in: the page's bios embedded on one thread
+//! while its photos are decoded in parallel, open-nsfw `pool` batched, YuNet + SFace on
+//! worker threads; then per profile the 1540-float feature vector of the contract and the
+//! set's head. `cold_start_to_first_score_seconds` is process start → the first page scored.
 //! Also times training the crate's logistic head on 1,000 profiles' cached features.
 #![allow(clippy::print_stdout)]
 
@@ -28,6 +31,8 @@ struct Args {
     json: Option<PathBuf>,
     threads: usize,
     device: Device,
+    /// Profiles scored together (a Tinder recs page holds 10).
+    page: usize,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -36,6 +41,7 @@ fn parse_args() -> Result<Args, String> {
     let mut json = None;
     let mut threads = 0usize;
     let mut device = Device::Cpu;
+    let mut page = 10usize;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut val = || it.next().ok_or_else(|| format!("{a} needs a value"));
@@ -44,6 +50,7 @@ fn parse_args() -> Result<Args, String> {
             "--set" => set = Some(PathBuf::from(val()?)),
             "--json" => json = Some(PathBuf::from(val()?)),
             "--threads" => threads = val()?.parse().map_err(|e| format!("--threads: {e}"))?,
+            "--page" => page = val()?.parse().map_err(|e| format!("--page: {e}"))?,
             "--device" => {
                 let v = val()?;
                 device = Device::parse(&v).ok_or_else(|| format!("unknown device `{v}`"))?
@@ -57,6 +64,7 @@ fn parse_args() -> Result<Args, String> {
         json,
         threads,
         device,
+        page,
     })
 }
 
@@ -122,25 +130,27 @@ fn run() -> Result<(), String> {
     }
     let load_s = t_load.elapsed().as_secs_f64();
 
+    // Scored a recs page at a time, the way the host does it: the page's bios embedded on
+    // one thread while its photos are decoded and embedded (batched) on the others.
     let mut scores = Vec::new();
     let mut first: Option<f64> = None;
     let mut n_photos = 0usize;
     let t0 = Instant::now();
-    for p in profiles {
-        let id = p["id"].as_str().unwrap_or_default().to_string();
-        let bio = p["bio"].as_str().unwrap_or_default().to_string();
-        let paths: Vec<&str> = p["photos"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let meta: Vec<f64> = p["meta"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_f64).collect())
-            .unwrap_or_default();
-        let bytes: Vec<Vec<u8>> = paths
-            .iter()
-            .map(|f| std::fs::read(f).map_err(|e| format!("{f}: {e}")))
-            .collect::<Result<_, _>>()?;
+    for page in profiles.chunks(args.page.max(1)) {
+        let mut bios = Vec::with_capacity(page.len());
+        let mut bytes: Vec<Vec<u8>> = Vec::new();
+        let mut owner: Vec<usize> = Vec::new();
+        for (k, p) in page.iter().enumerate() {
+            bios.push(p["bio"].as_str().unwrap_or_default().to_string());
+            for f in p["photos"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>())
+                .unwrap_or_default()
+            {
+                bytes.push(std::fs::read(f).map_err(|e| format!("{f}: {e}"))?);
+                owner.push(k);
+            }
+        }
         n_photos += bytes.len();
         let refs: Vec<PhotoRef<'_>> = bytes
             .iter()
@@ -149,46 +159,59 @@ fn run() -> Result<(), String> {
                 hints: &[],
             })
             .collect();
-        let mut photo = vec![0f32; PHOTO_DIM];
-        let mut n = 0f32;
-        let mut face = vec![0f32; FACE_DIM];
-        let mut best_area = -1f32;
-        for r in enc.embed_photos(&refs) {
+        let (texts, photos) = std::thread::scope(|s| {
+            let texts = s.spawn(|| enc.embed_texts(&bios));
+            let photos = enc.embed_photos(&refs);
+            (texts.join(), photos)
+        });
+        let texts = texts
+            .map_err(|_| "text encoder thread panicked".to_string())?
+            .map_err(|e| e.to_string())?;
+        let mut photo = vec![vec![0f32; PHOTO_DIM]; page.len()];
+        let mut n = vec![0f32; page.len()];
+        let mut face = vec![vec![0f32; FACE_DIM]; page.len()];
+        let mut best_area = vec![-1f32; page.len()];
+        for (r, &k) in photos.into_iter().zip(&owner) {
             let e = r.map_err(|e| e.to_string())?;
             if let Some(v) = &e.photo {
-                photo.iter_mut().zip(v).for_each(|(a, b)| *a += b);
-                n += 1.0;
+                photo[k].iter_mut().zip(v).for_each(|(a, b)| *a += b);
+                n[k] += 1.0;
             }
             for f in &e.faces {
                 let area = f.bbox[2] * f.bbox[3];
-                if area > best_area {
-                    best_area = area;
-                    face = f.embedding.clone();
+                if area > best_area[k] {
+                    best_area[k] = area;
+                    face[k] = f.embedding.clone();
                 }
             }
         }
-        if n > 0.0 {
-            photo.iter_mut().for_each(|x| *x /= n);
+        for (k, p) in page.iter().enumerate() {
+            if n[k] > 0.0 {
+                let nk = n[k];
+                photo[k].iter_mut().for_each(|x| *x /= nk);
+            }
+            if best_area[k] < 0.0 {
+                face[k] = vec![0f32; FACE_DIM];
+            } else {
+                l2(&mut face[k]);
+            }
+            let text = texts.get(k).ok_or("no text embedding")?;
+            let meta: Vec<f64> = p["meta"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_f64).collect())
+                .unwrap_or_default();
+            let m = |i: usize| meta.get(i).copied().unwrap_or(0.0);
+            let feats: Vec<f64> = photo[k]
+                .iter()
+                .chain(&face[k])
+                .chain(text)
+                .map(|&x| f64::from(x))
+                .chain([m(0) / 100.0, m(1) / 100.0, m(2) / 500.0, m(3) / 10.0])
+                .collect();
+            let z: f64 = feats.iter().zip(&w).map(|(x, w)| x * w).sum::<f64>() + b;
+            let id = p["id"].as_str().unwrap_or_default();
+            scores.push(json!({"id": id, "p_like": 1.0 / (1.0 + (-z).exp())}));
         }
-        l2(&mut face);
-        if best_area < 0.0 {
-            face = vec![0f32; FACE_DIM];
-        }
-        let text = enc
-            .embed_texts(&[bio])
-            .map_err(|e| e.to_string())?
-            .pop()
-            .ok_or("no text embedding")?;
-        let m = |i: usize| meta.get(i).copied().unwrap_or(0.0);
-        let feats: Vec<f64> = photo
-            .iter()
-            .chain(&face)
-            .chain(&text)
-            .map(|&x| f64::from(x))
-            .chain([m(0) / 100.0, m(1) / 100.0, m(2) / 500.0, m(3) / 10.0])
-            .collect();
-        let z: f64 = feats.iter().zip(&w).map(|(x, w)| x * w).sum::<f64>() + b;
-        scores.push(json!({"id": id, "p_like": 1.0 / (1.0 + (-z).exp())}));
         if first.is_none() {
             first = Some(started.elapsed().as_secs_f64());
         }
@@ -251,6 +274,7 @@ fn run() -> Result<(), String> {
         "peak_rss_mb": peak_rss_mb(),
         "train_1000_seconds": train_s,
         "threads": if args.threads > 0 { json!(args.threads) } else { json!("default") },
+        "page": args.page,
         "scores": scores,
     });
     if let Some(out) = &args.json {
