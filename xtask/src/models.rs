@@ -336,6 +336,12 @@ fn report(py: &Measured, rust: Option<&Measured>) {
             if ratio >= 1.5 { "met" } else { "NOT met" }
         );
     }
+    if let Some(t) = num(rust, "page_top_card_seconds") {
+        println!(
+            "rust first score of a recs page (its top card) {t:.2} s after its photos (target < 1 s: {})",
+            if t < 1.0 { "met" } else { "NOT met" }
+        );
+    }
     if let Some(mb) = rust.peak_rss_mb.or_else(|| num(rust, "peak_rss_mb")) {
         println!(
             "rust peak memory {mb:.0} MiB (target < 1024: {})",
