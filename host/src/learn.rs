@@ -12,7 +12,8 @@
 //! else CPU. The execution provider in use is logged.
 //!
 //! Settings read here: `device`, `text_weight` + `image_weight` (both numbers: the
-//! prototype's blend of the text part and the image parts replaces the combined head).
+//! prototype's blend of the text part and the image parts replaces the combined head),
+//! `train_on_matches` (`true`: a like that became a match counts double in training).
 
 pub mod manifests;
 pub mod worker;
@@ -363,6 +364,42 @@ pub fn check_labels(data: &[(String, bool)]) -> Result<(), LearnError> {
     Ok(())
 }
 
+/// How much more a like that became a match counts in training, with the
+/// `train_on_matches` setting on.
+pub const MATCH_WEIGHT: f64 = 2.0;
+
+/// Example weights for training: with the setting `train_on_matches` (`true`), each liked
+/// profile that became a match counts [`MATCH_WEIGHT`] times; otherwise none (all equal).
+pub fn match_weights(
+    store: &Store,
+    ids: &[String],
+    rows: &[(ProfileFeatures, bool)],
+) -> Result<Option<Vec<f64>>, LearnError> {
+    let on = store
+        .settings()?
+        .get("train_on_matches")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    if !on {
+        return Ok(None);
+    }
+    let matched = store.matched_ids()?;
+    let w: Vec<f64> = ids
+        .iter()
+        .zip(rows)
+        .map(|(id, (_, like))| {
+            if *like && matched.contains(id) {
+                MATCH_WEIGHT
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let n = w.iter().filter(|v| **v > 1.0).count();
+    log::info!("train_on_matches: {n} liked profile(s) that matched count {MATCH_WEIGHT}×");
+    Ok(Some(w))
+}
+
 /// Trains a new head on the stored labels and commits it as the new active model.
 /// Nothing changes in the store until the final commit (a kill during training leaves
 /// the previous model in use).
@@ -375,6 +412,7 @@ pub fn train(
     check_labels(&data)?;
     let ids: Vec<String> = data.iter().map(|(id, _)| id.clone()).collect();
     let mut rows = Vec::with_capacity(ids.len());
+    let mut row_ids: Vec<String> = Vec::with_capacity(ids.len());
     let total = ids.len() as u32;
     progress("embed", 0, total);
     for (n, chunk) in ids.chunks(32).enumerate() {
@@ -382,7 +420,10 @@ pub fn train(
         for (j, f) in feats.into_iter().enumerate() {
             let like = data[n * 32 + j].1;
             match f {
-                Some(Ok(f)) => rows.push((f, like)),
+                Some(Ok(f)) => {
+                    rows.push((f, like));
+                    row_ids.push(chunk[j].clone());
+                }
                 Some(Err(e)) => log::warn!("profile {} left out of training: {e}", chunk[j]),
                 None => {}
             }
@@ -393,7 +434,10 @@ pub fn train(
         seed: TRAIN_SEED,
         ..TrainConfig::default()
     };
-    let model = swipy_models::train(&rows, &cfg, &mut |s, d, t| progress(s, d, t))?;
+    let weights = match_weights(store, &row_ids, &rows)?;
+    let model = swipy_models::train_weighted(&rows, weights.as_deref(), &cfg, &mut |s, d, t| {
+        progress(s, d, t)
+    })?;
     let version = store.add_model(&model.metrics, &model.onnx)?;
     log::info!(
         "model v{version} trained: ROC AUC {:.3}, accuracy {:.3}, {} like / {} nope",

@@ -47,7 +47,9 @@
 //! `device` (`cpu`|`cuda`|`auto`), `text_weight` + `image_weight` (the prototype's blend
 //! of the text and image parts instead of the combined head, when both are set),
 //! `retrain_every` (retrain in the background after this many new labels; default 20,
-//! 0 = never), `matches_every_s` (seconds between matches reads; default 300).
+//! 0 = never), `matches_every_s` (seconds between matches reads; default 300),
+//! `train_on_matches` (`true`: likes that became matches count double in training;
+//! default off).
 //!
 //! # Privacy
 //!

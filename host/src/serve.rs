@@ -664,8 +664,39 @@ fn check_settings(values: &Map<String, Value>) -> Result<(), ErrorBody> {
                 format!("setting `{k}` is {size} bytes; at most {MAX_SETTING_BYTES}"),
             ));
         }
+        if let Some(want) = known_setting_refuses(k, v) {
+            return Err(ErrorBody::new(
+                ErrorCode::BadSetting,
+                format!("setting `{k}` must be {want}"),
+            ));
+        }
     }
     Ok(())
+}
+
+/// What a setting the host reads must be, when `v` is not that (`null` clears any).
+fn known_setting_refuses(k: &str, v: &Value) -> Option<&'static str> {
+    if v.is_null() {
+        return None;
+    }
+    let num_in = |lo: f64, hi: f64| v.as_f64().is_some_and(|x| (lo..=hi).contains(&x));
+    let ok = match k {
+        "device" => v
+            .as_str()
+            .is_some_and(|s| swipy_models::Device::parse(s).is_some()),
+        "text_weight" | "image_weight" => num_in(0.0, 10.0),
+        "threshold" => num_in(0.0, 1.0),
+        "retrain_every" | "matches_every_s" => v.as_u64().is_some_and(|n| n <= 1_000_000),
+        "train_on_matches" => v.is_boolean(),
+        _ => return None,
+    };
+    (!ok).then_some(match k {
+        "device" => "one of \"cpu\", \"cuda\" (or \"gpu\"), \"auto\"",
+        "text_weight" | "image_weight" => "a number from 0 to 10",
+        "threshold" => "a number from 0 to 1",
+        "retrain_every" | "matches_every_s" => "a whole number from 0 to 1000000",
+        _ => "true or false",
+    })
 }
 
 /// Serializes a response as one frame, or several `scores` frames when one would exceed

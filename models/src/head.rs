@@ -853,6 +853,33 @@ pub fn train(
     cfg: &TrainConfig,
     progress: &mut dyn FnMut(&str, u32, u32),
 ) -> Result<TrainedModel> {
+    train_weighted(data, None, cfg, progress)
+}
+
+/// [`train`] with a weight per example (e.g. a like that became a match counts more).
+/// The weights scale each example's loss in the part heads, on top of the class balance;
+/// the stacking and the reported metrics stay unweighted, so P(like) stays calibrated to
+/// the labels. Weights must be finite and positive.
+pub fn train_weighted(
+    data: &[(ProfileFeatures, bool)],
+    weights: Option<&[f64]>,
+    cfg: &TrainConfig,
+    progress: &mut dyn FnMut(&str, u32, u32),
+) -> Result<TrainedModel> {
+    if let Some(w) = weights {
+        if w.len() != data.len() {
+            return Err(Error::InvalidInput(format!(
+                "{} weights for {} examples",
+                w.len(),
+                data.len()
+            )));
+        }
+        if let Some(bad) = w.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+            return Err(Error::InvalidInput(format!(
+                "example weight {bad} is not a positive number"
+            )));
+        }
+    }
     let n = data.len();
     let n_like = data.iter().filter(|(_, l)| *l).count() as u32;
     let n_nope = n as u32 - n_like;
@@ -878,7 +905,14 @@ pub fn train(
         n as f64 / (2.0 * f64::from(n_like)),
         n as f64 / (2.0 * f64::from(n_nope)),
     );
-    let c: Vec<f64> = y.iter().map(|&v| if v > 0.5 { wl } else { wn }).collect();
+    let c: Vec<f64> = y
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let class = if v > 0.5 { wl } else { wn };
+            class * weights.map_or(1.0, |w| w[i])
+        })
+        .collect();
     // Standardise each column over the rows where its part is present; missing → 0.
     let mut mu = vec![0f64; d];
     let mut sd = vec![1f64; d];

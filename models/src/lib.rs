@@ -43,7 +43,7 @@ pub use features::{
     featurize, featurize_many, EmbeddingCache, MemoryCache, NoCache, PhotoInput, PhotoSource,
     ProfileFeatures, ProfileInput,
 };
-pub use head::{train, Layout, PartMetrics, TrainConfig, TrainedModel};
+pub use head::{train, train_weighted, Layout, PartMetrics, TrainConfig, TrainedModel};
 pub use runtime::{
     find_runtime_library, init_runtime, runtime_info, runtime_library_candidates, Device,
     RuntimeInfo,

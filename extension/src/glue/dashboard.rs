@@ -297,6 +297,12 @@ fn fill_settings(doc: &Document, values: &Map<String, Value>) {
             s.set_value(v);
         }
     }
+    if let Ok(Some(e)) = form.query_selector("[name=\"train_on_matches\"]") {
+        if let Ok(i) = e.dyn_into::<HtmlInputElement>() {
+            let on = values.get("train_on_matches").and_then(Value::as_bool);
+            i.set_checked(on.unwrap_or(false));
+        }
+    }
 }
 
 fn save_settings(doc: &Document) {
@@ -332,6 +338,11 @@ fn save_settings(doc: &Document) {
     if let Ok(Some(e)) = form.query_selector("[name=\"device\"]") {
         if let Ok(s) = e.dyn_into::<HtmlSelectElement>() {
             values.insert("device".into(), json!(s.value()));
+        }
+    }
+    if let Ok(Some(e)) = form.query_selector("[name=\"train_on_matches\"]") {
+        if let Ok(i) = e.dyn_into::<HtmlInputElement>() {
+            values.insert("train_on_matches".into(), json!(i.checked()));
         }
     }
     set_text(doc, "settings-status", "saving…");

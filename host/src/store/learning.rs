@@ -255,6 +255,13 @@ impl Store {
         Ok(n)
     }
 
+    /// Profile ids Tinder lists as matches.
+    pub fn matched_ids(&self) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT profile_id FROM matches")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// One page of the dashboard's profile list (newest first) without thumbnails, plus
     /// the first stored photo's path of each, and the total matching `filter`.
     pub fn profiles_page(

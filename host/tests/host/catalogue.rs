@@ -519,12 +519,47 @@ fn catalogue_of_hostile_frames_gets_typed_errors_and_bounded_memory() {
         Some(67),
     );
 
+    // Settings the host reads, with values of the wrong kind.
+    for (n, (name, value)) in [
+        ("device", json!("banana")),
+        ("device", json!(1)),
+        ("text_weight", json!(-1)),
+        ("image_weight", json!("2")),
+        ("threshold", json!(1.5)),
+        ("retrain_every", json!(-3)),
+        ("matches_every_s", json!(2.5)),
+        ("train_on_matches", json!("yes")),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = 68 + n as u32;
+        case(
+            &mut host,
+            &format!("setting {name} = {value}"),
+            &frame(id, "settings_set", json!({"values": {name: value}})),
+            BadSetting,
+            Some(id),
+        );
+    }
+
     // None of the refused requests stored anything.
     assert_eq!(label_rows(home.path()), 0, "a refused label was stored");
     let s = stats(&mut host);
     assert_eq!((s.profiles, s.labels), (0, 0));
     match host.call("settings_get", json!({})) {
         Response::Settings { values } => assert!(values.is_empty(), "{values:?}"),
+        other => panic!("{other:?}"),
+    }
+    // The same settings with good values are taken.
+    let good = json!({"device": "auto", "text_weight": 1.5, "threshold": 0.7,
+        "retrain_every": 0, "train_on_matches": true});
+    match host.call("settings_set", json!({ "values": good })) {
+        Response::Settings { values } => assert_eq!(Value::Object(values), good),
+        other => panic!("{other:?}"),
+    }
+    match host.call("settings_set", json!({"values": {"device": null}})) {
+        Response::Settings { values } => assert!(!values.contains_key("device"), "{values:?}"),
         other => panic!("{other:?}"),
     }
 

@@ -568,3 +568,66 @@ fn labels_from_the_port_retrain_in_the_background_after_retrain_every() {
     );
     host.close();
 }
+
+#[test]
+fn likes_that_matched_count_double_in_training_when_switched_on() {
+    if !real_models_or_skip("train_on_matches") {
+        return;
+    }
+    let home = tempfile::tempdir().expect("home");
+    let h = home.path();
+    let (seed, _) = write_seed(h, 40, &[], false);
+    let (code, out, err) = swipy(h, &["import-seed", seed.to_str().expect("utf8")], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let liked: Vec<String> = (0..40).filter(|i| i % 2 == 0).map(id).collect();
+    let p_like = |h: &Path| -> HashMap<String, f64> {
+        let mut args = vec!["score", "--json"];
+        args.extend(liked.iter().map(String::as_str));
+        let (code, out, err) = swipy(h, &args, &[]);
+        assert_eq!(code, 0, "{out}{err}");
+        out.lines()
+            .map(|l| serde_json::from_str::<Value>(l).expect("json line"))
+            .map(|v| {
+                let id = v["id"].as_str().expect("id").to_owned();
+                (id, v["p_like"].as_f64().expect("p_like"))
+            })
+            .collect()
+    };
+    let (code, out, err) = swipy(h, &["train"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let before = p_like(h);
+    // The three likes the model is least sure of became matches.
+    let mut hard = liked.clone();
+    hard.sort_by(|a, b| before[a].total_cmp(&before[b]));
+    hard.truncate(3);
+    let mut store = swipy_host::store::Store::open(h).expect("store");
+    store
+        .record_matches(&hard, 1_795_867_200_000.0)
+        .expect("matches");
+    // Off (the default): matches change nothing.
+    let (code, out, err) = swipy(h, &["train"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        p_like(h),
+        before,
+        "matches used although the setting is off"
+    );
+    let mut on = serde_json::Map::new();
+    on.insert("train_on_matches".into(), json!(true));
+    store.merge_settings(&on).expect("setting");
+    drop(store);
+    let (code, out, err) = swipy(h, &["train"], &[("SWIPY_LOG", "info")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("train_on_matches: 3 liked profile(s) that matched count 2×"),
+        "{err}"
+    );
+    let after = p_like(h);
+    let gain: f64 = hard.iter().map(|i| after[i] - before[i]).sum::<f64>() / 3.0;
+    assert!(
+        gain > 0.0,
+        "the matched likes do not score higher when matches count double: {:?} → {:?}",
+        hard.iter().map(|i| before[i]).collect::<Vec<_>>(),
+        hard.iter().map(|i| after[i]).collect::<Vec<_>>()
+    );
+}

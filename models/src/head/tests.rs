@@ -376,3 +376,47 @@ fn progress_reports_every_stage_and_completes() {
         "cv progress goes forward: {cv:?}"
     );
 }
+
+#[test]
+fn example_weights_pull_the_model_and_bad_weights_are_refused() {
+    let data = synthetic_profiles(80, 8, 8, 16, 5);
+    let cfg = TrainConfig {
+        threads: 1,
+        ..Default::default()
+    };
+    let plain = train(&data, &cfg, &mut no_progress()).expect("train");
+    let ones = vec![1.0; data.len()];
+    let same = train_weighted(&data, Some(&ones), &cfg, &mut no_progress()).expect("ones");
+    assert_eq!(
+        plain.onnx, same.onnx,
+        "weight 1 everywhere is plain training"
+    );
+    // The likes the text part misses most, counted five times over, score higher.
+    let text_like = |m: &TrainedModel, f: &ProfileFeatures| m.predict(f).expect("predict")[3];
+    let mut likes: Vec<usize> = (0..data.len())
+        .filter(|&i| data[i].1 && data[i].0.text.is_some())
+        .collect();
+    likes.sort_by(|&a, &b| text_like(&plain, &data[a].0).total_cmp(&text_like(&plain, &data[b].0)));
+    let hard: Vec<usize> = likes.into_iter().take(3).collect();
+    let mut w = vec![1.0; data.len()];
+    for &i in &hard {
+        w[i] = 5.0;
+    }
+    let heavy = train_weighted(&data, Some(&w), &cfg, &mut no_progress()).expect("weighted");
+    for &i in &hard {
+        assert!(
+            text_like(&heavy, &data[i].0) > text_like(&plain, &data[i].0),
+            "a like weighted 5× does not score higher on its own text"
+        );
+    }
+    for bad in [
+        vec![1.0; 3],
+        vec![0.0; data.len()],
+        vec![f64::NAN; data.len()],
+    ] {
+        assert!(matches!(
+            train_weighted(&data, Some(&bad), &cfg, &mut no_progress()),
+            Err(Error::InvalidInput(_))
+        ));
+    }
+}

@@ -311,6 +311,31 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
     await driver.page.bringToFront();
   });
 
+  await U.check(name('dashboard settings form: "Learn from matches" is saved in the host and shown checked after a reload'), async () => {
+    U.assert(dash, 'needs the dashboard (previous check)');
+    const box = '#settings [name="train_on_matches"]';
+    const connected = async () => (await dash.getAttribute('#dash-conn', 'data-state').catch(() => null)) === 'connected';
+    const saveAndRead = async (on) => {
+      await U.waitFor(connected, { timeout: 20000, what: 'the dashboard to be connected to the host' });
+      await dash.waitForSelector(box, { timeout: 10000 }).catch(() => {
+        throw new U.CheckError('dashboard.html has no "Learn from matches" checkbox (#settings [name="train_on_matches"])');
+      });
+      if ((await dash.isChecked(box)) !== on) await dash.click(box);
+      await dash.click('#settings-save');
+      await U.waitFor(async () => ((await dash.textContent('#settings-status')) || '').includes('saved'), { timeout: 10000, what: async () => `#settings-status to say saved (it says "${await dash.textContent('#settings-status')}")` });
+      const r = await hostRequest(dash, 'settings_get', {});
+      return ((r.data && r.data.values) || {}).train_on_matches;
+    };
+    U.assert((await saveAndRead(true)) === true, 'the host did not get train_on_matches = true from the form');
+    await dash.reload({ waitUntil: 'load' });
+    await U.waitFor(connected, { timeout: 20000, what: 'the dashboard to reconnect after the reload' });
+    await U.waitFor(() => dash.isChecked(box), { timeout: 10000, what: 'the checkbox to show the saved setting after a reload' });
+    // Back off: the checks below train without it.
+    U.assert((await saveAndRead(false)) === false, 'the host did not get train_on_matches = false from the form');
+    await driver.page.bringToFront();
+    return 'on, shown after reload, off again';
+  });
+
   // ---- 1. label cards with the planted taste -----------------------------------------------
   const labelled = [];
   const labelsOk = await U.check(name(`label ${N_LABELS} cards with the planted taste (overlay buttons, gamepad, arrow keys)`), async () => {
@@ -464,8 +489,9 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
       dec = await U.waitFor(() => driver.eval(() => {
         const card = document.querySelector('div.recsCardboard__cards > div[aria-hidden="false"]');
         const d = card && card.querySelector('[data-swipy="decision"]');
-        return d ? { card: card.getAttribute('data-profile-id'), verdict: d.getAttribute('data-verdict'), score: d.getAttribute('data-score'), dry: d.getAttribute('data-dry-run'), text: d.textContent.trim() } : null;
-      }), { timeout: 20000, what: 'a [data-swipy="decision"] on the top card' });
+        // The overlay always holds the element; a decision is shown when it is visible.
+        return d && !d.hidden && d.getAttribute('data-verdict') ? { card: card.getAttribute('data-profile-id'), verdict: d.getAttribute('data-verdict'), score: d.getAttribute('data-score'), dry: d.getAttribute('data-dry-run'), text: d.textContent.trim() } : null;
+      }), { timeout: 20000, what: 'a visible [data-swipy="decision"] on the top card' });
       await U.sleep(1500);
     } finally {
       await hook(popup, { kind: 'autoswipe_enable', on: false }).catch(() => {});
