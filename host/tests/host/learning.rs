@@ -171,6 +171,15 @@ fn write_seed(root: &Path, n: usize, unseen: &[(String, &str)], photos: bool) ->
     (seed, distinct.len())
 }
 
+/// [`write_seed`], then `swipy import-seed` of it (must succeed). Returns the number of
+/// distinct labelled bios.
+fn import_seed(h: &Path, n: usize, unseen: &[(String, &str)], photos: bool) -> usize {
+    let (seed, distinct) = write_seed(h, n, unseen, photos);
+    let (code, out, err) = swipy(h, &["import-seed", seed.to_str().expect("utf8")], &[]);
+    assert_eq!(code, 0, "import-seed: {out}{err}");
+    distinct
+}
+
 fn metric(out: &str, name: &str) -> f64 {
     out.lines()
         .find_map(|l| l.strip_prefix(name))
@@ -221,9 +230,7 @@ fn train_and_score_follow_a_planted_bio_preference_in_english_and_german() {
         .enumerate()
         .map(|(i, b)| (id(10_000 + i), *b))
         .collect();
-    let (seed, distinct) = write_seed(h, 240, &unseen, false);
-    let (code, out, err) = swipy(h, &["import-seed", seed.to_str().expect("utf8")], &[]);
-    assert_eq!(code, 0, "{out}{err}");
+    let distinct = import_seed(h, 240, &unseen, false);
 
     let (code, out, err) = swipy(h, &["train"], &[]);
     assert_eq!(code, 0, "train failed:\n{out}\n{err}");
@@ -430,9 +437,7 @@ fn a_served_recs_page_is_scored_once_its_photos_are_in() {
     let home = tempfile::tempdir().expect("home");
     let h = home.path();
     // A model trained with photos, so photo features are part of the head.
-    let (seed, _) = write_seed(h, 40, &[], true);
-    let (code, out, err) = swipy(h, &["import-seed", seed.to_str().expect("utf8")], &[]);
-    assert_eq!(code, 0, "{out}{err}");
+    import_seed(h, 40, &[], true);
     let (code, out, err) = swipy(h, &["train"], &[]);
     assert_eq!(code, 0, "{out}{err}");
 
@@ -504,9 +509,7 @@ fn labels_from_the_port_retrain_in_the_background_after_retrain_every() {
     }
     let home = tempfile::tempdir().expect("home");
     let h = home.path();
-    let (seed, _) = write_seed(h, 30, &[], false);
-    let (code, out, err) = swipy(h, &["import-seed", seed.to_str().expect("utf8")], &[]);
-    assert_eq!(code, 0, "{out}{err}");
+    import_seed(h, 30, &[], false);
     let (code, out, err) = swipy(h, &["train"], &[]);
     assert_eq!(code, 0, "{out}{err}");
     let mut host = Host::chromium(h, &[]);
@@ -576,9 +579,7 @@ fn likes_that_matched_count_double_in_training_when_switched_on() {
     }
     let home = tempfile::tempdir().expect("home");
     let h = home.path();
-    let (seed, _) = write_seed(h, 40, &[], false);
-    let (code, out, err) = swipy(h, &["import-seed", seed.to_str().expect("utf8")], &[]);
-    assert_eq!(code, 0, "{out}{err}");
+    import_seed(h, 40, &[], false);
     let liked: Vec<String> = (0..40).filter(|i| i % 2 == 0).map(id).collect();
     let p_like = |h: &Path| -> HashMap<String, f64> {
         let mut args = vec!["score", "--json"];
