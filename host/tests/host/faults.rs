@@ -509,6 +509,12 @@ fn committed_line(l: &str) -> bool {
     l.contains("model v") && l.contains(" trained: ROC AUC")
 }
 
+/// The trainer's last progress line: the head is exported, and the store's commit of the
+/// new model comes after it. A run killed before writing it cannot have committed.
+fn export_done_line(l: &str) -> bool {
+    l.contains("train: export 1/1")
+}
+
 #[test]
 fn sigkill_during_training_keeps_the_previous_model() {
     let home = tempfile::tempdir().expect("home");
@@ -578,34 +584,50 @@ fn sigkill_during_training_keeps_the_previous_model() {
         let kill_at = rng.usize(1..steps);
         let mut seen = 0;
         let mut committed = false;
+        let mut exported = false;
+        let mut note = |l: &str| {
+            committed |= committed_line(l);
+            exported |= export_done_line(l);
+        };
         while seen < kill_at {
             match rx.recv_timeout(Duration::from_secs(120)) {
-                Ok(l) if l.contains("train: ") => seen += 1,
-                Ok(l) if committed_line(&l) => committed = true,
-                Ok(_) => {}
+                Ok(l) => {
+                    note(&l);
+                    if l.contains("train: ") {
+                        seen += 1;
+                    }
+                }
                 Err(_) => break,
             }
         }
         kill9(child.id());
         let killed = child.wait().expect("wait").code().is_none();
-        // Lines written before the kill: did the new model's commit happen?
+        // Every line written before the kill: how far did the run get?
         while let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
-            committed |= committed_line(&l);
+            note(&l);
         }
         integrity_ok(home.path());
         let active = active_model(home.path()).expect("a model stays active");
-        if killed && !committed {
+        if killed && !exported {
+            // Killed before its head was even exported: the old model must still be active.
             killed_midway += 1;
             assert_eq!(
                 active, v1,
-                "a training killed at progress line {kill_at} of {steps} replaced the model"
+                "a training killed at progress line {kill_at} of {steps}, before its export, replaced the model"
             );
-        } else {
-            // It had committed its model: that one is now the previous one.
+        } else if committed || !killed {
+            // It said it committed (or ran to the end): its model is now the active one.
             assert!(
                 active > v1,
-                "a finished training left model {active} active"
+                "a training that committed left the older model {active} active"
             );
+            v1 = active;
+        } else if active == v1 {
+            // Killed between the export and the commit.
+            killed_midway += 1;
+        } else {
+            // Killed between the commit and its log line: the new, complete model is active
+            // (the store passed its integrity check above and it scores below).
             v1 = active;
         }
         // Whatever is active scores.
