@@ -4,7 +4,8 @@
 //!
 //! Exit codes (also in `swipy --help`):
 //! 0 ok · 1 runtime failure (store, disk, network) · 2 bad arguments ·
-//! 3 bad input file (unreadable, not JSON, wrong shape) · 4 not found (unknown profile id) ·
+//! 3 bad input file (unreadable, not JSON, wrong shape), or in serve mode a refused caller ·
+//! 4 not found (unknown profile id) ·
 //! 5 setup incomplete (`doctor` found problems, a model file missing or damaged) ·
 //! 6 not available (ONNX Runtime, prepared models or a trained model missing) ·
 //! 7 not enough labels to train (too few, or one class only).
@@ -47,7 +48,8 @@ Exit codes:
   0  ok
   1  runtime failure (store, disk, network)
   2  bad arguments
-  3  bad input file (unreadable, not JSON, wrong shape)
+  3  bad input file (unreadable, not JSON, wrong shape); started by a browser: the
+     caller is not the extension `swipy install` registered (every request was refused)
   4  not found (unknown profile id)
   5  setup incomplete (doctor found problems, model files missing or damaged)
   6  not available (ONNX Runtime, prepared models or a trained model missing)
@@ -242,13 +244,21 @@ pub fn main_entry(args: Vec<String>) -> i32 {
             }
         };
         crate::logger::init(Some(&dir), log::LevelFilter::Info);
-        if let BrowserLaunch::Chromium { origin } = &launch {
-            if !install::origin_recorded(&dir, origin) {
+        match &launch {
+            BrowserLaunch::Chromium { origin } if !install::origin_recorded(&dir, origin) => {
                 log::error!(
                     "refusing {origin}: `swipy install` registered other extensions for this data dir"
                 );
                 return serve::refuse(origin);
             }
+            BrowserLaunch::Firefox { addon_id, .. } if addon_id != install::FIREFOX_ADDON_ID => {
+                log::error!(
+                    "refusing the Firefox add-on {addon_id}: Swipy's add-on is {}",
+                    install::FIREFOX_ADDON_ID
+                );
+                return serve::refuse(addon_id);
+            }
+            _ => {}
         }
         return serve::run(&dir, Some(launch.caller()));
     }
@@ -528,6 +538,18 @@ fn cmd_install(a: InstallArgs, dir: &Path, out: &mut dyn Write) -> Result<(), Fa
     }
     for p in written {
         writeln!(out, "wrote {}", p.display())?;
+    }
+    // The browser starts the host without arguments for the data dir: it uses $SWIPY_HOME
+    // or the platform's. Say so when this install was for another one.
+    if let Ok(browser_dir) = paths::data_dir(None) {
+        if browser_dir != dir {
+            writeln!(
+                out,
+                "note: a browser-started swipy uses {} ($SWIPY_HOME, else the platform data dir), not {}; set SWIPY_HOME in the browser's environment to use that one",
+                browser_dir.display(),
+                dir.display()
+            )?;
+        }
     }
     Ok(())
 }

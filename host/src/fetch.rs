@@ -1,10 +1,10 @@
 //! Photo fetcher: downloads profile photos right after a recs page is stored (Tinder's
 //! photo URLs are signed and expire within hours).
 //!
-//! Safety rules: https only; host allow-list ([`ALLOWED_HOSTS`] and `*.gotinder.com`);
-//! redirects only to allow-listed https hosts (at most 3); a size cap enforced while
-//! streaming ([`FetchConfig::max_bytes`]); the image header is read and the dimensions
-//! checked ([`FetchConfig::max_side`], [`FetchConfig::max_pixels`]) before anything is
+//! Safety rules: https only; host allow-list ([`ALLOWED_HOSTS`] and `*.gotinder.com`, never
+//! Tinder's API hosts); redirects only to allow-listed https hosts (at most 3); a size cap
+//! enforced while streaming ([`FetchConfig::max_bytes`]); the image header is read and the
+//! dimensions checked ([`FetchConfig::max_side`], [`FetchConfig::max_pixels`]) before anything is
 //! decoded or stored (decompression bombs); only JPEG, PNG and WebP are kept; timeouts;
 //! bounded concurrency; retries with jittered exponential backoff on timeouts, connection
 //! errors, 429 and 5xx — never on 403 (an expired signature stays expired).
@@ -27,9 +27,16 @@ use reqwest::Url;
 use crate::store::{PhotoJob, Store, StoredPhoto};
 
 /// Exact host names photos may come from.
-pub const ALLOWED_HOSTS: &[&str] = &["images-ssl.gotinder.com", "images.gotinder.com"];
-/// Any subdomain of these is allowed too (Tinder's CDN names).
+pub const ALLOWED_HOSTS: &[&str] = &[
+    "images-ssl.gotinder.com",
+    "images.gotinder.com",
+    "preview.gotinder.com",
+];
+/// Any subdomain of these is allowed too (Tinder's CDN names)…
 pub const ALLOWED_SUFFIXES: &[&str] = &[".gotinder.com"];
+/// …except Tinder's API hosts (a first label starting with `api`): they serve account data,
+/// never photos, so a page cannot make the host call the API through a "photo" URL.
+pub const REFUSED_FIRST_LABEL_PREFIX: &str = "api";
 
 /// Environment variable naming host → loopback overrides (tests only).
 pub const ENV_TEST_RESOLVE: &str = "SWIPY_TEST_RESOLVE";
@@ -153,8 +160,12 @@ pub fn parse_resolve(spec: &str) -> Result<Vec<(String, SocketAddr)>, FetchError
 /// Whether a host name is on the photo allow-list.
 pub fn host_allowed(host: &str) -> bool {
     let host = host.to_ascii_lowercase();
-    ALLOWED_HOSTS.contains(&host.as_str())
-        || ALLOWED_SUFFIXES
+    if ALLOWED_HOSTS.contains(&host.as_str()) {
+        return true;
+    }
+    let first_label = host.split('.').next().unwrap_or_default();
+    !first_label.starts_with(REFUSED_FIRST_LABEL_PREFIX)
+        && ALLOWED_SUFFIXES
             .iter()
             .any(|s| host.ends_with(s) && host.len() > s.len())
 }
@@ -501,10 +512,13 @@ async fn fetch_job(
     job: &PhotoJob,
 ) -> Result<(), FetchError> {
     let bytes = download(client, cfg, &job.url).await?;
-    let info = check_image_with(&bytes, cfg.max_side, cfg.max_pixels)?;
+    let (max_side, max_pixels) = (cfg.max_side, cfg.max_pixels);
     let store = Arc::clone(store);
     let job = job.clone();
+    // Decoding (the whole-image check) and writing are blocking work: off the runtime's
+    // threads, so downloads keep flowing.
     tokio::task::spawn_blocking(move || -> Result<(), FetchError> {
+        let info = check_image_with(&bytes, max_side, max_pixels)?;
         let mut s = store
             .lock()
             .map_err(|_| FetchError::Store("store lock poisoned".into()))?;

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use base64::Engine as _;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use swipy_shared::protocol::{LabelSource, Verdict};
-use swipy_shared::tinder::{Photo, Profile};
+use swipy_shared::tinder::{is_plausible_profile_id, Photo, Profile};
 
 use crate::store::{IngestOutcome, NewLabel, Store, StoreError, StoredPhoto};
 
@@ -205,16 +205,42 @@ pub fn import_seed(store: &mut Store, dir: &Path, now_ms: f64) -> Result<SeedOut
             dir.display()
         )));
     }
+    // Everything is read and checked before anything is stored: a refused seed changes
+    // nothing.
     let bios = if bios_path.exists() {
-        read_pickle(&bios_path)?
+        seed_dict(
+            read_pickle(&bios_path)?,
+            "bios.pkl",
+            "{id: {name, bio, age}}",
+        )?
     } else {
-        Value::Null
+        Map::new()
     };
+    if let Some((id, v)) = bios.iter().find(|(_, v)| !v.is_object()) {
+        return Err(IngestError::BadInput(format!(
+            "bios.pkl: the entry of {id} is {}, expected a dict {{name, bio, age}}",
+            shown(v)
+        )));
+    }
     let labels = if labels_path.exists() {
-        read_pickle(&labels_path)?
+        seed_dict(read_pickle(&labels_path)?, "labels.pkl", "{id: 0|1}")?
     } else {
-        Value::Null
+        Map::new()
     };
+    let mut verdicts = Vec::with_capacity(labels.len());
+    for (id, v) in &labels {
+        let verdict = match v.as_i64().or_else(|| v.as_bool().map(i64::from)) {
+            Some(1) => Verdict::Like,
+            Some(0) => Verdict::Nope,
+            _ => {
+                return Err(IngestError::BadInput(format!(
+                    "labels.pkl: label of {id} is {}, expected 0 or 1",
+                    shown(v)
+                )))
+            }
+        };
+        verdicts.push((id.clone(), verdict));
+    }
 
     // Images grouped by profile id.
     let mut images: HashMap<String, Vec<(u32, String, std::path::PathBuf)>> = HashMap::new();
@@ -227,10 +253,10 @@ pub fn import_seed(store: &mut Store, dir: &Path, now_ms: f64) -> Result<SeedOut
         for entry in rd.flatten() {
             let fname = entry.file_name().to_string_lossy().into_owned();
             match parse_seed_image_name(&fname) {
-                Some((id, name, n)) => {
+                Some((id, name, n)) if is_plausible_profile_id(&id) => {
                     images.entry(id).or_default().push((n, name, entry.path()));
                 }
-                None => out.skipped_files.push(fname),
+                _ => out.skipped_files.push(fname),
             }
         }
     }
@@ -239,11 +265,8 @@ pub fn import_seed(store: &mut Store, dir: &Path, now_ms: f64) -> Result<SeedOut
     }
 
     let mut ids: Vec<String> = images.keys().cloned().collect();
-    for map in [&bios, &labels] {
-        if let Value::Object(m) = map {
-            ids.extend(m.keys().cloned());
-        }
-    }
+    ids.extend(bios.keys().cloned());
+    ids.extend(labels.keys().cloned());
     ids.sort();
     ids.dedup();
 
@@ -349,30 +372,60 @@ pub fn import_seed(store: &mut Store, dir: &Path, now_ms: f64) -> Result<SeedOut
         }
     }
 
-    if let Value::Object(m) = &labels {
-        for (id, v) in m {
-            let verdict = match v.as_i64().or_else(|| v.as_bool().map(i64::from)) {
-                Some(1) => Verdict::Like,
-                Some(0) => Verdict::Nope,
-                _ => {
-                    return Err(IngestError::BadInput(format!(
-                        "labels.pkl: label of {id} is {v}, expected 0 or 1"
-                    )))
-                }
-            };
-            let key = format!("import-seed:{id}");
-            if store.add_label(&NewLabel {
-                profile_id: id,
-                verdict,
-                source: LabelSource::Import,
-                at_ms: now_ms,
-                key: &key,
-            })? {
-                out.labels += 1;
-            }
+    for (id, verdict) in verdicts {
+        let key = format!("import-seed:{id}");
+        if store.add_label(&NewLabel {
+            profile_id: &id,
+            verdict,
+            source: LabelSource::Import,
+            at_ms: now_ms,
+            key: &key,
+        })? {
+            out.labels += 1;
         }
     }
     Ok(out)
+}
+
+/// A seed pickle's top level: a dict whose keys are profile ids.
+fn seed_dict(v: Value, file: &str, shape: &str) -> Result<Map<String, Value>, IngestError> {
+    let m = match v {
+        Value::Object(m) => m,
+        other => {
+            return Err(IngestError::BadInput(format!(
+                "{file}: expected a dict {shape}, found {}",
+                kind_of(&other)
+            )))
+        }
+    };
+    if let Some(id) = m.keys().find(|k| !is_plausible_profile_id(k)) {
+        let id: String = id.chars().take(60).collect();
+        return Err(IngestError::BadInput(format!(
+            "{file}: `{id}` is not a profile id (letters, digits, `_` or `-`, at most 64)"
+        )));
+    }
+    Ok(m)
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "None",
+        Value::Bool(_) => "a bool",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a dict",
+    }
+}
+
+/// A value for an error message, cut short.
+fn shown(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s
+    }
 }
 
 /// `{id}_{name}_{n}.jpeg` → (id, name, n). Names may contain underscores.

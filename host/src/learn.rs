@@ -26,7 +26,7 @@ use swipy_models::{
 };
 use swipy_shared::protocol::{ErrorCode, Metrics, Parts, Score};
 
-use crate::store::{LearnProfile, Store, StoreError};
+use crate::store::{now_ms, LearnProfile, Store, StoreError};
 
 /// Seed of every training run (training is deterministic).
 pub const TRAIN_SEED: u64 = 42;
@@ -110,11 +110,20 @@ pub fn device(store: &Store, explicit: Option<&str>) -> Result<Device, LearnErro
         .settings()?
         .get("device")
         .and_then(|v| v.as_str().map(str::to_owned));
-    match explicit.map(str::to_owned).or(setting) {
-        None => Ok(Device::Cpu),
-        Some(s) => Device::parse(&s).ok_or_else(|| {
-            LearnError::Other(format!("device `{s}` is not one of cpu, cuda, auto"))
+    let parse = |s: &str| {
+        Device::parse(s)
+            .ok_or_else(|| LearnError::Other(format!("device `{s}` is not one of cpu, cuda, auto")))
+    };
+    match (explicit, setting) {
+        // `--device cuda` is strict: it fails where CUDA cannot run.
+        (Some(s), _) => parse(s),
+        // The dashboard's GPU choice means "the GPU where this host can use it": the
+        // background host keeps scoring on the CPU rather than failing (the log says why).
+        (None, Some(s)) => Ok(match parse(&s)? {
+            Device::Cuda => Device::Auto,
+            d => d,
         }),
+        (None, None) => Ok(Device::Cpu),
     }
 }
 
@@ -408,6 +417,10 @@ pub fn train(
     store: &mut Store,
     progress: Progress<'_>,
 ) -> Result<(u32, Metrics), LearnError> {
+    // Labels stored from this moment on are "new" for the next automatic retraining, even
+    // when they arrive while this training runs (one millisecond early: a label stored in
+    // the same millisecond counts as new rather than as seen).
+    let labels_as_of = now_ms() - 1.0;
     let data = labelled(store)?;
     check_labels(&data)?;
     let ids: Vec<String> = data.iter().map(|(id, _)| id.clone()).collect();
@@ -438,7 +451,7 @@ pub fn train(
     let model = swipy_models::train_weighted(&rows, weights.as_deref(), &cfg, &mut |s, d, t| {
         progress(s, d, t)
     })?;
-    let version = store.add_model(&model.metrics, &model.onnx)?;
+    let version = store.add_model(&model.metrics, &model.onnx, labels_as_of)?;
     log::info!(
         "model v{version} trained: ROC AUC {:.3}, accuracy {:.3}, {} like / {} nope",
         model.metrics.roc_auc,
@@ -447,4 +460,29 @@ pub fn train(
         model.metrics.n_nope
     );
     Ok((version, model.metrics))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dashboard_gpu_choice_falls_back_to_the_cpu_but_the_flag_is_strict() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(dir.path()).expect("store");
+        assert_eq!(device(&store, None).expect("default"), Device::Cpu);
+        let set = |store: &mut Store, v: &str| {
+            let mut m = serde_json::Map::new();
+            m.insert("device".into(), serde_json::json!(v));
+            store.merge_settings(&m).expect("settings");
+        };
+        set(&mut store, "gpu");
+        assert_eq!(device(&store, None).expect("gpu"), Device::Auto);
+        set(&mut store, "cuda");
+        assert_eq!(device(&store, None).expect("cuda"), Device::Auto);
+        set(&mut store, "cpu");
+        assert_eq!(device(&store, None).expect("cpu"), Device::Cpu);
+        assert_eq!(device(&store, Some("cuda")).expect("flag"), Device::Cuda);
+        assert!(device(&store, Some("tpu")).is_err());
+    }
 }

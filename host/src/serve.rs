@@ -58,7 +58,7 @@ use serde_json::{Map, Value};
 use swipy_shared::protocol::{
     decode_request, Envelope, ErrorBody, ErrorCode, LabelSource, Request, Response,
     MAX_FRAME_FROM_BROWSER, MAX_FRAME_TO_BROWSER, MAX_IDS_PER_REQUEST, MAX_PROFILES_PER_PAGE,
-    PROTOCOL_VERSION,
+    MAX_RECS_RESULTS, PROTOCOL_VERSION,
 };
 
 use crate::fetch::Fetcher;
@@ -68,7 +68,8 @@ use crate::store::{now_ms, NewLabel, NewSwipe, Store, StoreError};
 use crate::transport::{FrameError, FrameReader, FrameWriter};
 
 /// Exit code when a Chromium caller is not an extension `swipy install` registered for
-/// this data dir (see [`crate::install::origin_recorded`]).
+/// this data dir (see [`crate::install::origin_recorded`]), or a Firefox caller is not
+/// Swipy's add-on ([`crate::install::FIREFOX_ADDON_ID`]).
 pub const EXIT_CALLER_REFUSED: i32 = 3;
 
 /// How long the host keeps downloading photos after the browser closed the port.
@@ -305,6 +306,19 @@ impl Session {
                 } else {
                     now_ms()
                 };
+                let results = body
+                    .pointer("/data/results")
+                    .or_else(|| body.get("results"))
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len);
+                if results > MAX_RECS_RESULTS {
+                    return Err(ErrorBody::new(
+                        ErrorCode::BadData,
+                        format!(
+                            "a recs page of {results} results; at most {MAX_RECS_RESULTS} (nothing was stored)"
+                        ),
+                    ));
+                }
                 let (parsed, out) = ingest::ingest_recs(&mut self.store, &body, at, "extension")
                     .map_err(storage)?;
                 log::info!(
@@ -454,9 +468,13 @@ impl Session {
             }],
             Request::SettingsSet { values } => {
                 check_settings(&values)?;
-                vec![Response::Settings {
-                    values: self.store.merge_settings(&values).map_err(storage)?,
-                }]
+                let merged = self.store.merge_settings(&values).map_err(storage)?;
+                if values.contains_key("device") {
+                    if let Some(w) = &self.worker {
+                        w.device_changed();
+                    }
+                }
+                vec![Response::Settings { values: merged }]
             }
             Request::Scores { ids } => {
                 if ids.len() > MAX_IDS_PER_REQUEST {
@@ -843,7 +861,7 @@ pub fn refuse(origin: &str) -> i32 {
     let writer = Outbox::new(Box::new(std::io::stdout()), Arc::new(AtomicU32::new(1)));
     let shown: String = origin.chars().take(80).collect();
     let message = format!(
-        "this Swipy host was installed for another extension, not {shown}; run `swipy install --extension-id <id>` for this one"
+        "this Swipy host was installed for another extension, not {shown}; run `swipy install` for this one"
     );
     loop {
         let re = match reader.read_frame() {

@@ -630,14 +630,21 @@ impl Store {
     }
 
     /// Stores a trained model and makes it the active one; returns its version.
-    pub fn add_model(&mut self, metrics: &Metrics, onnx: &[u8]) -> Result<u32, StoreError> {
+    /// `labels_as_of` (ms) is when the training read its labels: labels stored later count
+    /// as new ([`Store::labels_since_model`]).
+    pub fn add_model(
+        &mut self,
+        metrics: &Metrics,
+        onnx: &[u8],
+        labels_as_of: f64,
+    ) -> Result<u32, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute("UPDATE models SET active = 0", [])?;
         tx.execute(
             "INSERT INTO models (created, metrics, onnx, active) VALUES (?1, ?2, ?3, 1)",
-            params![now_ms(), serde_json::to_string(metrics)?, onnx],
+            params![labels_as_of, serde_json::to_string(metrics)?, onnx],
         )?;
         let v = tx.last_insert_rowid() as u32;
         tx.commit()?;

@@ -30,6 +30,11 @@ pub const MAX_FRAME_FROM_BROWSER: usize = 16 * 1024 * 1024;
 /// Most ids accepted in one `scores` request.
 pub const MAX_IDS_PER_REQUEST: usize = 1000;
 
+/// Most results one `recs` page may carry (Tinder sends a few dozen). A larger page is
+/// refused with `bad_data` before anything is stored: the `ingested` answer lists every id
+/// and must fit [`MAX_FRAME_TO_BROWSER`] (10,000 ids of at most 64 characters do).
+pub const MAX_RECS_RESULTS: usize = 10_000;
+
 /// The name the host is registered under with browsers.
 pub const HOST_NAME: &str = "com.swipy.host";
 

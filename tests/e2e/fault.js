@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// Fault injection in a real browser (Chromium): N page swipes (default 100) stream through the
+// Fault injection in a real browser (Chromium): N page swipes (default 1,000) stream through the
 // extension's durable outbox while the host is SIGKILLed, kept down for a while, and the service
 // worker is stopped (CDP Target.closeTarget, like Chromium's idle stop), at random points.
 // Afterwards the store holds exactly the N labels (no loss, no duplicate rows, right verdicts),
@@ -95,7 +95,7 @@ function killHost(dataDir) {
 }
 
 async function faultSuite(opts = {}) {
-  const N = Number(opts.labels || process.env.SWIPY_FAULT_LABELS || 100);
+  const N = Number(opts.labels || process.env.SWIPY_FAULT_LABELS || 1000);
   const seed = Number(opts.seed || process.env.SWIPY_FAULT_SEED || Math.floor(Math.random() * 2 ** 31));
   const browsers = opts.browsers || ['chromium'];
   if (!browsers.includes('chromium')) {

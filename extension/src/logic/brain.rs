@@ -619,10 +619,23 @@ impl Brain {
                 self.score_asked.clear();
                 self.ask_stats(&mut out);
             }
-            Response::TrainProgress { .. }
-            | Response::Settings { .. }
-            | Response::Profiles { .. }
-            | Response::History(_) => {}
+            Response::Settings { values } => {
+                // The dashboard's "Like threshold" (the host's `threshold` setting) is the
+                // auto-swipe threshold: one value, whichever page changed it last.
+                if let Some(t) = values.get("threshold").and_then(Value::as_f64) {
+                    if (t - self.auto.machine.settings().threshold).abs() > 1e-9 {
+                        let msg = json!({"kind": "autoswipe_set", "settings": {"threshold": t}});
+                        let answer = self.autoswipe_request(&msg, now_ms, &mut out);
+                        if answer.get("ok") == Some(&Value::Bool(false)) {
+                            out.push(Action::Log(format!(
+                                "the host's threshold {t} was not applied: {}",
+                                answer["error"]
+                            )));
+                        }
+                    }
+                }
+            }
+            Response::TrainProgress { .. } | Response::Profiles { .. } | Response::History(_) => {}
             Response::Error(e) => self.host_error(e, pending, &mut out),
         }
         self.refresh(now_ms, &mut out);
@@ -843,6 +856,25 @@ impl Brain {
                 self.ask_stats(out);
             }
         }
+    }
+
+    /// Keeps the host's `threshold` setting (the dashboard's field) equal to the auto-swipe
+    /// threshold the popup set.
+    fn tell_host_threshold(&mut self, out: &mut Vec<Action>) {
+        if !self.conn.is_ready() {
+            return;
+        }
+        let mut values = serde_json::Map::new();
+        values.insert(
+            "threshold".into(),
+            json!(self.auto.machine.settings().threshold),
+        );
+        let id = self.take_id();
+        self.pending.insert(id, Pending::Other);
+        out.push(Action::ToHost(value(&Envelope::new(
+            id,
+            Request::SettingsSet { values },
+        ))));
     }
 
     fn ask_stats(&mut self, out: &mut Vec<Action>) {
@@ -1243,6 +1275,9 @@ impl Brain {
                     .map(|cmds| {
                         self.apply_auto(cmds, now_ms, out);
                         self.save_auto_settings(out);
+                        if patch.contains_key("threshold") {
+                            self.tell_host_threshold(out);
+                        }
                     })
             }
             _ => Err(format!("unknown request `{kind}`")),

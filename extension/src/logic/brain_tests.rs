@@ -1072,3 +1072,46 @@ fn the_dashboard_relays_allowed_requests_and_gets_the_answers_and_training_event
     assert_eq!(posts(&a, DASH)[0]["msg"]["data"]["code"], 12);
     assert_eq!(b.debug_state(T0)["last_error"], Value::Null);
 }
+
+#[test]
+fn the_dashboard_threshold_and_the_popup_threshold_are_one_value() {
+    let mut b = ready_brain();
+    b.port_connected(POPUP, PortKind::Popup, T0);
+    // The popup sets 0.8: the host's `threshold` setting (the dashboard's field) follows.
+    let a = b.port_message(
+        POPUP,
+        &json!({"kind": "autoswipe_set", "settings": {"threshold": 0.8}}),
+        T0,
+    );
+    let set = to_host(&a)
+        .into_iter()
+        .find(|m| m["type"] == "settings_set")
+        .expect("settings_set sent to the host");
+    assert_eq!(set["data"]["values"]["threshold"], 0.8);
+    assert_eq!(popup_auto(&mut b, T0)["settings"]["threshold"], 0.8);
+    // Its answer changes nothing more (no echo loop).
+    let a = b.host_message(
+        &json!({"v": 1, "id": 50, "re": set["id"], "type": "settings",
+                "data": {"values": {"threshold": 0.8}}}),
+        T0,
+    );
+    assert!(
+        to_host(&a).iter().all(|m| m["type"] != "settings_set"),
+        "{a:?}"
+    );
+    // The dashboard saves 0.7: auto-swipe now likes from 0.7.
+    let a = b.host_message(
+        &json!({"v": 1, "id": 51, "type": "settings",
+                "data": {"values": {"threshold": 0.7, "text_weight": 1.0}}}),
+        T0,
+    );
+    assert!(to_host(&a).iter().any(|m| m["type"] == "settings_set"));
+    assert_eq!(popup_auto(&mut b, T0)["settings"]["threshold"], 0.7);
+    // A change of other settings leaves the threshold alone.
+    b.port_message(
+        POPUP,
+        &json!({"kind": "autoswipe_set", "settings": {"likes_per_12h": 50}}),
+        T0,
+    );
+    assert_eq!(popup_auto(&mut b, T0)["settings"]["threshold"], 0.7);
+}

@@ -36,11 +36,16 @@ fn only_https_allow_listed_urls() {
     assert!(check_url("https://images-ssl.gotinder.com/u/1.jpg").is_ok());
     assert!(check_url("https://images-ssl.gotinder.com:443/u/1.jpg").is_ok());
     assert!(check_url("https://cdn2.gotinder.com/u/1.jpg").is_ok());
+    assert!(check_url("https://preview.gotinder.com/u/1.jpg").is_ok());
     for bad in [
         "http://images-ssl.gotinder.com/u/1.jpg",
         "https://evil.example.com/1.jpg",
         "https://gotinder.com.evil.example/1.jpg",
         "https://evilgotinder.com/1.jpg",
+        "https://api.gotinder.com/v2/profile",
+        "https://API.gotinder.com/v2/recs/core",
+        "https://api-prod.gotinder.com/v2/matches",
+        "https://gotinder.com/1.jpg",
         "file:///etc/passwd",
         "https://user:pw@images-ssl.gotinder.com/1.jpg",
         "not a url",

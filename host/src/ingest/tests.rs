@@ -210,3 +210,70 @@ fn seed_dir_without_anything_is_bad_input() {
         Err(IngestError::BadInput(_))
     ));
 }
+
+#[test]
+fn a_seed_refused_for_any_file_stores_nothing() {
+    use std::collections::BTreeMap;
+    fn pkl<T: serde::Serialize>(v: &T) -> Vec<u8> {
+        serde_pickle::to_vec(v, Default::default()).expect("pkl")
+    }
+    let write = |dir: &Path, name: &str, bytes: Vec<u8>| {
+        std::fs::write(dir.join(name), bytes).expect("write");
+    };
+    let bios: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::from([(
+        "id1".to_owned(),
+        BTreeMap::from([("name".to_owned(), "Anna".to_owned())]),
+    )]);
+    // Each case: (labels.pkl, what the message names).
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        // A bad value after good ones: refused before the good ones are stored.
+        (
+            pkl(&BTreeMap::from([
+                ("id1".to_owned(), 1_i64),
+                ("id2".to_owned(), 7),
+            ])),
+            "label of id2 is 7",
+        ),
+        // A list where a dict belongs.
+        (pkl(&vec![("id1".to_owned(), 1_i64)]), "expected a dict"),
+        // Keys that are not profile ids.
+        (
+            pkl(&BTreeMap::from([("../x".to_owned(), 1_i64)])),
+            "not a profile id",
+        ),
+        (
+            pkl(&BTreeMap::from([(("a", 1_i64), 1_i64)])),
+            "not a profile id",
+        ),
+    ];
+    for (labels, want) in cases {
+        let seed = tempfile::tempdir().expect("seed");
+        let data = tempfile::tempdir().expect("data");
+        std::fs::create_dir(seed.path().join("images")).expect("images");
+        write(&seed.path().join("images"), "id1_Anna_0.jpeg", tiny_jpeg());
+        write(seed.path(), "bios.pkl", pkl(&bios));
+        write(seed.path(), "labels.pkl", labels);
+        let mut store = Store::open(data.path()).expect("store");
+        match import_seed(&mut store, seed.path(), 1000.0) {
+            Err(IngestError::BadInput(m)) => assert!(m.contains(want), "{m} (want {want})"),
+            other => panic!("{want}: {other:?}"),
+        }
+        let s = store.stats(0.0).expect("stats");
+        assert_eq!((s.profiles, s.photos, s.labels), (0, 0, 0), "{want}");
+    }
+    // bios.pkl of the wrong shape too.
+    let seed = tempfile::tempdir().expect("seed");
+    let data = tempfile::tempdir().expect("data");
+    write(
+        seed.path(),
+        "bios.pkl",
+        pkl(&BTreeMap::from([("id1".to_owned(), "Anna".to_owned())])),
+    );
+    let mut store = Store::open(data.path()).expect("store");
+    match import_seed(&mut store, seed.path(), 1000.0) {
+        Err(IngestError::BadInput(m)) => {
+            assert!(m.contains("expected a dict {name, bio, age}"), "{m}")
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -31,6 +31,8 @@ enum Job {
     /// Load the encoders and the head now when a model exists (the first recs page then
     /// scores without the cold start).
     Warm,
+    /// The `device` setting changed: use it from the next encoder load on.
+    Device,
 }
 
 /// Handle of the worker thread (dropping it ends the thread once its queue is empty).
@@ -74,6 +76,11 @@ impl Worker {
         let _ = self.tx.send(Job::Warm);
     }
 
+    /// Tells the worker the `device` setting changed.
+    pub fn device_changed(&self) {
+        let _ = self.tx.send(Job::Device);
+    }
+
     /// Tells the worker a label was stored (automatic retraining).
     pub fn labelled(&self) {
         let _ = self.tx.send(Job::Labelled);
@@ -108,16 +115,18 @@ fn run(
             return;
         }
     };
-    let dev = match super::device(&store, device.as_deref()) {
+    let pick = |store: &Store| match super::device(store, device.as_deref()) {
         Ok(d) => d,
         Err(e) => {
             log::warn!("{e}; using the CPU");
             swipy_models::Device::Cpu
         }
     };
+    let mut dev = pick(&store);
     let mut engine = Engine::new(&dir, dev);
-    // New-label count when automatic retraining was last tried.
-    let mut last_auto: Option<u32> = None;
+    // Active model version and new-label count when automatic retraining was last tried:
+    // a try that made no new model waits for `every` more labels before the next one.
+    let mut last_auto: Option<(Option<u32>, u32)> = None;
     while let Ok(job) = rx.recv() {
         match job {
             Job::Score { re, ids } => {
@@ -148,6 +157,17 @@ fn run(
                     log::warn!("models not preloaded: {e}");
                 }
             }
+            Job::Device => {
+                let now = pick(&store);
+                if now != dev {
+                    log::info!(
+                        "device setting changed: {dev:?} → {now:?} (models reload on next use)"
+                    );
+                    // A running training keeps its own handle on the old encoders.
+                    dev = now;
+                    engine = Engine::new(&dir, dev);
+                }
+            }
             Job::Train { re } => {
                 if let Err(e) = start_training(&dir, &mut engine, &outbox, &training, re) {
                     let _ = outbox.send(re, error(&e));
@@ -169,12 +189,17 @@ fn run(
                 let Ok(new) = store.labels_since_model() else {
                     continue;
                 };
-                let due = new >= every && last_auto.is_none_or(|l| new >= l + every);
+                let version = store.active_model_version().ok().flatten();
+                let due = new >= every
+                    && match last_auto {
+                        Some((v, tried_at)) if v == version => new >= tried_at + every,
+                        _ => true,
+                    };
                 let enough = super::labelled(&store)
                     .map(|d| super::check_labels(&d).is_ok())
                     .unwrap_or(false);
                 if due && enough {
-                    last_auto = Some(new);
+                    last_auto = Some((version, new));
                     log::info!("{new} new label(s) since the last model: retraining");
                     if let Err(e) = start_training(&dir, &mut engine, &outbox, &training, None) {
                         log::warn!("automatic retraining not started: {e}");

@@ -358,8 +358,8 @@ fn embeddings_and_models_round_trip() {
         folds: 5,
         ..Metrics::default()
     };
-    let v1 = s.add_model(&m, b"onnx-1").expect("m1");
-    let v2 = s.add_model(&m, b"onnx-2").expect("m2");
+    let v1 = s.add_model(&m, b"onnx-1", now_ms()).expect("m1");
+    let v2 = s.add_model(&m, b"onnx-2", now_ms()).expect("m2");
     assert!(v2 > v1);
     let active = s.active_model().expect("active").expect("some");
     assert_eq!(
@@ -503,4 +503,37 @@ fn history_profiles_page_and_scores_for_the_dashboard() {
     assert_eq!(total, 3);
     let (_, rows) = s.profiles_page(10, 0, "auto").expect("page");
     assert_eq!(rows[0].0.label_source, Some(LabelSource::Auto));
+}
+
+#[test]
+fn labels_stored_while_a_model_trains_count_as_new() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Store::open(dir.path()).expect("open");
+    s.ingest(
+        &[profile("aaa1", "Anna", 1), profile("bbb2", "Berta", 1)],
+        0,
+        false,
+        1.0,
+        "t",
+    )
+    .expect("ingest");
+    s.add_label(&label("aaa1", Verdict::Like, 1.0, "k1"))
+        .expect("l1");
+    assert_eq!(
+        s.labels_since_model().expect("new"),
+        1,
+        "no model yet: all labels are new"
+    );
+    // A training reads its labels, then a label arrives, then the model is committed.
+    let as_of = now_ms();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    s.add_label(&label("bbb2", Verdict::Nope, 2.0, "k2"))
+        .expect("l2");
+    s.add_model(&Metrics::default(), b"onnx", as_of)
+        .expect("model");
+    assert_eq!(
+        s.labels_since_model().expect("new"),
+        1,
+        "the label stored during the training was not in it"
+    );
 }

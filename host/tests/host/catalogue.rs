@@ -625,6 +625,23 @@ fn catalogue_of_hostile_frames_gets_typed_errors_and_bounded_memory() {
         other => panic!("5000 results: {other:?}"),
     }
     assert_eq!(stats(&mut host).profiles, 5002);
+    // More results than any real page (and than the answer's id list could carry): refused
+    // before anything is stored.
+    let too_many: Vec<Value> = (0..=swipy_shared::protocol::MAX_RECS_RESULTS)
+        .map(|i| json!({"type": "user", "user": {"_id": format!("5f{i:022}")}}))
+        .collect();
+    match host.call(
+        "recs",
+        json!({"body": recs(too_many), "captured_at_ms": 1.0}),
+    ) {
+        Response::Error(e) => assert_eq!(e.code, ErrorCode::BadData.code(), "{e:?}"),
+        other => panic!("10,001 results: {other:?}"),
+    }
+    assert_eq!(
+        stats(&mut host).profiles,
+        5002,
+        "nothing of the refused page was stored"
+    );
 
     // Frame level: a frame exactly at the cap is read; one byte more is refused and skipped.
     let mut at_cap = frame(70, "stats", json!({}));
@@ -1167,13 +1184,11 @@ fn page_data_cannot_make_the_host_fetch_elsewhere_or_write_outside_its_data_dir(
     stats(&mut host);
     let (code, stderr, _) = host.close();
     assert_eq!(code, 0, "{stderr}");
-    // Only *.gotinder.com over https is ever fetched (the test redirection sends
-    // api.gotinder.com to the same loopback server, so a request would show up here).
+    // Only Tinder's image hosts over https are ever fetched — not the API (the test
+    // redirection sends api.gotinder.com to the same loopback server, so a request to it
+    // would show up here).
     let paths = cdn.paths();
-    assert!(
-        paths.iter().all(|p| p == "/x.jpg" || p == "/v2/profile"),
-        "{paths:?}"
-    );
+    assert!(paths.iter().all(|p| p == "/x.jpg"), "{paths:?}");
     assert!(!Path::new("/tmp/swipy-escape").exists());
     assert_only_own_files(home.path());
     // Stored photo files are named by their content hash, whatever the page called them.
@@ -1206,20 +1221,52 @@ fn the_host_refuses_a_caller_that_is_not_the_installed_extension() {
     );
     assert_eq!(code, 0, "{err}");
     let other = "chrome-extension://zyxwvutsrqponmlkzyxwvutsrqponmlk/";
-    let mut host = Host::spawn(&[other], home.path(), &[]);
-    host.send(
+    assert_refused(&[other], home.path());
+    // The installed extension itself is served from the same data dir.
+    let mut host = Host::chromium(home.path(), &[]);
+    host.hello();
+    let (code, stderr, _) = host.close();
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn the_host_refuses_a_firefox_add_on_that_is_not_swipys() {
+    let home = tempfile::tempdir().expect("home");
+    let manifest = home.path().join("com.swipy.host.json");
+    let manifest = manifest.to_str().expect("utf8");
+    assert_refused(&[manifest, "someone-else@example.com"], home.path());
+    let mut host = Host::spawn(&[manifest, "swipy@swipy.app"], home.path(), &[]);
+    host.hello();
+    let (code, stderr, _) = host.close();
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// A host started with `args` answers a hello and a label with `caller_refused` (20), stores
+/// nothing and exits with code 3.
+fn assert_refused(args: &[&str], home: &Path) {
+    let mut host = Host::spawn(args, home, &[]);
+    let hello = host.send(
         "hello",
         json!({"protocol": 1, "client": "another extension"}),
     );
-    let (code, stderr, frames) = host.close();
-    let answered_hello = frames.iter().any(|f| {
-        matches!(
-            swipy_shared::protocol::decode_response(f).map(|e| e.body),
-            Ok(Response::Hello { .. })
-        )
-    });
+    let r = host.recv();
+    assert_eq!(r.re, Some(hello));
+    let Response::Error(e) = r.body else {
+        panic!("{args:?} was answered {:?}", r.body)
+    };
+    assert_eq!(e.code, ErrorCode::CallerRefused.code(), "{e:?}");
+    host.send("label", label("5c0000000000000000000001", "refused-1"));
+    let r = host.recv();
     assert!(
-        !answered_hello,
-        "a host started for {other} served it (exit {code}); stderr:\n{stderr}"
+        matches!(&r.body, Response::Error(e) if e.code == ErrorCode::CallerRefused.code()),
+        "{r:?}"
+    );
+    let (code, stderr, _) = host.close();
+    assert_eq!(code, 3, "exit code of a refused caller; stderr:\n{stderr}");
+    let store = swipy_host::store::Store::open(home).expect("store");
+    assert_eq!(
+        store.stats(0.0).expect("stats").labels,
+        0,
+        "a refused caller stored a label"
     );
 }

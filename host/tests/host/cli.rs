@@ -229,22 +229,26 @@ fn documented_exit_codes_for_bad_input() {
 fn install_user_data_dir_writes_the_exact_manifest() {
     let home = tempfile::tempdir().expect("home");
     let profile = home.path().join("chromium-profile");
-    let (code, out, err) = swipy(
-        home.path(),
-        &[
-            "install",
-            "--browser",
-            "chromium",
-            "--extension-id",
-            EXT_ID,
-            "--user-data-dir",
-            profile.to_str().expect("utf8"),
-        ],
-        &[],
-    );
+    let args = [
+        "install",
+        "--browser",
+        "chromium",
+        "--extension-id",
+        EXT_ID,
+        "--user-data-dir",
+        profile.to_str().expect("utf8"),
+    ];
+    let (code, out, err) = swipy(home.path(), &args, &[]);
     assert_eq!(code, 0, "{err}");
     let path = profile.join("NativeMessagingHosts/com.swipy.host.json");
     assert!(out.contains(&path.display().to_string()), "{out}");
+    // The browser-started host will not read this --data-dir: the install says so…
+    assert!(out.contains("note: a browser-started swipy uses"), "{out}");
+    // …and says nothing when $SWIPY_HOME names the same dir.
+    let same = home.path().to_str().expect("utf8");
+    let (code, out, err) = swipy(home.path(), &args, &[("SWIPY_HOME", same)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("note:"), "{out}");
     let m: Value = serde_json::from_slice(&std::fs::read(&path).expect("manifest")).expect("json");
     let exe = exe().canonicalize().expect("canonical");
     assert_eq!(m["path"], exe.to_str().expect("utf8"));

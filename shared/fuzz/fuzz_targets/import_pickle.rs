@@ -1,8 +1,8 @@
 //! Any bytes as the prototype's `labels.pkl` and `bios.pkl` into the host's seed importer
 //! (`import_seed`, what `swipy import-seed DIR` runs). The host library does not expose
 //! its pickle reader alone, so the target goes through the public importer with a real
-//! store. Checks: never a panic; a refused file changes no labels; an accepted one adds
-//! at most one label per id, each with source `import`.
+//! store. Checks: never a panic; a refused file changes nothing (no label, no profile); an
+//! accepted one adds at most one label per id, each with source `import`.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -28,6 +28,13 @@ fn label_rows(store: &Store) -> i64 {
         .expect("count")
 }
 
+fn profile_rows(store: &Store) -> i64 {
+    store
+        .conn()
+        .query_row("SELECT count(*) FROM profiles", [], |r| r.get(0))
+        .expect("count")
+}
+
 fuzz_target!(|data: &[u8]| {
     let (data_dir, seed) = dirs();
     // First byte: which files the rest goes to (labels, bios, or split between both).
@@ -49,13 +56,18 @@ fuzz_target!(|data: &[u8]| {
     }
     let mut store = Store::open(data_dir.path()).expect("store");
     let before = label_rows(&store);
+    let profiles_before = profile_rows(&store);
     match import_seed(&mut store, seed.path(), 1_795_867_200_000.0) {
         Ok(out) => {
             let after = label_rows(&store);
             assert_eq!(after - before, i64::from(out.labels));
             assert!(out.photos == 0, "no images in the seed dir");
         }
-        Err(IngestError::BadInput(_)) | Err(IngestError::Read { .. }) => {}
+        Err(IngestError::BadInput(_)) | Err(IngestError::Read { .. }) => {
+            // Checked before anything is stored: a refused seed changes nothing.
+            assert_eq!(label_rows(&store), before, "a refused seed stored labels");
+            assert_eq!(profile_rows(&store), profiles_before, "a refused seed stored profiles");
+        }
         Err(IngestError::Store(e)) => {
             // Only database-level refusals are acceptable (e.g. a label id SQLite refuses);
             // the store must still work afterwards.

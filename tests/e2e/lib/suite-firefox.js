@@ -99,8 +99,10 @@ async function firefoxSuite(opts) {
       try {
         for (const d of fs.readdirSync(storage)) if (d.startsWith(`moz-extension+++${ADDON_UUID}`)) dirs.push(path.join(storage, d));
       } catch {
-        // no extension storage yet
+        // no storage folder at all: the assertion below says so
       }
+      // The outbox wrote labels there during the session: a scan without it proves nothing.
+      U.assert(dirs.length > 1, `the add-on's storage (${path.join(storage, `moz-extension+++${ADDON_UUID}…`)}) was not found, so the scan would not cover it`);
       return dirs;
     },
     controlDirs: () => [],

@@ -376,17 +376,28 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
       throw new U.CheckError('dashboard.html has no #train-now button (extension/README.md, dashboard)');
     });
     await U.waitFor(async () => (await dash.getAttribute('#dash-conn', 'data-state').catch(() => null)) === 'connected', { timeout: 20000, what: 'the dashboard to be connected to the host (#dash-conn data-state="connected")' });
+    // Every change of the progress bar, recorded in the page (polling could miss a fast run).
+    await dash.evaluate(() => {
+      const bar = document.querySelector('#train-progress');
+      window.__swipyTrainLog = [];
+      new MutationObserver(() => {
+        window.__swipyTrainLog.push({ state: bar.getAttribute('data-state'), stage: bar.getAttribute('data-stage'), value: Number(bar.getAttribute('value')) });
+      }).observe(bar, { attributes: true });
+    });
     await dash.click('#train-now');
     let stage = null;
-    const states = new Set();
     await U.waitFor(async () => {
       const st = await dash.getAttribute('#train-progress', 'data-state').catch(() => null);
       stage = await dash.getAttribute('#train-progress', 'data-stage').catch(() => null);
-      states.add(st);
       if (st === 'error') throw new U.CheckError(`training failed: ${await dash.textContent('#train-result').catch(() => '')}`);
       return st === 'done';
     }, { timeout: 300000, interval: 250, what: () => `#train-progress data-state="done" (last stage ${stage})` });
-    U.assert(states.has('running') || states.size > 0, 'the progress bar never showed running');
+    const log = await dash.evaluate(() => window.__swipyTrainLog);
+    const running = log.filter((e) => e.state === 'running');
+    U.assert(running.length > 0, `the progress bar never showed running: ${JSON.stringify(log.slice(0, 10))}`);
+    U.assert(running.some((e) => e.stage && e.value > 0), `the progress bar never moved with a stage while running: ${JSON.stringify(running.slice(-10))}`);
+    const lastRunning = log.map((e) => e.state).lastIndexOf('running');
+    U.assert(log.slice(lastRunning + 1).some((e) => e.state === 'done'), `the progress bar did not end in done: ${JSON.stringify(log.slice(-5))}`);
     const st = await H.stats(dataDir);
     U.assert(Number.isInteger(st.model_version) && st.model_version >= 1, `swipy stats has no model after training: ${JSON.stringify(st.model_version)}`);
     modelVersion = st.model_version;
@@ -640,6 +651,46 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
     await P.closeDialog(driver);
     return `${calls.length} calls, stop: ${st.last_stop.message || st.last_stop.kind}`;
   });
+
+  // The page shows something the extension does not know (an upsell dialog, a verification
+  // challenge): auto-swipe must stop at once, told by the content script's real detector.
+  for (const [what, kind, inject] of [
+    ['a dialog it does not recognise', 'unknown_dialog', () => {
+      const d = document.createElement('div');
+      d.setAttribute('role', 'dialog');
+      d.setAttribute('data-swipy-test', 'injected');
+      d.innerHTML = '<h2>Get more with Gold</h2><p>Offer</p><button type="button">Continue</button>';
+      d.querySelector('button').addEventListener('click', () => d.remove());
+      document.body.appendChild(d);
+    }],
+    ['a verification challenge', 'captcha', () => {
+      const f = document.createElement('iframe');
+      f.setAttribute('title', 'Verification challenge');
+      f.setAttribute('data-swipy-test', 'injected');
+      f.src = 'about:blank';
+      document.body.appendChild(f);
+    }],
+  ]) {
+    await U.check(name(`auto-swipe stops on ${what} shown by the page; nothing after it`), async () => {
+      U.assert(threshold !== null, 'needs the threshold of the likes-cap check');
+      if (await P.dialog(driver)) await P.closeDialog(driver);
+      await mock.config({ match_every: 0, likes_limit: 100000 });
+      await readyUpcoming(mock, dataDir, 8);
+      const st0 = await autoState(popup);
+      const preset = await hook(popup, { kind: 'autoswipe_preset', preset: 'fast_test', threshold, likes_per_12h: st0.likes_12h + 20 });
+      U.assert(preset.ok, `preset refused: ${JSON.stringify(preset)}`);
+      const on = await hook(popup, { kind: 'autoswipe_enable', on: true });
+      U.assert(on.ok && on.enabled, `autoswipe_enable refused: ${JSON.stringify(on)}`);
+      await driver.eval(inject);
+      const st = await waitStop(popup, kind, 30000);
+      const stopped = await runStart(mock);
+      await U.sleep(1500);
+      const after = swipeCalls(await mock.calls(stopped.since));
+      U.assert(after.length === 0, `calls after the stop: ${after.map((c) => `${c.kind} ${c.id}`).join(', ')}`);
+      await driver.eval(() => document.querySelectorAll('[data-swipy-test="injected"]').forEach((e) => e.remove()));
+      return `stop: ${st.last_stop.message || st.last_stop.kind}`;
+    });
+  }
 
   // ---- 5. matches ---------------------------------------------------------------------------
   await U.check(name('the host reads /v2/matches with the captured token; the match is in swipy stats and the dashboard'), async () => {
