@@ -621,39 +621,10 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
     return `${calls.length} swipes, match with ${last.id}`;
   });
 
-  await U.check(name('auto-swipe stops on out-of-likes (rate-limited like, dialog); nothing after it'), async () => {
-    U.assert(threshold !== null, 'needs the threshold of the likes-cap check');
-    if (await P.dialog(driver)) await P.closeDialog(driver);
-    await readyUpcoming(mock, dataDir, 8);
-    const start = await runStart(mock);
-    await mock.config({ match_every: 0, likes_limit: start.likes });
-    const st0 = await autoState(popup);
-    const preset = await hook(popup, { kind: 'autoswipe_preset', preset: 'fast_test', threshold, likes_per_12h: st0.likes_12h + 20 });
-    U.assert(preset.ok, `preset refused: ${JSON.stringify(preset)}`);
-    const on = await hook(popup, { kind: 'autoswipe_enable', on: true });
-    U.assert(on.ok, `autoswipe_enable refused: ${JSON.stringify(on)}`);
-    const st = await waitStop(popup, 'out_of_likes', 90000);
-    const before = await stackOrder(mock, start);
-    const all = await mock.calls(start.since);
-    const calls = swipeCalls(all);
-    const last = calls[calls.length - 1];
-    U.assert(last && last.kind === 'like' && last.applied === false, `the last call is not the refused like: ${JSON.stringify(last)}`);
-    U.assert(calls.slice(0, -1).every((c) => c.kind === 'pass'), `calls before the refused like: ${calls.map((c) => c.kind).join(',')}`);
-    U.assert(JSON.stringify(calls.map((c) => c.id)) === JSON.stringify(before.slice(0, calls.length)), 'not the next cards of the stack');
-    const sc = await hostScores(dataDir, calls.map((c) => c.id));
-    for (const c of calls) U.assert((sc.get(c.id).p_like >= threshold) === (c.kind === 'like'), `${c.id}: ${c.kind} with score ${sc.get(c.id).p_like}`);
-    U.assert(Array.isArray(st.decisions), 'no decisions in autoswipe_state');
-    const d = await P.dialog(driver);
-    U.assert(d && d.kind === 'out-of-likes', `the page shows ${JSON.stringify(d)}, expected out-of-likes`);
-    await U.sleep(1500);
-    const after = swipeCalls(await mock.calls(last.seq));
-    U.assert(after.length === 0, `calls after out-of-likes: ${after.map((c) => `${c.kind} ${c.id}`).join(', ')}`);
-    await P.closeDialog(driver);
-    return `${calls.length} calls, stop: ${st.last_stop.message || st.last_stop.kind}`;
-  });
-
   // The page shows something the extension does not know (an upsell dialog, a verification
   // challenge): auto-swipe must stop at once, told by the content script's real detector.
+  // (Before the out-of-likes check: after it, auto-swipe rightly refuses to start until the
+  // limit passes.)
   for (const [what, kind, inject] of [
     ['a dialog it does not recognise', 'unknown_dialog', () => {
       const d = document.createElement('div');
@@ -691,6 +662,37 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
       return `stop: ${st.last_stop.message || st.last_stop.kind}`;
     });
   }
+
+  await U.check(name('auto-swipe stops on out-of-likes (rate-limited like, dialog); nothing after it'), async () => {
+    U.assert(threshold !== null, 'needs the threshold of the likes-cap check');
+    if (await P.dialog(driver)) await P.closeDialog(driver);
+    await readyUpcoming(mock, dataDir, 8);
+    const start = await runStart(mock);
+    await mock.config({ match_every: 0, likes_limit: start.likes });
+    const st0 = await autoState(popup);
+    const preset = await hook(popup, { kind: 'autoswipe_preset', preset: 'fast_test', threshold, likes_per_12h: st0.likes_12h + 20 });
+    U.assert(preset.ok, `preset refused: ${JSON.stringify(preset)}`);
+    const on = await hook(popup, { kind: 'autoswipe_enable', on: true });
+    U.assert(on.ok, `autoswipe_enable refused: ${JSON.stringify(on)}`);
+    const st = await waitStop(popup, 'out_of_likes', 90000);
+    const before = await stackOrder(mock, start);
+    const all = await mock.calls(start.since);
+    const calls = swipeCalls(all);
+    const last = calls[calls.length - 1];
+    U.assert(last && last.kind === 'like' && last.applied === false, `the last call is not the refused like: ${JSON.stringify(last)}`);
+    U.assert(calls.slice(0, -1).every((c) => c.kind === 'pass'), `calls before the refused like: ${calls.map((c) => c.kind).join(',')}`);
+    U.assert(JSON.stringify(calls.map((c) => c.id)) === JSON.stringify(before.slice(0, calls.length)), 'not the next cards of the stack');
+    const sc = await hostScores(dataDir, calls.map((c) => c.id));
+    for (const c of calls) U.assert((sc.get(c.id).p_like >= threshold) === (c.kind === 'like'), `${c.id}: ${c.kind} with score ${sc.get(c.id).p_like}`);
+    U.assert(Array.isArray(st.decisions), 'no decisions in autoswipe_state');
+    const d = await P.dialog(driver);
+    U.assert(d && d.kind === 'out-of-likes', `the page shows ${JSON.stringify(d)}, expected out-of-likes`);
+    await U.sleep(1500);
+    const after = swipeCalls(await mock.calls(last.seq));
+    U.assert(after.length === 0, `calls after out-of-likes: ${after.map((c) => `${c.kind} ${c.id}`).join(', ')}`);
+    await P.closeDialog(driver);
+    return `${calls.length} calls, stop: ${st.last_stop.message || st.last_stop.kind}`;
+  });
 
   // ---- 5. matches ---------------------------------------------------------------------------
   await U.check(name('the host reads /v2/matches with the captured token; the match is in swipy stats and the dashboard'), async () => {
