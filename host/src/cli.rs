@@ -56,8 +56,9 @@ Exit codes:
   7  not enough labels to train (too few, or one class only)
 
 Learning: ONNX Runtime from $ORT_DYLIB_PATH, <exe dir>/../ort, <data dir>/ort; models from
-$SWIPY_MODELS_DIR, <exe dir>/../models, <data dir>/models. Device: --device, else the
-`device` setting (cpu|cuda|auto), else cpu.";
+$SWIPY_MODELS_DIR, <exe dir>/../models, <data dir>/models. Device: --device (cuda fails
+where CUDA cannot run), else the `device` setting (cpu|cuda|gpu|auto; cuda and gpu fall back
+to the CPU where CUDA cannot run), else cpu.";
 
 #[derive(Debug, Parser)]
 #[command(name = "swipy", version, about = "Swipy: learns your taste on tinder.com (native host and CLI)", after_help = AFTER_HELP)]
@@ -249,14 +250,20 @@ pub fn main_entry(args: Vec<String>) -> i32 {
                 log::error!(
                     "refusing {origin}: `swipy install` registered other extensions for this data dir"
                 );
-                return serve::refuse(origin);
+                return serve::refuse(
+                    origin,
+                    "run `swipy install --extension-id <id>` for this one",
+                );
             }
             BrowserLaunch::Firefox { addon_id, .. } if addon_id != install::FIREFOX_ADDON_ID => {
                 log::error!(
                     "refusing the Firefox add-on {addon_id}: Swipy's add-on is {}",
                     install::FIREFOX_ADDON_ID
                 );
-                return serve::refuse(addon_id);
+                return serve::refuse(
+                    addon_id,
+                    "only Swipy's own add-on (swipy@swipy.app) is served",
+                );
             }
             _ => {}
         }

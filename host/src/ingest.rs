@@ -216,7 +216,12 @@ pub fn import_seed(store: &mut Store, dir: &Path, now_ms: f64) -> Result<SeedOut
     } else {
         Map::new()
     };
-    if let Some((id, v)) = bios.iter().find(|(_, v)| !v.is_object()) {
+    // An entry is a dict; `None` (nothing scraped) and a plain string (the bio alone) are
+    // read as such too.
+    if let Some((id, v)) = bios
+        .iter()
+        .find(|(_, v)| !(v.is_object() || v.is_null() || v.is_string()))
+    {
         return Err(IngestError::BadInput(format!(
             "bios.pkl: the entry of {id} is {}, expected a dict {{name, bio, age}}",
             shown(v)
@@ -229,7 +234,12 @@ pub fn import_seed(store: &mut Store, dir: &Path, now_ms: f64) -> Result<SeedOut
     };
     let mut verdicts = Vec::with_capacity(labels.len());
     for (id, v) in &labels {
-        let verdict = match v.as_i64().or_else(|| v.as_bool().map(i64::from)) {
+        let n = v
+            .as_f64()
+            .filter(|f| *f == 0.0 || *f == 1.0)
+            .map(|f| f as i64)
+            .or_else(|| v.as_bool().map(i64::from));
+        let verdict = match n {
             Some(1) => Verdict::Like,
             Some(0) => Verdict::Nope,
             _ => {
@@ -289,8 +299,7 @@ pub fn import_seed(store: &mut Store, dir: &Path, now_ms: f64) -> Result<SeedOut
                 .or_else(|| a.as_str()?.trim().parse().ok())
         });
         let text = bio
-            .and_then(|b| b.get("bio"))
-            .and_then(Value::as_str)
+            .and_then(|b| b.as_str().or_else(|| b.get("bio").and_then(Value::as_str)))
             .unwrap_or_default();
         let photos = images
             .get(id)
@@ -345,12 +354,15 @@ pub fn import_seed(store: &mut Store, dir: &Path, now_ms: f64) -> Result<SeedOut
         let Some((_, _, path)) = files.get(job.idx as usize) else {
             continue;
         };
-        let bytes = std::fs::read(path).map_err(|e| IngestError::Read {
-            path: path.display().to_string(),
-            source: e,
-        })?;
-        match crate::fetch::check_image(&bytes) {
-            Ok(info) => {
+        let checked = std::fs::read(path)
+            .map_err(|e| format!("cannot read it: {e}"))
+            .and_then(|b| {
+                crate::fetch::check_image(&b)
+                    .map(|info| (b, info))
+                    .map_err(|e| e.to_string())
+            });
+        match checked {
+            Ok((bytes, info)) => {
                 let (sha, rel) = Store::write_photo_file(store.data_dir(), &bytes, info.ext)?;
                 store.record_photo(
                     &job.profile_id,
@@ -366,7 +378,7 @@ pub fn import_seed(store: &mut Store, dir: &Path, now_ms: f64) -> Result<SeedOut
                 out.photos += 1;
             }
             Err(e) => {
-                store.record_photo_error(&job.profile_id, job.idx, &e.to_string())?;
+                store.record_photo_error(&job.profile_id, job.idx, &e)?;
                 out.skipped_files.push(path.display().to_string());
             }
         }

@@ -856,13 +856,12 @@ pub fn serve_loop<R: Read, W: Write + Send + 'static>(
 
 /// Answers every request of a refused caller with error `caller_refused` until EOF;
 /// returns [`EXIT_CALLER_REFUSED`]. Nothing is stored.
-pub fn refuse(origin: &str) -> i32 {
+pub fn refuse(origin: &str, hint: &str) -> i32 {
     let mut reader = FrameReader::new(std::io::stdin().lock(), MAX_FRAME_FROM_BROWSER);
     let writer = Outbox::new(Box::new(std::io::stdout()), Arc::new(AtomicU32::new(1)));
     let shown: String = origin.chars().take(80).collect();
-    let message = format!(
-        "this Swipy host was installed for another extension, not {shown}; run `swipy install` for this one"
-    );
+    let message =
+        format!("this Swipy host was installed for another extension, not {shown}; {hint}");
     loop {
         let re = match reader.read_frame() {
             Ok(Some(body)) => serde_json::from_slice::<Value>(&body)

@@ -286,6 +286,9 @@ fn fill_settings(doc: &Document, values: &Map<String, Value>) {
         ) {
             if let Ok(i) = e.dyn_into::<HtmlInputElement>() {
                 i.set_value(&v.to_string());
+                // Save sends the threshold only when edited here: the popup may change it
+                // meanwhile, and a stale copy must not undo that.
+                let _ = i.set_attribute("data-filled", &v.to_string());
             }
         }
     }
@@ -319,6 +322,9 @@ fn save_settings(doc: &Document) {
         };
         let raw = i.value();
         if raw.trim().is_empty() {
+            continue;
+        }
+        if name == "threshold" && i.get_attribute("data-filled").as_deref() == Some(raw.trim()) {
             continue;
         }
         match raw.trim().parse::<f64>() {

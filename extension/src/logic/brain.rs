@@ -270,7 +270,7 @@ impl Brain {
     pub fn port_message(&mut self, port: u32, msg: &Value, now_ms: f64) -> Vec<Action> {
         let mut out = Vec::new();
         if self.dashboards.contains_key(&port) {
-            self.dashboard_message(port, msg, &mut out);
+            self.dashboard_message(port, msg, now_ms, &mut out);
             self.refresh(now_ms, &mut out);
             return out;
         }
@@ -536,6 +536,20 @@ impl Brain {
         };
         let mut pending = env.re.and_then(|re| self.pending.remove(&re));
         if let Some(Pending::Dashboard { port, req }) = pending {
+            let mut msg = msg.clone();
+            if matches!(env.body, Response::Settings { .. }) {
+                // The dashboard's "Like threshold" shows the auto-swipe threshold, which lives
+                // here (the popup may have changed it since the host last heard of it).
+                if let Some(values) = msg
+                    .pointer_mut("/data/values")
+                    .and_then(Value::as_object_mut)
+                {
+                    values.insert(
+                        "threshold".into(),
+                        json!(self.auto.machine.settings().threshold),
+                    );
+                }
+            }
             out.push(Action::Post {
                 port,
                 msg: json!({"kind": "host_reply", "req": req, "msg": msg}),
@@ -619,23 +633,10 @@ impl Brain {
                 self.score_asked.clear();
                 self.ask_stats(&mut out);
             }
-            Response::Settings { values } => {
-                // The dashboard's "Like threshold" (the host's `threshold` setting) is the
-                // auto-swipe threshold: one value, whichever page changed it last.
-                if let Some(t) = values.get("threshold").and_then(Value::as_f64) {
-                    if (t - self.auto.machine.settings().threshold).abs() > 1e-9 {
-                        let msg = json!({"kind": "autoswipe_set", "settings": {"threshold": t}});
-                        let answer = self.autoswipe_request(&msg, now_ms, &mut out);
-                        if answer.get("ok") == Some(&Value::Bool(false)) {
-                            out.push(Action::Log(format!(
-                                "the host's threshold {t} was not applied: {}",
-                                answer["error"]
-                            )));
-                        }
-                    }
-                }
-            }
-            Response::TrainProgress { .. } | Response::Profiles { .. } | Response::History(_) => {}
+            Response::TrainProgress { .. }
+            | Response::Settings { .. }
+            | Response::Profiles { .. }
+            | Response::History(_) => {}
             Response::Error(e) => self.host_error(e, pending, &mut out),
         }
         self.refresh(now_ms, &mut out);
@@ -856,25 +857,6 @@ impl Brain {
                 self.ask_stats(out);
             }
         }
-    }
-
-    /// Keeps the host's `threshold` setting (the dashboard's field) equal to the auto-swipe
-    /// threshold the popup set.
-    fn tell_host_threshold(&mut self, out: &mut Vec<Action>) {
-        if !self.conn.is_ready() {
-            return;
-        }
-        let mut values = serde_json::Map::new();
-        values.insert(
-            "threshold".into(),
-            json!(self.auto.machine.settings().threshold),
-        );
-        let id = self.take_id();
-        self.pending.insert(id, Pending::Other);
-        out.push(Action::ToHost(value(&Envelope::new(
-            id,
-            Request::SettingsSet { values },
-        ))));
     }
 
     fn ask_stats(&mut self, out: &mut Vec<Action>) {
@@ -1219,6 +1201,26 @@ impl Brain {
         self.enqueue(key, req, now_ms, out);
     }
 
+    /// Sets the auto-swipe threshold (checked like any auto-swipe setting) and saves it.
+    fn set_auto_threshold(
+        &mut self,
+        t: f64,
+        now_ms: f64,
+        out: &mut Vec<Action>,
+    ) -> Result<(), String> {
+        let mut patch = serde_json::Map::new();
+        patch.insert("threshold".into(), json!(t));
+        let settings = auto::merge_settings(self.auto.machine.settings(), &patch)?;
+        let cmds = self
+            .auto
+            .machine
+            .set_settings(settings, now_ms)
+            .map_err(|e| format!("threshold: {e}"))?;
+        self.apply_auto(cmds, now_ms, out);
+        self.save_auto_settings(out);
+        Ok(())
+    }
+
     /// A test hook or popup request about auto-swipe: `autoswipe_enable {on}`,
     /// `autoswipe_set {settings}`, `autoswipe_preset {preset: "fast_test", ...}`,
     /// `autoswipe_state`. Returns the answer (`{ok, ...}`).
@@ -1275,9 +1277,6 @@ impl Brain {
                     .map(|cmds| {
                         self.apply_auto(cmds, now_ms, out);
                         self.save_auto_settings(out);
-                        if patch.contains_key("threshold") {
-                            self.tell_host_threshold(out);
-                        }
                     })
             }
             _ => Err(format!("unknown request `{kind}`")),
@@ -1307,7 +1306,7 @@ impl Brain {
 
     /// `{kind: "host", req, type, data}`: relay one request to the host; the answer comes
     /// back as `{kind: "host_reply", req, msg}` (or `{..., error}`).
-    fn dashboard_message(&mut self, port: u32, msg: &Value, out: &mut Vec<Action>) {
+    fn dashboard_message(&mut self, port: u32, msg: &Value, now_ms: f64, out: &mut Vec<Action>) {
         if msg.get("kind").and_then(Value::as_str) != Some("host") {
             return;
         }
@@ -1337,6 +1336,15 @@ impl Brain {
             if *source != LabelSource::Dashboard {
                 out.push(fail("dashboard labels must have source `dashboard`".into()));
                 return;
+            }
+        }
+        if let Request::SettingsSet { values } = &request {
+            // The dashboard's "Like threshold" is the auto-swipe threshold (the popup's too).
+            if let Some(t) = values.get("threshold").and_then(Value::as_f64) {
+                if let Err(why) = self.set_auto_threshold(t, now_ms, out) {
+                    out.push(fail(why));
+                    return;
+                }
             }
         }
         let id = self.take_id();

@@ -1077,40 +1077,51 @@ fn the_dashboard_relays_allowed_requests_and_gets_the_answers_and_training_event
 fn the_dashboard_threshold_and_the_popup_threshold_are_one_value() {
     let mut b = ready_brain();
     b.port_connected(POPUP, PortKind::Popup, T0);
-    // The popup sets 0.8: the host's `threshold` setting (the dashboard's field) follows.
-    let a = b.port_message(
+    b.port_connected(DASH, PortKind::Dashboard, T0);
+    // The popup sets 0.8; the host still has an older 0.6: the dashboard is shown 0.8.
+    b.port_message(
         POPUP,
         &json!({"kind": "autoswipe_set", "settings": {"threshold": 0.8}}),
         T0,
     );
-    let set = to_host(&a)
-        .into_iter()
-        .find(|m| m["type"] == "settings_set")
-        .expect("settings_set sent to the host");
-    assert_eq!(set["data"]["values"]["threshold"], 0.8);
+    let a = b.port_message(
+        DASH,
+        &json!({"kind": "host", "req": 1, "type": "settings_get", "data": {}}),
+        T0,
+    );
+    let id = to_host(&a)[0]["id"].as_u64().expect("id");
+    let a = b.host_message(
+        &json!({"v": 1, "id": 50, "re": id, "type": "settings",
+                "data": {"values": {"threshold": 0.6, "text_weight": 1.0}}}),
+        T0,
+    );
+    let shown = &posts(&a, DASH)[0]["msg"]["data"]["values"];
+    assert_eq!(shown["threshold"], 0.8, "{shown}");
+    assert_eq!(shown["text_weight"], 1.0);
+    assert!(to_host(&a).is_empty(), "answers send nothing back: {a:?}");
     assert_eq!(popup_auto(&mut b, T0)["settings"]["threshold"], 0.8);
-    // Its answer changes nothing more (no echo loop).
-    let a = b.host_message(
-        &json!({"v": 1, "id": 50, "re": set["id"], "type": "settings",
-                "data": {"values": {"threshold": 0.8}}}),
+    // The dashboard saves 0.7: auto-swipe likes from 0.7 at once, the host gets the save.
+    let a = b.port_message(
+        DASH,
+        &json!({"kind": "host", "req": 2, "type": "settings_set", "data": {"values": {"threshold": 0.7}}}),
         T0,
     );
-    assert!(
-        to_host(&a).iter().all(|m| m["type"] != "settings_set"),
-        "{a:?}"
-    );
-    // The dashboard saves 0.7: auto-swipe now likes from 0.7.
-    let a = b.host_message(
-        &json!({"v": 1, "id": 51, "type": "settings",
-                "data": {"values": {"threshold": 0.7, "text_weight": 1.0}}}),
-        T0,
-    );
-    assert!(to_host(&a).iter().any(|m| m["type"] == "settings_set"));
+    assert_eq!(kinds(&to_host(&a)), ["settings_set"]);
+    assert!(stores(&a).contains(&auto::SETTINGS_KEY.to_owned()), "saved");
     assert_eq!(popup_auto(&mut b, T0)["settings"]["threshold"], 0.7);
-    // A change of other settings leaves the threshold alone.
+    // A threshold out of range is refused before it reaches auto-swipe or the host.
+    let a = b.port_message(
+        DASH,
+        &json!({"kind": "host", "req": 3, "type": "settings_set", "data": {"values": {"threshold": 1.5}}}),
+        T0,
+    );
+    assert!(to_host(&a).is_empty());
+    assert!(posts(&a, DASH)[0]["error"].is_string(), "{a:?}");
+    assert_eq!(popup_auto(&mut b, T0)["settings"]["threshold"], 0.7);
+    // Saving other settings leaves the threshold alone.
     b.port_message(
-        POPUP,
-        &json!({"kind": "autoswipe_set", "settings": {"likes_per_12h": 50}}),
+        DASH,
+        &json!({"kind": "host", "req": 4, "type": "settings_set", "data": {"values": {"text_weight": 2.0}}}),
         T0,
     );
     assert_eq!(popup_auto(&mut b, T0)["settings"]["threshold"], 0.7);

@@ -261,13 +261,13 @@ fn a_seed_refused_for_any_file_stores_nothing() {
         let s = store.stats(0.0).expect("stats");
         assert_eq!((s.profiles, s.photos, s.labels), (0, 0, 0), "{want}");
     }
-    // bios.pkl of the wrong shape too.
+    // A bios.pkl entry that is neither a dict, a string nor None.
     let seed = tempfile::tempdir().expect("seed");
     let data = tempfile::tempdir().expect("data");
     write(
         seed.path(),
         "bios.pkl",
-        pkl(&BTreeMap::from([("id1".to_owned(), "Anna".to_owned())])),
+        pkl(&BTreeMap::from([("id1".to_owned(), vec![1_i64, 2])])),
     );
     let mut store = Store::open(data.path()).expect("store");
     match import_seed(&mut store, seed.path(), 1000.0) {
@@ -276,4 +276,48 @@ fn a_seed_refused_for_any_file_stores_nothing() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn seed_labels_as_floats_and_bios_as_none_or_plain_text_are_read() {
+    use std::collections::BTreeMap;
+    let seed = tempfile::tempdir().expect("seed");
+    let data = tempfile::tempdir().expect("data");
+    let bios: BTreeMap<String, Option<String>> = BTreeMap::from([
+        ("id1".to_owned(), None),
+        ("id2".to_owned(), Some("Loves dogs".to_owned())),
+    ]);
+    let labels: BTreeMap<String, f64> = BTreeMap::from([("id1".into(), 1.0), ("id2".into(), 0.0)]);
+    for (name, bytes) in [
+        ("bios.pkl", serde_pickle::to_vec(&bios, Default::default())),
+        (
+            "labels.pkl",
+            serde_pickle::to_vec(&labels, Default::default()),
+        ),
+    ] {
+        std::fs::write(seed.path().join(name), bytes.expect("pkl")).expect("write");
+    }
+    let mut store = Store::open(data.path()).expect("store");
+    let o = import_seed(&mut store, seed.path(), 1000.0).expect("import");
+    assert_eq!((o.profiles, o.labels), (2, 2));
+    let rows = store.export_rows().expect("rows");
+    assert_eq!(
+        (rows[0].label.as_deref(), rows[0].bio.as_str()),
+        (Some("like"), "")
+    );
+    assert_eq!(
+        (rows[1].label.as_deref(), rows[1].bio.as_str()),
+        (Some("nope"), "Loves dogs")
+    );
+    // 0.5 is no label.
+    let half: BTreeMap<String, f64> = BTreeMap::from([("id3".into(), 0.5)]);
+    std::fs::write(
+        seed.path().join("labels.pkl"),
+        serde_pickle::to_vec(&half, Default::default()).expect("pkl"),
+    )
+    .expect("write");
+    assert!(matches!(
+        import_seed(&mut store, seed.path(), 2000.0),
+        Err(IngestError::BadInput(m)) if m.contains("label of id3 is 0.5")
+    ));
 }

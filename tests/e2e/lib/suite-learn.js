@@ -336,6 +336,37 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
     return 'on, shown after reload, off again';
   });
 
+  await U.check(name('one like threshold: the dashboard form sets auto-swipe\'s, shows the popup\'s, and a save of other settings keeps it'), async () => {
+    U.assert(dash, 'needs the dashboard (previous checks)');
+    const field = '#settings [name="threshold"]';
+    const connected = async () => (await dash.getAttribute('#dash-conn', 'data-state').catch(() => null)) === 'connected';
+    const autoThreshold = async () => (await autoState(dash)).settings.threshold;
+    const reloadForm = async () => {
+      await dash.reload({ waitUntil: 'load' });
+      await U.waitFor(connected, { timeout: 20000, what: 'the dashboard to reconnect after the reload' });
+      await U.waitFor(async () => (await dash.inputValue(field)) !== '', { timeout: 10000, what: 'the threshold field to be filled' });
+    };
+    await reloadForm();
+    // The dashboard sets it: auto-swipe uses it at once.
+    await dash.fill(field, '0.42');
+    await dash.click('#settings-save');
+    await U.waitFor(async () => (await autoThreshold()) === 0.42, { timeout: 10000, what: async () => `auto-swipe's threshold to be 0.42 (it is ${await autoThreshold()})` });
+    // The popup changes it: the dashboard shows the popup's value after a reload.
+    const set = await hook(dash, { kind: 'autoswipe_set', settings: { threshold: 0.55 } });
+    U.assert(set.ok, `autoswipe_set refused: ${JSON.stringify(set)}`);
+    await reloadForm();
+    U.assert(Number(await dash.inputValue(field)) === 0.55, `the dashboard shows ${await dash.inputValue(field)}, the popup set 0.55`);
+    // The popup changes it again while the dashboard is open; a save of another setting
+    // must not put the dashboard's older copy back.
+    await hook(dash, { kind: 'autoswipe_set', settings: { threshold: 0.65 } });
+    await dash.fill('#settings [name="text_weight"]', '1');
+    await dash.click('#settings-save');
+    await U.waitFor(async () => ((await dash.textContent('#settings-status')) || '').includes('saved'), { timeout: 10000, what: 'the save' });
+    U.assert((await autoThreshold()) === 0.65, `auto-swipe's threshold is ${await autoThreshold()} after saving another setting; the popup set 0.65`);
+    await driver.page.bringToFront();
+    return 'dashboard → auto-swipe 0.42, popup → dashboard 0.55, an unrelated save kept 0.65';
+  });
+
   // ---- 1. label cards with the planted taste -----------------------------------------------
   const labelled = [];
   const labelsOk = await U.check(name(`label ${N_LABELS} cards with the planted taste (overlay buttons, gamepad, arrow keys)`), async () => {
@@ -652,9 +683,13 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
       U.assert(preset.ok, `preset refused: ${JSON.stringify(preset)}`);
       const on = await hook(popup, { kind: 'autoswipe_enable', on: true });
       U.assert(on.ok && on.enabled, `autoswipe_enable refused: ${JSON.stringify(on)}`);
+      const injected = await runStart(mock);
       await driver.eval(inject);
       const st = await waitStop(popup, kind, 30000);
       const stopped = await runStart(mock);
+      // At most the one swipe that may have been pressed before the page changed.
+      const between = swipeCalls(await mock.calls(injected.since));
+      U.assert(between.length <= 1, `auto-swipe went on after the page changed: ${between.map((c) => `${c.kind} ${c.id}`).join(', ')}`);
       await U.sleep(1500);
       const after = swipeCalls(await mock.calls(stopped.since));
       U.assert(after.length === 0, `calls after the stop: ${after.map((c) => `${c.kind} ${c.id}`).join(', ')}`);
