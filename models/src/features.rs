@@ -234,13 +234,18 @@ pub fn pack_faces(faces: &[Face]) -> Vec<f32> {
 
 /// Inverse of [`pack_faces`]; `None` when malformed.
 pub fn unpack_faces(v: &[f32]) -> Option<Vec<Face>> {
-    let n = *v.first()? as usize;
-    let mut i = 1;
+    let n = *v.first()?;
+    // Each face takes at least its 6-float header: a count beyond that is a damaged row.
+    if !(n >= 0.0 && n.fract() == 0.0 && n as usize <= v.len() / 6) {
+        return None;
+    }
+    let n = n as usize;
+    let mut i: usize = 1;
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
-        let h = v.get(i..i + 6)?;
+        let h = v.get(i..i.checked_add(6)?)?;
         let dim = h[5] as usize;
-        let embedding = v.get(i + 6..i + 6 + dim)?.to_vec();
+        let embedding = v.get(i + 6..(i + 6).checked_add(dim)?)?.to_vec();
         out.push(Face {
             embedding,
             score: h[0],

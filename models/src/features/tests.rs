@@ -35,6 +35,17 @@ fn faces_pack_and_unpack() {
     assert_eq!(unpack_faces(&pack_faces(&faces)), Some(faces));
     assert_eq!(unpack_faces(&pack_faces(&[])), Some(vec![]));
     assert_eq!(unpack_faces(&[2.0, 0.5]), None);
+    // Damaged cache rows: a giant, negative, fractional or NaN count, a giant dimension.
+    for bad in [
+        vec![1e30],
+        vec![-1.0],
+        vec![0.5],
+        vec![f32::NAN],
+        vec![1.0, 0.9, 0.0, 0.0, 1.0, 1.0, 1e30],
+        vec![1.0, 0.9, 0.0, 0.0, 1.0, 1.0, f32::INFINITY, 0.0],
+    ] {
+        assert_eq!(unpack_faces(&bad), None, "{bad:?}");
+    }
 }
 
 #[test]
