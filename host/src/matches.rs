@@ -28,6 +28,8 @@ pub const MIN_EVERY_S: u64 = 2;
 pub const MAX_PAGES: u32 = 5;
 /// The matches endpoint.
 pub const MATCHES_URL: &str = "https://api.gotinder.com/v2/matches";
+/// Largest matches answer read (a page of 60 matches is far smaller).
+const MAX_ANSWER: usize = 16 * 1024 * 1024;
 
 /// The token shared between the session and the poller (memory only).
 pub type TokenCell = Arc<Mutex<Option<String>>>;
@@ -178,7 +180,7 @@ async fn read_round(
         if cfg.resolve.iter().any(|(h, _)| h == "api.gotinder.com") {
             let _ = url.set_port(None);
         }
-        let resp = client
+        let mut resp = client
             .get(url)
             .header("X-Auth-Token", token)
             .header("Accept", "application/json")
@@ -198,12 +200,20 @@ async fn read_round(
         if !resp.status().is_success() {
             return Err(format!("HTTP status {status}"));
         }
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|_| "the answer was cut off".to_owned())?;
-        if bytes.len() > 16 * 1024 * 1024 {
+        // Read at most MAX_ANSWER bytes, whatever the server announces or sends.
+        if resp.content_length().is_some_and(|n| n > MAX_ANSWER as u64) {
             return Err("the answer is too large".into());
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|_| "the answer was cut off".to_owned())?
+        {
+            if bytes.len() + chunk.len() > MAX_ANSWER {
+                return Err("the answer is too large".into());
+            }
+            bytes.extend_from_slice(&chunk);
         }
         let body: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|_| "the answer is not JSON".to_owned())?;

@@ -133,3 +133,46 @@ fn an_expired_token_is_forgotten_and_reported() {
     assert_eq!(code, 0);
     assert!(!stderr.contains(SECRET), "token in stderr:\n{stderr}");
 }
+
+#[test]
+fn an_oversized_matches_answer_is_refused_and_the_host_keeps_serving() {
+    let huge = {
+        let mut b = matches_page(&["5f1a2b3c4d5e6f7a8b9c0d01"], None);
+        b.resize(17 * 1024 * 1024, b' ');
+        b
+    };
+    let cdn = Cdn::start(Arc::new(move |_: &str, _| Reply::new(200, huge.clone())));
+    let home = tempfile::tempdir().expect("home");
+    let (resolve, ca) = (cdn.resolve_spec_with_api(), cdn.ca_path());
+    let mut host = Host::chromium(
+        home.path(),
+        &[("SWIPY_TEST_RESOLVE", &resolve), ("SWIPY_TEST_CA", &ca)],
+    );
+    host.hello();
+    host.call(
+        "recs",
+        json!({"body": crate::common::fixture(), "captured_at_ms": 1_795_867_200_000.0_f64}),
+    );
+    assert!(matches!(
+        host.call("token", json!({"token": SECRET})),
+        Response::Ack { .. }
+    ));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !host
+        .stderr_text()
+        .contains("matches not read: the answer is too large")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no refusal logged:\n{}",
+            host.stderr_text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let Response::Stats(s) = host.call("stats", json!({})) else {
+        panic!("stats")
+    };
+    assert_eq!(s.matches, 0, "nothing of the refused answer was recorded");
+    let (code, stderr, _) = host.close();
+    assert_eq!(code, 0, "{stderr}");
+}
