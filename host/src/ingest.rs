@@ -205,8 +205,8 @@ pub fn import_seed(store: &mut Store, dir: &Path, now_ms: f64) -> Result<SeedOut
             dir.display()
         )));
     }
-    // Everything is read and checked before anything is stored: a refused seed changes
-    // nothing.
+    // Both pickles are read and checked before anything is stored: a refused seed changes
+    // nothing (an unreadable image later is skipped, not fatal).
     let bios = if bios_path.exists() {
         seed_dict(
             read_pickle(&bios_path)?,

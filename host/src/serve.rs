@@ -306,11 +306,7 @@ impl Session {
                 } else {
                     now_ms()
                 };
-                let results = body
-                    .pointer("/data/results")
-                    .or_else(|| body.get("results"))
-                    .and_then(Value::as_array)
-                    .map_or(0, Vec::len);
+                let results = swipy_shared::tinder::recs_results(&body).len();
                 if results > MAX_RECS_RESULTS {
                     return Err(ErrorBody::new(
                         ErrorCode::BadData,

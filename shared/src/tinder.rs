@@ -597,6 +597,15 @@ fn parse_result(r: &Value, now_ms: f64) -> Result<Profile, bool> {
     })
 }
 
+/// The results of a recs response (`data.results`, or `results` at the top), empty when
+/// there are none.
+pub fn recs_results(body: &Value) -> &[Value] {
+    array(
+        body.pointer("/data/results")
+            .or_else(|| body.get("results")),
+    )
+}
+
 /// Parses a `/v2/recs/core` body (`{"meta":…,"data":{"results":[…]}}`; a bare
 /// `{"results":[…]}` is read too). `now_ms` (ms since the Unix epoch, normally the capture
 /// time) fixes the ages.
@@ -614,11 +623,8 @@ pub fn parse_recs(body: &Value, now_ms: f64) -> RecsPage {
     if page.rate_limited_until_ms.is_some_and(|t| t > now_ms) {
         page.rate_limited = true;
     }
-    let results = body
-        .pointer("/data/results")
-        .or_else(|| body.get("results"));
     let mut seen = std::collections::HashSet::new();
-    for r in array(results) {
+    for r in recs_results(body) {
         match parse_result(r, now_ms) {
             Ok(p) if !seen.insert(p.id.clone()) => page.skipped += 1,
             Ok(p) => page.profiles.push(p),

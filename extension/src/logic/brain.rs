@@ -1201,21 +1201,21 @@ impl Brain {
         self.enqueue(key, req, now_ms, out);
     }
 
-    /// Sets the auto-swipe threshold (checked like any auto-swipe setting) and saves it.
-    fn set_auto_threshold(
+    /// Applies `patch` over `base` as the auto-swipe settings (checked by the machine) and
+    /// saves them.
+    fn patch_auto_settings(
         &mut self,
-        t: f64,
+        base: &aswipe::Settings,
+        patch: &serde_json::Map<String, Value>,
         now_ms: f64,
         out: &mut Vec<Action>,
     ) -> Result<(), String> {
-        let mut patch = serde_json::Map::new();
-        patch.insert("threshold".into(), json!(t));
-        let settings = auto::merge_settings(self.auto.machine.settings(), &patch)?;
+        let settings = auto::merge_settings(base, patch)?;
         let cmds = self
             .auto
             .machine
             .set_settings(settings, now_ms)
-            .map_err(|e| format!("threshold: {e}"))?;
+            .map_err(|e| e.to_string())?;
         self.apply_auto(cmds, now_ms, out);
         self.save_auto_settings(out);
         Ok(())
@@ -1267,17 +1267,7 @@ impl Brain {
                             .collect()
                     })
                     .unwrap_or_default();
-                base.and_then(|b| auto::merge_settings(&b, &patch))
-                    .and_then(|s| {
-                        self.auto
-                            .machine
-                            .set_settings(s, now_ms)
-                            .map_err(|e| e.to_string())
-                    })
-                    .map(|cmds| {
-                        self.apply_auto(cmds, now_ms, out);
-                        self.save_auto_settings(out);
-                    })
+                base.and_then(|b| self.patch_auto_settings(&b, &patch, now_ms, out))
             }
             _ => Err(format!("unknown request `{kind}`")),
         };
@@ -1341,8 +1331,11 @@ impl Brain {
         if let Request::SettingsSet { values } = &request {
             // The dashboard's "Like threshold" is the auto-swipe threshold (the popup's too).
             if let Some(t) = values.get("threshold").and_then(Value::as_f64) {
-                if let Err(why) = self.set_auto_threshold(t, now_ms, out) {
-                    out.push(fail(why));
+                let mut patch = serde_json::Map::new();
+                patch.insert("threshold".into(), json!(t));
+                let base = self.auto.machine.settings().clone();
+                if let Err(why) = self.patch_auto_settings(&base, &patch, now_ms, out) {
+                    out.push(fail(format!("threshold: {why}")));
                     return;
                 }
             }

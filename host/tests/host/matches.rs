@@ -23,6 +23,17 @@ fn matches_page(ids: &[&str], next: Option<&str>) -> Vec<u8> {
     .expect("json")
 }
 
+/// A browser-started host whose Tinder API and CDN are `cdn`, past its hello.
+fn host_with_api(cdn: &Cdn, home: &std::path::Path) -> Host {
+    let (resolve, ca) = (cdn.resolve_spec_with_api(), cdn.ca_path());
+    let mut host = Host::chromium(
+        home,
+        &[("SWIPY_TEST_RESOLVE", &resolve), ("SWIPY_TEST_CA", &ca)],
+    );
+    host.hello();
+    host
+}
+
 #[test]
 fn matches_are_read_with_the_token_and_recorded() {
     let cdn = Cdn::start(Arc::new(|path: &str, _| {
@@ -35,12 +46,7 @@ fn matches_are_read_with_the_token_and_recorded() {
         }
     }));
     let home = tempfile::tempdir().expect("home");
-    let (resolve, ca) = (cdn.resolve_spec_with_api(), cdn.ca_path());
-    let mut host = Host::chromium(
-        home.path(),
-        &[("SWIPY_TEST_RESOLVE", &resolve), ("SWIPY_TEST_CA", &ca)],
-    );
-    host.hello();
+    let mut host = host_with_api(&cdn, home.path());
     host.call(
         "recs",
         json!({"body": crate::common::fixture(), "captured_at_ms": 1_795_867_200_000.0_f64}),
@@ -106,12 +112,7 @@ fn matches_are_read_with_the_token_and_recorded() {
 fn an_expired_token_is_forgotten_and_reported() {
     let cdn = Cdn::start(Arc::new(|_: &str, _| Reply::new(401, b"{}".to_vec())));
     let home = tempfile::tempdir().expect("home");
-    let (resolve, ca) = (cdn.resolve_spec_with_api(), cdn.ca_path());
-    let mut host = Host::chromium(
-        home.path(),
-        &[("SWIPY_TEST_RESOLVE", &resolve), ("SWIPY_TEST_CA", &ca)],
-    );
-    host.hello();
+    let mut host = host_with_api(&cdn, home.path());
     assert!(matches!(
         host.call("token", json!({"token": SECRET})),
         Response::Ack { .. }
@@ -143,12 +144,7 @@ fn an_oversized_matches_answer_is_refused_and_the_host_keeps_serving() {
     };
     let cdn = Cdn::start(Arc::new(move |_: &str, _| Reply::new(200, huge.clone())));
     let home = tempfile::tempdir().expect("home");
-    let (resolve, ca) = (cdn.resolve_spec_with_api(), cdn.ca_path());
-    let mut host = Host::chromium(
-        home.path(),
-        &[("SWIPY_TEST_RESOLVE", &resolve), ("SWIPY_TEST_CA", &ca)],
-    );
-    host.hello();
+    let mut host = host_with_api(&cdn, home.path());
     host.call(
         "recs",
         json!({"body": crate::common::fixture(), "captured_at_ms": 1_795_867_200_000.0_f64}),
