@@ -285,10 +285,16 @@ fn fill_settings(doc: &Document, values: &Map<String, Value>) {
             values.get(name).and_then(Value::as_f64),
         ) {
             if let Ok(i) = e.dyn_into::<HtmlInputElement>() {
-                i.set_value(&v.to_string());
+                // The threshold is shown to 3 decimals, as the popup shows it.
+                let shown = if name == "threshold" {
+                    ((v * 1000.0).round() / 1000.0).to_string()
+                } else {
+                    v.to_string()
+                };
+                i.set_value(&shown);
                 // Save sends the threshold only when edited here: the popup may change it
                 // meanwhile, and a stale copy must not undo that.
-                let _ = i.set_attribute("data-filled", &v.to_string());
+                let _ = i.set_attribute("data-filled", &shown);
             }
         }
     }

@@ -730,7 +730,7 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
   });
 
   // ---- 5. matches ---------------------------------------------------------------------------
-  await U.check(name('the host reads /v2/matches with the captured token; the match is in swipy stats and the dashboard'), async () => {
+  await U.check(name('the host reads /v2/matches with the captured token; the match is in swipy stats and the dashboard (with the recent profiles)'), async () => {
     U.assert(matchedId, 'needs the match of the previous check');
     await U.waitFor(async () => (await mock.calls()).some((c) => c.kind === 'matches' && c.auth === 'valid' && !/Mozilla/.test(c.ua)), {
       timeout: 90000, what: 'a /v2/matches request from the host (not the page) with the valid token',
@@ -752,11 +752,16 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
       text = (await dash.textContent('#match-rates [data-rate="auto"]').catch(() => '')) || '';
       return /\b1\b/.test(text) && new RegExp(`\\b${mr.auto_likes}\\b`).test(text);
     }, { timeout: 15000, what: () => `#match-rates [data-rate="auto"] to show 1 match of ${mr.auto_likes} likes (text "${text}")` });
+    // The list of recent profiles, with thumbnails (it follows the other answers).
+    const rows = await U.waitFor(async () => {
+      const n = await dash.evaluate(() => [document.querySelectorAll('#profiles-list li').length, document.querySelectorAll('#profiles-list li img[src^="data:image/"]').length]);
+      return n[0] > 0 && n[1] > 0 ? n : null;
+    }, { timeout: 30000, what: 'the dashboard\'s recent profiles with thumbnails (#profiles-list li img)' });
     await dash.setViewportSize({ width: 1200, height: 1400 }).catch(() => {});
     await dash.waitForTimeout(500);
     await dash.screenshot({ path: path.join(artifacts, 'chromium-dashboard.png'), fullPage: true });
     await driver.page.bringToFront();
-    return `auto match rate "${text.trim()}", stats.matches ${st.matches}`;
+    return `auto match rate "${text.trim()}", stats.matches ${st.matches}; ${rows[0]} recent profiles listed, ${rows[1]} with a thumbnail`;
   });
   result.ok = true;
 }
