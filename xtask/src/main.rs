@@ -4,6 +4,7 @@
 
 mod build;
 mod fuzz;
+mod har;
 mod models;
 mod run;
 mod test;
@@ -20,6 +21,7 @@ commands:
   models [--gpu]                                fetch the ONNX Runtime library and prepare the offline models
   bench                                         end-to-end scoring benchmark against the Python reference
   fuzz --seconds N                              run every fuzz target for N seconds each
+  fixtures-from-har FILE [--out DIR]            anonymised test fixtures from a HAR of your own tinder.com session
 ";
 
 fn main() -> ExitCode {
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         "models" => models::models(rest),
         "bench" => models::bench(rest),
         "fuzz" => fuzz::fuzz(rest),
+        "fixtures-from-har" => har::fixtures_from_har(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
