@@ -68,6 +68,7 @@ function prerequisites() {
   try {
     require.resolve('playwright-core');
     require.resolve('ws');
+    require.resolve('jpeg-js'); // the mock's WebP photos
   } catch {
     missing.push('node modules (run `npm ci` in tests/)');
   }

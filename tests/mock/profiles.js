@@ -168,7 +168,7 @@ function profileAt(seed, index, people, opts = {}) {
   for (const [did, dname, prompt, choices] of DESCRIPTORS) {
     if (r.chance(0.4)) descriptors.push({ did, dname, prompt, choice: r.pick(choices) });
   }
-  return {
+  const out = {
     kind: 'user', index, id, person: person.id, name, female,
     birthDate: missingBirth ? null : birth.toISOString(),
     age: missingBirth || hideAge ? null : birthAge, hideAge,
@@ -177,6 +177,12 @@ function profileAt(seed, index, people, opts = {}) {
     interests, descriptors, sNumber: r.int(100000000, 999999999), contentHash: r.hex(40),
     topic: OUTDOOR_BIOS.has(bio) ? 'outdoors' : 'other',
   };
+  // Drawn last, so the fields above stay what they were for a seed.
+  // `s_number` has 16 digits today (below 2^53, so a JS number holds it exactly).
+  out.sNumber = r.int(1000000, 9007198) * 1e9 + r.int(0, 999999999);
+  // Where Tinder found no face, `crop_info` has no `user`, `algo` or `faces`.
+  for (const ph of photos) ph.noFace = r.chance(0.15);
+  return out;
 }
 
 function ageFrom(birthMs, nowMs) {
@@ -200,7 +206,7 @@ function toResult(p, sign) {
   }
   const photos = p.photos.map((ph, rank) => ({
     id: ph.id,
-    crop_info: {
+    crop_info: ph.noFace ? { processed_by_bullseye: true, user_customized: false } : {
       user: { width_pct: 1, x_offset_pct: 0, height_pct: 0.8, y_offset_pct: 0.1 },
       algo: { width_pct: ph.face.width_pct, x_offset_pct: ph.face.x_offset_pct, height_pct: ph.face.height_pct, y_offset_pct: ph.face.y_offset_pct },
       processed_by_bullseye: true, user_customized: false,
@@ -209,7 +215,7 @@ function toResult(p, sign) {
     url: sign(p, ph, 'original'),
     processedFiles: SIZES.map(([w, h]) => ({ url: sign(p, ph, `${w}x${h}`), height: h, width: w })),
     fileName: `${ph.id}.jpg`, extension: 'jpg,webp', webp_qf: [75], rank, score: round(0.9 - rank * 0.1), win_count: 10 - rank,
-    assets: [], type: 'image', media_type: 'image',
+    processedVideos: [], assets: [], type: 'image', media_type: 'image',
   }));
   const user = {
     _id: p.id, badges: [], bio: p.bio, name: p.name, photos,
@@ -258,4 +264,23 @@ function rateLimitedResult(seed, n) {
   };
 }
 
-module.exports = { rng, loadPeople, profileAt, toResult, ageFrom, plantedVerdict, rateLimitedResult, SIZES, OUTDOOR_BIOS };
+/**
+ * Match number `i` made before this session, with a conversation (the `message=1` list):
+ * a person the page never showed as a card.
+ */
+function conversationMatch(seed, i, userId) {
+  const r = rng(`${seed}/conversation/${i}`);
+  const id = r.hex(24);
+  const name = r.pick(r.chance(0.5) ? FEMALE_NAMES : MALE_NAMES);
+  const created = new Date(Date.UTC(2026, 0, 1) + r.int(0, 200) * 86400000).toISOString();
+  return {
+    _id: `${userId}${id}`, id: `${userId}${id}`, closed: false, common_friend_count: 0, common_like_count: 0,
+    created_date: created, dead: false, last_activity_date: created, message_count: 2,
+    messages: [{ _id: r.hex(24), match_id: `${userId}${id}`, sent_date: created, message: 'Hey!', to: userId, from: id, timestamp: Date.parse(created) }],
+    participants: [userId, id], pending: false, is_super_like: false, is_boost_match: false, is_super_boost_match: false,
+    is_experiences_match: false, following: true, following_moments: true,
+    person: { _id: id, name, photos: [] },
+  };
+}
+
+module.exports = { rng, loadPeople, profileAt, toResult, ageFrom, plantedVerdict, rateLimitedResult, conversationMatch, SIZES, OUTDOOR_BIOS };

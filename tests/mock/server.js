@@ -9,6 +9,11 @@
 //        [--likes-limit N] [--match-every N] [--photo-ttl SECONDS] [--page-size N]
 //        [--non-user-every N] [--max-profiles N] [--fixtures DIR] [--state-file FILE]
 //        [--rate-limit-every N] (every Nth recs page also carries a rate-limit pseudo-user; 0 = off)
+//        [--input normal|lock|nokeys|lock,nokeys] (how the page takes input; `?input=` wins)
+//        [--recs-rate-limit 0|1|2] (recs/core answers 1: HTTP 429, 2: HTTP 200, both with
+//                               {"error":{"message":"RATE_LIMITED"}}; 0 = off)
+//        [--conversations N]   (matches made before this session, with messages: the
+//                               `message=1` list; default 0)
 //        [--demo]              (for `cargo xtask run --demo`: seed "demo", 600 profiles, longer photo
 //                               expiry, a match every 7th like, a rate-limit pseudo-user every 20th page)
 //        [--exit-with-stdin]   (exit when stdin closes: lets a test driver tie our life to its own)
@@ -21,7 +26,9 @@
 // (`ca` is what tests pass as SWIPY_TEST_CA; `--state-file` writes the same JSON to a file).
 // Test endpoints (on tinder.com only): GET /__mock/calls[?since=SEQ], POST|GET /__mock/reset,
 // GET /__mock/config, POST /__mock/config (JSON: likes_limit, match_every, photo_ttl_s,
-// page_size, non_user_every, max_profiles, seed, debug, rate_limit_every), GET /__mock/profile?id=
+// page_size, non_user_every, max_profiles, seed, debug, rate_limit_every, input, recs_rate_limit,
+// fail_swipes (the next N like/pass requests lose their connection: status 0 in the page),
+// conversations), GET /__mock/profile?id=
 // (the generated profile behind an id, with `planted`: the verdict of the planted taste).
 
 const fs = require('node:fs');
@@ -30,7 +37,8 @@ const path = require('node:path');
 const https = require('node:https');
 const crypto = require('node:crypto');
 const { execFileSync } = require('node:child_process');
-const { loadPeople, profileAt, toResult, plantedVerdict, rateLimitedResult } = require('./profiles');
+const { loadPeople, profileAt, toResult, plantedVerdict, rateLimitedResult, conversationMatch } = require('./profiles');
+const { webpOf } = require('./webp');
 
 const APP_HOST = 'tinder.com';
 const API_HOST = 'api.gotinder.com';
@@ -42,6 +50,7 @@ function parseArgs(argv) {
     port: 8443, host: '127.0.0.1', debug: false, seed: 'swipy', likesLimit: 100, matchEvery: 5,
     photoTtl: 600, pageSize: 10, nonUserEvery: 13, maxProfiles: 0, superLikes: 5,
     fixtures: path.join(ROOT, 'target', 'fixtures', 'openpeople'), stateFile: null, rateLimitEvery: 0,
+    input: 'normal', recsRateLimit: 0, conversations: 0,
   };
   const given = new Set();
   const num = (v, name) => {
@@ -72,9 +81,12 @@ function parseArgs(argv) {
       case '--exit-with-stdin': o.exitWithStdin = true; break;
       case '--proxy-port': o.proxyPort = num(v(), a); break;
       case '--rate-limit-every': o.rateLimitEvery = num(v(), a); break;
+      case '--input': o.input = inputMode(v()); break;
+      case '--recs-rate-limit': o.recsRateLimit = num(v(), a); break;
+      case '--conversations': o.conversations = num(v(), a); break;
       case '--demo': o.demo = true; break;
       case '-h': case '--help':
-        process.stderr.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 20).join('\n') + '\n');
+        process.stderr.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 27).join('\n') + '\n');
         process.exit(0);
         break;
       default: throw new Error(`unknown argument ${a} (try --help)`);
@@ -89,6 +101,15 @@ function parseArgs(argv) {
     if (!given.has('--rate-limit-every')) o.rateLimitEvery = 20;
   }
   return o;
+}
+
+/** An input mode: `normal`, or `lock` and/or `nokeys` (comma-separated). */
+function inputMode(v) {
+  const parts = String(v).split(',').map((x) => x.trim()).filter(Boolean);
+  if (!parts.length || !parts.every((x) => ['normal', 'lock', 'nokeys'].includes(x)) || (parts.includes('normal') && parts.length > 1)) {
+    throw new Error(`--input takes normal, lock, nokeys or lock,nokeys, not ${v}`);
+  }
+  return parts.join(',');
 }
 
 /** Test CA + leaf certificate for the three names, made with the openssl CLI. */
@@ -152,13 +173,14 @@ const config = {
   likes_limit: opts.likesLimit, match_every: opts.matchEvery, photo_ttl_s: opts.photoTtl,
   page_size: opts.pageSize, non_user_every: opts.nonUserEvery, max_profiles: opts.maxProfiles,
   seed: opts.seed, debug: opts.debug, super_likes: opts.superLikes, rate_limit_every: opts.rateLimitEvery,
+  input: opts.input, recs_rate_limit: opts.recsRateLimit, fail_swipes: 0, conversations: opts.conversations,
 };
 
 let state;
 function resetState() {
   state = {
     seq: 0, calls: [], cursor: 0, served: new Map(), likes: 0, superLikes: 0, matches: [], recsPages: 0,
-    swiped: new Map(), photos: new Map(),
+    swiped: new Map(), photos: new Map(), failing: new Map(),
   };
 }
 resetState();
@@ -189,22 +211,43 @@ function unb64cf(s) {
   return Buffer.from(String(s).replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/'), 'base64');
 }
 
+/** A 22-character CloudFront-style name (letters and digits), stable for `what`. */
+function cfName(what) {
+  const h = crypto.createHash('sha256').update(String(what)).digest();
+  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let out = '';
+  for (let i = 0; i < 22; i++) out += abc[h[i] % abc.length];
+  return out;
+}
+
+/**
+ * A signed URL like Tinder's: `/u/<22-char dir>/<22-char name>.jpeg` for the original and
+ * `.webp` for each processed size, `?Policy=&Signature=&Key-Pair-Id=`; the policy covers
+ * `*\/u/<dir>/*` until an expiry (see tests/mock/README.md).
+ */
 function signPhoto(profile, photo, size) {
-  const file = size === 'original' ? `${photo.id}.jpg` : `${size}_${photo.id}.jpg`;
-  const resourceDir = `https://${CDN_HOST}/u/${profile.id}/`;
+  const dir = cfName(`dir/${profile.id}`);
+  const name = cfName(`${photo.id}/${size}`);
+  const ext = size === 'original' ? 'jpeg' : 'webp';
   const expires = Math.floor(Date.now() / 1000) + Math.max(1, Math.round(config.photo_ttl_s));
-  const policy = JSON.stringify({ Statement: [{ Resource: `${resourceDir}*`, Condition: { DateLessThan: { 'AWS:EpochTime': expires } } }] });
+  const policy = JSON.stringify({ Statement: [{ Resource: `*/u/${dir}/*`, Condition: { DateLessThan: { 'AWS:EpochTime': expires } } }] });
   const sig = crypto.createHmac('sha256', SIGNING_KEY).update(policy).digest();
-  state.photos.set(photo.id, { profileId: profile.id, person: profile.person, file: photo.file });
-  return `${resourceDir}${file}?Policy=${b64cf(policy)}&Signature=${b64cf(sig)}&Key-Pair-Id=${KEY_PAIR_ID}`;
+  state.photos.set(name, { profileId: profile.id, person: profile.person, file: photo.file, dir, size, ext });
+  return `https://${CDN_HOST}/u/${dir}/${name}.${ext}?Policy=${b64cf(policy)}&Signature=${b64cf(sig)}&Key-Pair-Id=${KEY_PAIR_ID}`;
+}
+
+/** Whether CloudFront's resource pattern (`*` matches anything) covers `url`. */
+function covers(pattern, url) {
+  const re = new RegExp(`^${pattern.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return re.test(url);
 }
 
 /** Checks a CDN request; returns {ok, status, reason, photo}. */
 function checkSigned(url) {
-  const m = /^\/u\/([0-9a-f]{24})\/(?:(\d+x\d+)_)?([0-9a-f-]{36})\.(?:jpg|jpeg|webp)$/.exec(url.pathname);
+  const m = /^\/u\/([A-Za-z0-9]{22})\/([A-Za-z0-9]{22})\.(jpeg|webp)$/.exec(url.pathname);
   if (!m) return { ok: false, status: 404, reason: 'no such object' };
-  const photo = state.photos.get(m[3]);
-  if (!photo || photo.profileId !== m[1]) return { ok: false, status: 404, reason: 'no such object' };
+  const photo = state.photos.get(m[2]);
+  if (!photo || photo.dir !== m[1] || photo.ext !== m[3]) return { ok: false, status: 404, reason: 'no such object' };
   const p = url.searchParams;
   if (!p.get('Policy') || !p.get('Signature') || p.get('Key-Pair-Id') !== KEY_PAIR_ID) {
     return { ok: false, status: 403, reason: 'Missing Key-Pair-Id query parameter or cookie value', photo };
@@ -222,16 +265,14 @@ function checkSigned(url) {
     return { ok: false, status: 403, reason: 'Malformed policy', photo };
   }
   const st = (policy.Statement || [])[0] || {};
-  const resource = String(st.Resource || '');
-  const full = `https://${CDN_HOST}${url.pathname}`;
-  if (!(resource.endsWith('*') ? full.startsWith(resource.slice(0, -1)) : full === resource)) {
+  if (!covers(String(st.Resource || ''), `https://${CDN_HOST}${url.pathname}`)) {
     return { ok: false, status: 403, reason: 'Policy does not cover this resource', photo };
   }
   const expires = Number(((st.Condition || {}).DateLessThan || {})['AWS:EpochTime']);
   if (!Number.isFinite(expires) || Date.now() / 1000 >= expires) {
     return { ok: false, status: 403, reason: 'Request has expired', photo, expired: true };
   }
-  return { ok: true, status: 200, photo, size: m[2] || 'original' };
+  return { ok: true, status: 200, photo, size: photo.size };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -308,7 +349,7 @@ async function handleApp(req, res, url) {
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed', secHeaders);
   // Every other path is the SPA (like the real site's client-side routes: /app/recs, ...).
   let html = fs.readFileSync(path.join(APP_DIR, 'index.html'), 'utf8');
-  html = html.replace('data-debug="0"', `data-debug="${config.debug ? 1 : 0}"`);
+  html = html.replace('data-debug="0"', `data-debug="${config.debug ? 1 : 0}"`).replace('data-input="normal"', `data-input="${config.input}"`);
   return send(res, 200, html, { ...secHeaders, 'Content-Type': 'text/html; charset=utf-8' });
 }
 
@@ -335,6 +376,13 @@ async function handleMock(req, res, url) {
           if (!(k in config) || k === 'token') return send(res, 400, { error: `unknown setting ${k}` });
           if (k === 'seed') config.seed = String(v);
           else if (k === 'debug') config.debug = Boolean(v);
+          else if (k === 'input') {
+            try {
+              config.input = inputMode(v);
+            } catch (e) {
+              return send(res, 400, { error: e.message });
+            }
+          }
           else if (typeof v === 'number' && v >= 0) config[k] = v;
           else return send(res, 400, { error: `${k} must be a non-negative number` });
         }
@@ -422,6 +470,13 @@ async function handleApi(req, res, url) {
   switch (kind) {
     case 'recs': {
       if (req.method !== 'GET') break;
+      const limited = Math.round(config.recs_rate_limit);
+      if (limited === 1 || limited === 2) {
+        // Tinder's answer to an account that fetches too much: HTTP 429, or 200 with an error body.
+        const status = limited === 1 ? 429 : 200;
+        record(req, url, { kind, status, auth, profile_id: null, ids: [], rate_limited: true });
+        return json(status, { meta: { status: 429 }, error: { message: 'RATE_LIMITED' } });
+      }
       const batch = nextRecs();
       state.recsPages++;
       const every = Math.round(config.rate_limit_every);
@@ -441,16 +496,23 @@ async function handleApi(req, res, url) {
         meta: { status: 200 },
         data: {
           user: { _id: USER_ID, name: 'Alex', birth_date: '1994-06-15T00:00:00.000Z', gender: 0, bio: '', photos: [], age_filter_min: 18, age_filter_max: 45, distance_filter: 50, interested_in: [1] },
-          likes: { likes_remaining: Math.max(0, config.likes_limit - state.likes) },
+          likes: { likes_remaining: likesRemaining() },
           super_likes: { remaining: Math.max(0, config.super_likes - state.superLikes), allotment: config.super_likes },
         },
       });
     }
     case 'matches': {
       if (req.method !== 'GET') break;
-      record(req, url, { kind, status: 200, auth, profile_id: null });
+      // Two lists, as the web app reads them: message=0 (new matches, no messages yet) and
+      // message=1 (conversations). Without `message`: every match.
+      const message = url.searchParams.get('message');
+      record(req, url, { kind, status: 200, auth, profile_id: null, list: message === '0' ? 'new' : message === '1' ? 'messages' : 'all' });
       const count = Math.min(100, Number(url.searchParams.get('count') || 60));
-      return json(200, { meta: { status: 200 }, data: { matches: state.matches.slice(-count).reverse() } });
+      const older = [];
+      for (let i = 0; i < Math.round(config.conversations); i++) older.push(conversationMatch(config.seed, i, USER_ID));
+      const all = [...state.matches.slice().reverse(), ...older];
+      const list = message === '0' ? all.filter((x) => !x.messages.length) : message === '1' ? all.filter((x) => x.messages.length) : all;
+      return json(200, { meta: { status: 200 }, data: { matches: list.slice(0, count) } });
     }
     case 'like':
     case 'super':
@@ -462,6 +524,19 @@ async function handleApi(req, res, url) {
         return json(404, { status: 404, error: 'User not found' });
       }
       const sNumber = body.s_number ?? url.searchParams.get('s_number');
+      const failing = state.failing.get(profileId);
+      if (kind !== 'super' && (config.fail_swipes > 0 || (failing && failing > Date.now()))) {
+        // The connection drops before an answer: the page sees a network error (status 0).
+        // (A browser may retry a request whose reused connection closed: the retries of the
+        // next few seconds fail too.)
+        if (!failing) {
+          config.fail_swipes--;
+          state.failing.set(profileId, Date.now() + 5000);
+        }
+        record(req, url, { kind, status: 0, auth, profile_id: profileId, s_number: sNumber ?? null, applied: false, failed: true });
+        req.socket.destroy();
+        return undefined;
+      }
       if (kind === 'pass') {
         state.swiped.set(profileId, 'pass');
         record(req, url, { kind, status: 200, auth, profile_id: profileId, s_number: sNumber ?? null, applied: true });
@@ -482,19 +557,24 @@ async function handleApi(req, res, url) {
       if (state.likes >= config.likes_limit) {
         const until = Date.now() + 12 * 3600 * 1000;
         record(req, url, { kind, status: 200, auth, profile_id: profileId, s_number: sNumber ?? null, applied: false, rate_limited: true });
-        return json(200, { status: 200, match: false, likes_remaining: 0, rate_limited_until: until, 'X-Padding': 'x'.repeat(16) });
+        return json(200, { status: 200, match: false, likes_remaining: 0, rate_limited_until: until });
       }
       state.likes++;
       state.swiped.set(profileId, 'like');
       const match = maybeMatch(known, false);
       record(req, url, { kind, status: 200, auth, profile_id: profileId, s_number: sNumber ?? null, applied: true, matched: Boolean(match) });
-      return json(200, { status: 200, match: match || false, likes_remaining: Math.max(0, config.likes_limit - state.likes) });
+      return json(200, { status: 200, match: match || false, likes_remaining: likesRemaining() });
     }
     default:
       break;
   }
   record(req, url, { kind, status: 405, auth, profile_id: profileId });
   return json(405, { status: 405, error: 'Method not allowed' });
+}
+
+/** Tinder's count: 100 while any like is left, 0 after the last one (it never counts down). */
+function likesRemaining() {
+  return state.likes < config.likes_limit ? 100 : 0;
 }
 
 function superLikeInfo() {
@@ -534,13 +614,20 @@ function handleCdn(req, res, url) {
     return send(res, check.status, xml, { 'Content-Type': 'text/xml', 'Cache-Control': 'no-store', 'Access-Control-Allow-Origin': '*' });
   }
   let img;
+  const file = path.join(opts.fixtures, check.photo.person, check.photo.file);
   try {
-    img = fs.readFileSync(path.join(opts.fixtures, check.photo.person, check.photo.file));
+    if (check.photo.ext === 'webp') {
+      const [w, h] = check.photo.size.split('x').map(Number);
+      img = webpOf(file, w, h, path.join(opts.fixtures, '.webp-cache'));
+    } else {
+      img = fs.readFileSync(file);
+    }
   } catch (e) {
     return send(res, 500, `fixture unreadable: ${e.message}`);
   }
+  // CloudFront sends no Access-Control-Allow-Origin for these (see tests/mock/README.md).
   return send(res, 200, req.method === 'HEAD' ? Buffer.alloc(0) : img, {
-    'Content-Type': 'image/jpeg', 'Cache-Control': 'max-age=3600', 'Access-Control-Allow-Origin': '*',
+    'Content-Type': check.photo.ext === 'webp' ? 'image/webp' : 'image/jpeg', 'Cache-Control': 'max-age=3600',
     ...(req.method === 'HEAD' ? { 'Content-Length': img.length } : {}),
   });
 }

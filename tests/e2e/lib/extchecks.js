@@ -224,7 +224,7 @@ async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDir
       const r = b.getBoundingClientRect();
       const el = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
       return !(el && (el === b || b.contains(el)));
-    }).map((b) => b.getAttribute('aria-label')));
+    }).map((b) => b.textContent.trim()));
     U.assert(covered.length === 0, `the overlay covers the page's buttons: ${covered.join(', ')}`);
     const shot = path.join(U.ensureArtifacts(), `${label}-overlay.png`);
     await driver.screenshot(shot);

@@ -75,18 +75,26 @@ async function clickSelector(driver, selector, opts = {}) {
   return at;
 }
 
-/** The gamepad button of a kind: nope | superlike | like (by position-independent class). */
+/**
+ * The gamepad button of a kind: nope | superlike | like, by the `sparks-<kind>-default` class
+ * the real app has (its buttons have no aria-label).
+ */
 function gamepadSelector(kind) {
-  return `div.gamepad button[type="button"].gamepad__button--${kind}`;
+  return `div.gamepad button[type="button"].sparks-${kind === 'superlike' ? 'super-like' : kind}-default`;
 }
 
-/** The open dialog: {kind, text} or null. */
+/**
+ * The open dialog as a user tells it: {kind: 'match'|'out-of-likes'|null, text}, or null. The
+ * page marks nothing; the kind is read from the heading in any of the mock's languages.
+ */
 function dialog(driver) {
   return driver.eval(() => {
     const d = document.querySelector('[role="dialog"]');
     if (!d) return null;
-    const k = d.querySelector('[data-dialog]');
-    return { kind: k ? k.getAttribute('data-dialog') : null, text: d.textContent.trim().slice(0, 200) };
+    const head = d.querySelector('h1, h2, h3');
+    const title = head ? head.textContent : '';
+    const kind = /\bmatch\b/i.test(title) ? 'match' : /\blikes\b/i.test(title) ? 'out-of-likes' : null;
+    return { kind, text: d.textContent.trim().slice(0, 200) };
   });
 }
 

@@ -1,6 +1,12 @@
 // Mock tinder.com web app: a small single-page app that behaves like the real one as far as
 // Swipy can see (card stack DOM, gamepad, keyboard shortcuts, API calls with X-Auth-Token,
-// match and out-of-likes dialogs). No framework; loaded under `script-src 'self'`.
+// match and out-of-likes dialogs in a portal). No framework; loaded under `script-src 'self'`.
+// Sources of each behaviour: tests/mock/README.md.
+//
+// Input modes (`?input=`, else the server's `--input`; comma-separated):
+//   normal  a swipe blocks input while its card leaves (120 ms)
+//   lock    input is ignored for 300 ms after each swipe, also once the next card is shown
+//   nokeys  synthetic key events (`isTrusted` false) are ignored; clicks of any kind work
 (() => {
   'use strict';
 
@@ -9,6 +15,8 @@
   const root = document.getElementById('app');
   const debug = document.documentElement.dataset.debug === '1';
   const params = new URLSearchParams(location.search);
+  const inputModes = new Set(String(params.get('input') || document.documentElement.dataset.input || 'normal').split(','));
+  const LOCK_MS = inputModes.has('lock') ? 300 : 0;
 
   const STRINGS = {
     en: {
@@ -18,6 +26,7 @@
       send: 'Send', outTitle: "You're Out of Likes!", outBody: (t) => `Get unlimited likes with Tinder Plus®, or wait until ${t}.`,
       noThanks: 'No Thanks', empty: "There's no one new around you.", loading: 'Finding people near you…',
       away: (km) => `${km} kilometers away`, photo: (n, i, k) => `${n}'s photo ${i} of ${k}`, error: 'Something went wrong. Try again.',
+      back: 'Back to Tinder',
     },
     de: {
       rewind: 'Zurück', nope: 'Nein', superlike: 'Super Like', like: 'Gefällt mir', boost: 'Boost',
@@ -26,6 +35,7 @@
       send: 'Senden', outTitle: 'Du hast keine Likes mehr!', outBody: (t) => `Hol dir unbegrenzte Likes mit Tinder Plus® oder warte bis ${t}.`,
       noThanks: 'Nein danke', empty: 'Niemand Neues in deiner Nähe.', loading: 'Wir suchen Leute in deiner Nähe…',
       away: (km) => `${km} Kilometer entfernt`, photo: (n, i, k) => `Foto ${i} von ${k} von ${n}`, error: 'Etwas ist schiefgelaufen.',
+      back: 'Zurück zu Tinder',
     },
     fr: {
       rewind: 'Retour', nope: 'Non', superlike: 'Super Like', like: "J'aime", boost: 'Boost',
@@ -34,6 +44,7 @@
       send: 'Envoyer', outTitle: "Tu n'as plus de Likes !", outBody: (t) => `Likes illimités avec Tinder Plus®, ou attends jusqu'à ${t}.`,
       noThanks: 'Non merci', empty: "Il n'y a personne de nouveau autour de toi.", loading: 'Recherche de personnes…',
       away: (km) => `à ${km} kilomètres`, photo: (n, i, k) => `Photo ${i} sur ${k} de ${n}`, error: "Une erreur s'est produite.",
+      back: 'Retour sur Tinder',
     },
   };
   const lang = (params.get('lang') || (navigator.language || 'en')).slice(0, 2).toLowerCase();
@@ -47,6 +58,7 @@
     fetching: false,
     exhausted: false,
     busy: false,
+    lockedUntil: 0,
     photoIndex: 0,
     expanded: false,
     likesRemaining: null,
@@ -88,7 +100,9 @@
     const res = await fetch(API + path, { headers: headers(), credentials: 'omit' });
     if (res.status === 401) throw new Unauthorized('401');
     if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
-    return res.json();
+    const body = await res.json();
+    if (body && body.error) throw new Error(`GET ${path}: ${body.error.message || 'error'}`);
+    return body;
   }
 
   function apiXhr(method, path, body) {
@@ -284,11 +298,13 @@
     if (old) old.replaceWith(el);
   }
 
-  function gamepadButton(kind, icon, label, onclick, disabled) {
-    return h('button', {
-      type: 'button', class: `gamepad__button gamepad__button--${kind}`, 'aria-label': label,
+  // Like the real gamepad: no aria-label, only a visually hidden text in capitals (LIKE, NOPE,
+  // ...) and a `sparks-<kind>-default` class; the visible part is an icon.
+  function gamepadButton(kind, icon, text, onclick, disabled) {
+    return h('div', { class: 'gamepad__slot' }, h('button', {
+      type: 'button', class: `button gamepad-button Bdrs(50%) sparks-${kind}-default`,
       disabled: disabled || null, onclick,
-    }, h('span', { class: 'gamepad__icon', 'aria-hidden': 'true' }, icon), h('span', { class: 'hidden' }, label));
+    }, h('span', { class: 'Hidden' }, text), h('span', { class: 'gamepad-icon-wrapper', 'aria-hidden': 'true' }, icon)));
   }
 
   function renderStack() {
@@ -299,11 +315,11 @@
         h('div', { class: 'recsCardboard' },
           h('div', { class: 'recsCardboard__cards' }),
           h('div', { class: 'gamepad' },
-            gamepadButton('rewind', '↺', L.rewind, () => toast('Tinder Plus®'), true),
-            gamepadButton('nope', '✕', L.nope, () => swipe('pass')),
-            gamepadButton('superlike', '★', L.superlike, () => swipe('super')),
-            gamepadButton('like', '♥', L.like, () => swipe('like')),
-            gamepadButton('boost', '⚡', L.boost, () => toast('Boost'), true))));
+            gamepadButton('rewind', '↺', 'REWIND', () => toast('Tinder Plus®'), true),
+            gamepadButton('nope', '✕', 'NOPE', () => swipe('pass')),
+            gamepadButton('super-like', '★', 'SUPER LIKE', () => swipe('super')),
+            gamepadButton('like', '♥', 'LIKE', () => swipe('like')),
+            gamepadButton('boost', '⚡', 'BOOST', () => toast('Boost'), true))));
       root.replaceChildren(main);
     }
     const stack = main.querySelector('.recsCardboard__cards');
@@ -338,15 +354,17 @@
       if (stack.children[i] !== el) stack.insertBefore(el, stack.children[i] || null);
     });
     const none = !visible.length;
-    for (const b of main.querySelectorAll('.gamepad__button--nope, .gamepad__button--superlike, .gamepad__button--like')) b.disabled = none;
+    for (const b of main.querySelectorAll('.sparks-nope-default, .sparks-super-like-default, .sparks-like-default')) b.disabled = none;
   }
 
   async function swipe(kind) {
-    if (app.busy || dialogOpen()) return;
+    if (app.busy || dialogOpen() || performance.now() < app.lockedUntil) return;
     const card = app.queue[0];
     if (!card) return;
-    // Only the card animation blocks the next swipe; the API call runs in the background.
+    // Only the card animation blocks the next swipe (in `lock` mode 300 ms, even after the
+    // next card is shown); the API call runs in the background.
     app.busy = true;
+    app.lockedUntil = performance.now() + LOCK_MS;
     const topEl = root.querySelector('.recCard--top');
     if (topEl) topEl.classList.add(kind === 'pass' ? 'is-gone-left' : kind === 'like' ? 'is-gone-right' : 'is-gone-up');
     await new Promise((r) => setTimeout(r, 120));
@@ -385,41 +403,52 @@
   // ------------------------------------------------------------------------------------------
   // dialogs
 
+  // Dialogs live in a portal: a body-level sibling of the app root (the real app's second
+  // `body > div`), with nothing but role, aria-modal and styling classes to go by.
+  function portal() {
+    let p = document.getElementById('modal-manager');
+    if (!p) {
+      p = h('div', { id: 'modal-manager' });
+      document.body.append(p);
+    }
+    return p;
+  }
+
   function dialogOpen() {
     return Boolean(document.querySelector('[role="dialog"]'));
   }
 
   function closeDialogs() {
-    document.querySelectorAll('.modalRoot').forEach((d) => d.remove());
+    portal().replaceChildren();
   }
 
-  function showDialog(kind, ...children) {
+  function showDialog(wide, ...children) {
     closeDialogs();
-    const dlg = h('div', { class: 'modalRoot' },
-      h('div', { class: 'modal__backdrop' }),
-      h('div', { role: 'dialog', 'aria-modal': 'true', class: `modal modal--${kind}` },
-        h('div', { 'data-dialog': kind, class: 'modal__content' }, children)));
-    document.body.append(dlg);
+    const dlg = h('div', { class: 'Pos(f) Inset(0) modal-layer' },
+      h('div', { class: 'Pos(a) Inset(0) Bgc($c-bg-black-70)' }),
+      h('div', { role: 'dialog', 'aria-modal': 'true', tabindex: '-1', class: `Pos(r) Bdrs(12px) modal-box${wide ? ' W(400px) modal-box--glow' : ' W(360px)'}` },
+        h('div', { class: 'Ta(c) P(28px)' }, children)));
+    portal().append(dlg);
     const btn = dlg.querySelector('button');
     if (btn) btn.focus();
   }
 
   function showMatch(user) {
     const photo = (user.photos || [])[0];
-    showDialog('match',
-      h('h2', { class: 'modal__title' }, L.match),
-      h('div', { class: 'match__photo', role: 'img', style: photo ? { backgroundImage: `url("${photoUrl(photo)}")` } : {} }),
+    showDialog(true,
+      h('h3', { class: 'Fz($xl) Fs(i) C($c-green)' }, L.match),
+      h('div', { class: 'W(120px) H(150px) M(a) Bgz(cv) Bdrs(8px)', role: 'img', style: photo ? { backgroundImage: `url("${photoUrl(photo)}")` } : {} }),
       h('p', {}, L.matchBody(user.name)),
-      h('input', { type: 'text', class: 'match__message', 'aria-label': L.send }),
-      h('button', { type: 'button', class: 'modal__close', onclick: closeDialogs }, L.keepSwiping));
+      h('textarea', { class: 'W(100%) Bdrs(20px)', rows: '1', 'aria-label': L.send }),
+      h('button', { type: 'button', class: 'button Bdrs(24px)', title: L.back, onclick: closeDialogs }, L.keepSwiping));
   }
 
   function showOutOfLikes(until) {
     const t = until ? new Date(until).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' }) : '—';
-    showDialog('out-of-likes',
-      h('h2', { class: 'modal__title' }, L.outTitle),
+    showDialog(false,
+      h('h3', { class: 'Fz($xl)' }, L.outTitle),
       h('p', {}, L.outBody(t)),
-      h('button', { type: 'button', class: 'modal__close', onclick: closeDialogs }, L.noThanks));
+      h('button', { type: 'button', class: 'button Bdrs(24px)', onclick: closeDialogs }, L.noThanks));
   }
 
   let toastTimer = null;
@@ -438,6 +467,8 @@
   // keyboard shortcuts (like the real web app)
 
   document.addEventListener('keydown', (ev) => {
+    // `nokeys`: only key presses the user made count (a script's KeyboardEvent is untrusted).
+    if (inputModes.has('nokeys') && !ev.isTrusted) return;
     if (ev.key === 'Escape' && dialogOpen()) {
       closeDialogs();
       return;
@@ -468,7 +499,12 @@
     app.exhausted = false;
     renderStack();
     try {
-      const [profile] = await Promise.all([apiGet('/v2/profile?include=likes,super_likes'), apiGet('/v2/matches?count=60&message=0')]);
+      // Both matches lists, as the web app reads them: new matches and conversations.
+      const [profile] = await Promise.all([
+        apiGet(`/v2/profile?locale=${locale}&include=likes,super_likes`),
+        apiGet(`/v2/matches?locale=${locale}&count=60&message=0&is_tinder_u=false`),
+        apiGet(`/v2/matches?locale=${locale}&count=60&message=1&is_tinder_u=false`),
+      ]);
       const likes = profile && profile.data && profile.data.likes;
       if (likes && typeof likes.likes_remaining === 'number') app.likesRemaining = likes.likes_remaining;
     } catch (e) {
