@@ -123,7 +123,12 @@ pub struct RecsPage {
     pub likes_remaining: Option<i64>,
     /// `rate_limited_until` in ms since the Unix epoch, when the page says.
     pub rate_limited_until_ms: Option<f64>,
+    /// `error.message` (or a plain `error` string) of an error answer, e.g. `RATE_LIMITED`.
+    pub error: Option<String>,
 }
+
+/// The `error` Tinder answers recs with while it rate-limits the account.
+pub const RATE_LIMITED_ERROR: &str = "RATE_LIMITED";
 
 /// The answer to the page's `/like/{id}` or `/like/{id}/super` call.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -618,9 +623,15 @@ pub fn parse_recs(body: &Value, now_ms: f64) -> RecsPage {
     let mut page = RecsPage {
         likes_remaining: likes_remaining(body),
         rate_limited_until_ms: rate_limited_until(body),
+        error: error_message(body),
         ..RecsPage::default()
     };
-    if page.rate_limited_until_ms.is_some_and(|t| t > now_ms) {
+    if page.rate_limited_until_ms.is_some_and(|t| t > now_ms)
+        || page
+            .error
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(RATE_LIMITED_ERROR))
+    {
         page.rate_limited = true;
     }
     let mut seen = std::collections::HashSet::new();
@@ -635,6 +646,23 @@ pub fn parse_recs(body: &Value, now_ms: f64) -> RecsPage {
         }
     }
     page
+}
+
+/// `error.message`, `error.code` as text, or `error` itself when it is a string (also inside
+/// `data` or `meta`): `{"error":{"message":"RATE_LIMITED"}}`.
+fn error_message(body: &Value) -> Option<String> {
+    [
+        body.get("error"),
+        body.pointer("/data/error"),
+        body.pointer("/meta/error"),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|e| match e {
+        Value::String(_) => text(Some(e)),
+        Value::Object(o) => text(o.get("message")).or_else(|| text(o.get("code"))),
+        _ => None,
+    })
 }
 
 /// One text for the text encoder: bio, jobs, schools, interests and descriptors, one

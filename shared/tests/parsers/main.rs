@@ -4,6 +4,7 @@
 
 mod golden;
 mod robustness;
+mod shapes;
 
 use serde_json::Value;
 
