@@ -3,9 +3,12 @@
 //!
 //! Steps: make sure the `wasm32-unknown-unknown` target and the `wasm-bindgen` CLI of the
 //! exact version pinned in `extension/Cargo.toml` are installed (installs them when
-//! missing), build the crate for wasm32 in release mode, run `wasm-bindgen --target web`,
-//! copy `extension/static/`, and write one `manifest.json` per browser from the single
-//! source manifest. No `wasm-opt` pass (Debian's binaryen breaks the module).
+//! missing), build the crate for wasm32 with the `wasm` profile (opt-level "z", LTO, one
+//! codegen unit), run `wasm-bindgen --target web`, shrink the module with `wasm-opt -Oz`
+//! from npm `binaryen` (pinned in `xtask/tools/package.json`; Debian's binaryen 108 breaks
+//! the module), print its size (the limit, [`WASM_LIMIT`], is checked by `cargo xtask test`),
+//! copy `extension/static/`, and write one `manifest.json` per
+//! browser from the single source manifest, with the workspace version.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -24,6 +27,14 @@ const GECKO_ID: &str = "swipy@swipy.app";
 const GECKO_MIN: &str = "128.0";
 /// Files of `extension/static/` that are not copied as they are.
 const NOT_COPIED: &[&str] = &["manifest.json", "EXTENSION_ID"];
+/// The version of every part of Swipy: the workspace's (`Cargo.toml`), which xtask shares.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Cargo profile of the extension's WebAssembly (workspace `Cargo.toml`).
+const WASM_PROFILE: &str = "wasm";
+/// The most the extension's optimised WebAssembly may weigh.
+pub const WASM_LIMIT: u64 = 400 * 1024;
+/// The module wasm-bindgen writes (what the extension loads).
+const BG_WASM: &str = "swipy_extension_bg.wasm";
 
 pub fn build(args: &[String]) -> Result<(), String> {
     for a in args {
@@ -41,15 +52,61 @@ pub fn build(args: &[String]) -> Result<(), String> {
     let ext = root.join("extension");
     ensure_target()?;
     let bindgen = ensure_wasm_bindgen(&ext)?;
+    let wasm_opt = crate::dist::tool("wasm-opt")?;
 
-    util::run(util::cargo().args(["build", "-p", CRATE, "--target", TARGET, "--release"]))?;
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let wasm = target_dir.join(TARGET).join("release").join(WASM_FILE);
+    util::run(util::cargo().args([
+        "build",
+        "-p",
+        CRATE,
+        "--target",
+        TARGET,
+        "--profile",
+        WASM_PROFILE,
+    ]))?;
+    let target_dir = util::target_dir();
+    let wasm = target_dir.join(TARGET).join(WASM_PROFILE).join(WASM_FILE);
     if !wasm.is_file() {
         return Err(format!("the build did not produce {}", wasm.display()));
     }
+    // wasm-bindgen once, then wasm-opt once; both browsers get the same files.
+    let bound = target_dir.join("wasm-bindgen");
+    if bound.exists() {
+        fs::remove_dir_all(&bound).map_err(|e| format!("cannot clear {}: {e}", bound.display()))?;
+    }
+    util::run(
+        Command::new(&bindgen)
+            .args(["--target", "web", "--no-typescript", "--out-dir"])
+            .arg(&bound)
+            .arg(&wasm),
+    )?;
+    let module = bound.join(BG_WASM);
+    let before = file_size(&module)?;
+    let optimised = bound.join("opt.wasm");
+    util::run(
+        Command::new(&wasm_opt)
+            .arg("-Oz")
+            // The features rustc's wasm32 target enables by default.
+            .args([
+                "--enable-bulk-memory",
+                "--enable-sign-ext",
+                "--enable-nontrapping-float-to-int",
+                "--enable-mutable-globals",
+                "--enable-reference-types",
+                "--enable-multivalue",
+            ])
+            .arg(&module)
+            .arg("-o")
+            .arg(&optimised),
+    )?;
+    fs::rename(&optimised, &module)
+        .map_err(|e| format!("cannot replace {}: {e}", module.display()))?;
+    let size = file_size(&module)?;
+    eprintln!(
+        "xtask: WebAssembly {} ({} before wasm-opt; limit {})",
+        kib(size),
+        kib(before),
+        kib(WASM_LIMIT)
+    );
 
     let source: Value = serde_json::from_str(&read(&ext.join("static/manifest.json"))?)
         .map_err(|e| format!("extension/static/manifest.json is not valid JSON: {e}"))?;
@@ -60,12 +117,7 @@ pub fn build(args: &[String]) -> Result<(), String> {
             fs::remove_dir_all(&out).map_err(|e| format!("cannot clear {}: {e}", out.display()))?;
         }
         fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-        util::run(
-            Command::new(&bindgen)
-                .args(["--target", "web", "--no-typescript", "--out-dir"])
-                .arg(&out)
-                .arg(&wasm),
-        )?;
+        copy_static(&bound, &out)?;
         copy_static(&ext.join("static"), &out)?;
         let manifest = manifest_for(&source, browser)?;
         let text = serde_json::to_string_pretty(&manifest)
@@ -76,10 +128,46 @@ pub fn build(args: &[String]) -> Result<(), String> {
     }
     let id = read(&ext.join("static/EXTENSION_ID"))?;
     eprintln!(
-        "xtask: Chromium extension id {}, Firefox add-on id {GECKO_ID}",
+        "xtask: Swipy {VERSION}: Chromium extension id {}, Firefox add-on id {GECKO_ID}",
         id.trim()
     );
     Ok(())
+}
+
+/// Size of the built extension's WebAssembly; an error over [`WASM_LIMIT`].
+pub fn check_wasm_size() -> Result<u64, String> {
+    let mut sizes = Vec::new();
+    for browser in ["chrome", "firefox"] {
+        let f = util::root()
+            .join("extension/dist")
+            .join(browser)
+            .join(BG_WASM);
+        sizes.push(file_size(&f)?);
+    }
+    let size = sizes.into_iter().max().unwrap_or(0);
+    if size > WASM_LIMIT {
+        return Err(format!(
+            "the extension's WebAssembly is {}, over the limit of {}",
+            kib(size),
+            kib(WASM_LIMIT)
+        ));
+    }
+    eprintln!(
+        "xtask: WebAssembly {} (limit {}): ok",
+        kib(size),
+        kib(WASM_LIMIT)
+    );
+    Ok(size)
+}
+
+fn file_size(p: &Path) -> Result<u64, String> {
+    fs::metadata(p)
+        .map(|m| m.len())
+        .map_err(|e| format!("cannot read {}: {e}", p.display()))
+}
+
+fn kib(bytes: u64) -> String {
+    format!("{:.0} KiB", bytes as f64 / 1024.0)
 }
 
 /// The source manifest (Chromium form) transformed for one browser.
@@ -88,6 +176,7 @@ pub fn manifest_for(source: &Value, browser: &str) -> Result<Value, String> {
     let obj = m
         .as_object_mut()
         .ok_or("the manifest must be a JSON object")?;
+    obj.insert("version".into(), json!(VERSION));
     match browser {
         "chrome" => {}
         "firefox" => {
@@ -232,7 +321,10 @@ mod tests {
         assert!(ff["background"].get("service_worker").is_none());
         assert!(ff.get("key").is_none());
         assert_eq!(ff["browser_specific_settings"]["gecko"]["id"], GECKO_ID);
+        assert_eq!(ff["version"], VERSION);
         let ch = manifest_for(&src, "chrome").expect("chrome");
+        assert_eq!(ch["version"], VERSION);
+        assert_ne!(VERSION, "0.0.0", "a released version");
         assert_eq!(ch["background"]["service_worker"], "background.js");
         assert!(ch["key"].as_str().is_some_and(|k| k.len() > 100));
         let csp = ch["content_security_policy"]["extension_pages"]

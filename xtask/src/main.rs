@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout)]
 
 mod build;
+mod dist;
 mod fuzz;
 mod har;
 mod models;
@@ -17,7 +18,9 @@ const USAGE: &str = "usage: cargo xtask <command> [options]
 commands:
   run [--demo] [--headless --screenshot FILE]   set up everything and open Chromium with Swipy
   test                                          every check and test (what CI runs)
-  build [--release]                             build the host and the extension (dist/chrome, dist/firefox)
+  build [--release]                             build the extension (extension/dist/chrome, extension/dist/firefox)
+  dist [--check]                                release files in target/dist/ (extension packages, Linux and
+                                                Windows host archives); --check tests the unpacked Linux archive
   models [--gpu]                                fetch the ONNX Runtime library and prepare the offline models
   bench                                         end-to-end scoring benchmark against the Python reference
   fuzz --seconds N                              run every fuzz target for N seconds each
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
         "run" => run::run(rest),
         "test" => test::test(rest),
         "build" => build::build(rest),
+        "dist" => dist::dist(rest),
         "models" => models::models(rest),
         "bench" => models::bench(rest),
         "fuzz" => fuzz::fuzz(rest),

@@ -93,7 +93,7 @@ pub fn models(args: &[String]) -> Result<(), String> {
 }
 
 /// A Python ≥ 3.11 interpreter (prepare.py needs `tomllib` and builds its own venv).
-fn find_python() -> Result<PathBuf, String> {
+pub fn find_python() -> Result<PathBuf, String> {
     for name in ["python3", "python3.13", "python3.12", "python3.11"] {
         if !util::have(name) {
             continue;

@@ -5,10 +5,12 @@
 //! 2. registers the host for a dedicated Chromium profile (`target/run/profile`),
 //! 3. opens Chromium with the extension on tinder.com — or, with `--demo`, on the bundled
 //!    mock tinder.com served on loopback (data in `target/run/demo-data`, so a demo never
-//!    mixes with real data).
+//!    mixes with real data), after training a small demo taste there ([`demo_taste`]) so
+//!    the first cards show scores.
 //!
 //! `--headless --screenshot FILE` is for machines without a display: it loads the page,
-//! waits for the extension to draw, and writes a PNG.
+//! waits for the extension to draw, and writes a PNG; with `--demo` also `<FILE>-popup.png`
+//! and `<FILE>-dashboard.png` (the README's screenshots: `docs/screenshots/`).
 
 use crate::util::{cargo, have, is_root, root, run as sh};
 use std::io::{BufRead, BufReader};
@@ -136,8 +138,18 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 .collect::<Vec<_>>()
                 .join(","),
         ));
-        if let Some(ca) = ca {
-            env.push(("SWIPY_TEST_CA".into(), ca));
+        if let Some(ca) = &ca {
+            env.push(("SWIPY_TEST_CA".into(), ca.clone()));
+        }
+        match demo_taste(&swipy, &data_args, &env, ca.as_deref(), &run_dir) {
+            Ok(said) => eprintln!("xtask: {said}"),
+            Err(e) => {
+                if let Some(mut m) = mock.take() {
+                    let _ = m.kill();
+                    let _ = m.wait();
+                }
+                return Err(format!("the demo taste could not be trained: {e}"));
+            }
         }
         url = "https://tinder.com/".to_owned();
     } else {
@@ -151,13 +163,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
         chromium_args.push("--headless=new".into());
         chromium_args.push("--disable-background-networking".into());
+        let base_args = chromium_args.clone();
         chromium_args.push("--window-size=1280,900".into());
         if let Some(file) = &opts.screenshot {
             chromium_args.push(format!("--screenshot={}", file.display()));
             chromium_args.push("--virtual-time-budget=8000".into());
         }
         chromium_args.push(url);
-        let r = sh(Command::new("chromium")
+        let mut r = sh(Command::new("chromium")
             .args(&chromium_args)
             .envs(env.iter().cloned()));
         if let (Ok(()), Some(file)) = (&r, &opts.screenshot) {
@@ -170,6 +183,25 @@ pub fn run(args: &[String]) -> Result<(), String> {
             eprintln!("xtask: screenshot written to {}", file.display());
             if opts.demo {
                 eprintln!("xtask: {}", demo_check(&demo_log, log_start, &ext_id)?);
+                // The popup and the dashboard of the same demo, next to the card's shot.
+                for (page, size) in [("popup", "380,760"), ("dashboard", "1280,1400")] {
+                    let shot = sibling(file, page);
+                    let _ = std::fs::remove_file(&shot);
+                    r = sh(Command::new("chromium")
+                        .args(&base_args)
+                        .arg(format!("--window-size={size}"))
+                        .arg(format!("--screenshot={}", shot.display()))
+                        .arg("--virtual-time-budget=6000")
+                        .arg(format!("chrome-extension://{ext_id}/{page}.html"))
+                        .envs(env.iter().cloned()));
+                    if r.is_ok() && !shot.exists() {
+                        return Err(format!(
+                            "Chromium did not write the screenshot {}",
+                            shot.display()
+                        ));
+                    }
+                    eprintln!("xtask: screenshot written to {}", shot.display());
+                }
             }
         }
         r
@@ -188,6 +220,91 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let _ = m.wait();
     }
     result
+}
+
+/// The demo's bundled taste, so the first cards of a demo already show scores: profiles of
+/// the mock's own "demo-taste" stream (not the cards the demo shows), labelled with the
+/// mock's planted taste (outdoor bios liked), imported with their photos and trained on
+/// (`xtask/demo-taste.js`, then `swipy import-recs`, `label`, `train`). Skipped when the demo
+/// data already has a model.
+fn demo_taste(
+    swipy: &Path,
+    data_args: &[String],
+    env: &[(String, String)],
+    ca: Option<&str>,
+    run_dir: &Path,
+) -> Result<String, String> {
+    let started = Instant::now();
+    let swipy_cmd = |args: &[&str]| -> Result<String, String> {
+        crate::util::output(
+            Command::new(swipy)
+                .args(data_args)
+                .args(args)
+                .envs(env.iter().cloned()),
+        )
+    };
+    let stats: serde_json::Value = serde_json::from_str(swipy_cmd(&["stats", "--json"])?.trim())
+        .map_err(|e| format!("`swipy stats --json`: {e}"))?;
+    if let Some(v) = stats["model_version"].as_u64() {
+        return Ok(format!(
+            "the demo data already has a model (v{v}): no demo taste to train"
+        ));
+    }
+    let dir = run_dir.join("demo-taste");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .map_err(|e| format!("cannot clear {}: {e}", dir.display()))?;
+    }
+    let mut node = Command::new("node");
+    node.current_dir(root())
+        .arg("xtask/demo-taste.js")
+        .args(["--port", &MOCK_PORT.to_string(), "--out"])
+        .arg(&dir);
+    if let Some(ca) = ca {
+        node.args(["--ca", ca]);
+    }
+    let said = crate::util::output(&mut node)?;
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("recs-"))
+        })
+        .collect();
+    pages.sort();
+    for page in &pages {
+        swipy_cmd(&["import-recs", &page.display().to_string()])?;
+    }
+    let labels: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("labels.json"))
+            .map_err(|e| format!("no labels from demo-taste.js: {e}"))?,
+    )
+    .map_err(|e| format!("labels.json: {e}"))?;
+    for l in labels.as_array().into_iter().flatten() {
+        let (Some(id), Some(verdict)) = (l["id"].as_str(), l["verdict"].as_str()) else {
+            return Err(format!("a bad label in labels.json: {l}"));
+        };
+        swipy_cmd(&["label", id, verdict])?;
+    }
+    let trained = swipy_cmd(&["train"])?;
+    let first = trained.lines().next().unwrap_or_default().to_owned();
+    Ok(format!(
+        "demo taste: {} → {first} in {:.0} s",
+        said.trim(),
+        started.elapsed().as_secs_f64()
+    ))
+}
+
+/// `dir/demo.png` → `dir/demo-<page>.png`.
+fn sibling(file: &Path, page: &str) -> PathBuf {
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "screenshot".into());
+    file.with_file_name(format!("{stem}-{page}.png"))
 }
 
 /// Start the mock tinder.com; returns the child and the CA file it announced, if any.
@@ -254,18 +371,29 @@ fn demo_check(log: &Path, start: u64, ext_id: &str) -> Result<String, String> {
             log.display()
         ));
     }
-    let profiles: u64 = new
-        .lines()
-        .filter_map(|l| l.split(" recs: ").nth(1))
-        .filter_map(|r| r.split_whitespace().next()?.parse::<u64>().ok())
-        .sum();
+    // The sum of the numbers that follow `marker` in the log lines.
+    let total = |marker: &str| -> u64 {
+        new.lines()
+            .filter_map(|l| l.split(marker).nth(1))
+            .filter_map(|r| r.split_whitespace().next()?.parse::<u64>().ok())
+            .sum()
+    };
+    let profiles = total(" recs: ");
     if profiles == 0 {
         return Err(format!(
             "the extension connected but captured no profiles from the demo page (see {})",
             log.display()
         ));
     }
+    // The demo taste is trained before the browser starts: the host must have scored cards.
+    let scored = total(" scored ");
+    if scored == 0 {
+        return Err(format!(
+            "the demo captured {profiles} profiles but scored none: the first cards show no score (see {})",
+            log.display()
+        ));
+    }
     Ok(format!(
-        "the extension connected to the host and captured {profiles} profiles"
+        "the extension connected to the host, captured {profiles} profiles and {scored} were scored"
     ))
 }

@@ -4,10 +4,14 @@
 //! 2. `cargo fmt --check`, `cargo clippy -D warnings` (native and wasm32),
 //! 3. ONNX Runtime library, offline models and photo fixtures (`cargo xtask models`),
 //! 4. unit and integration tests of every crate,
-//! 5. extension build (`cargo xtask build`) and the host binary,
+//! 5. the release files (`cargo xtask dist --check`): extension packages (`web-ext lint`
+//!    of the xpi), the Linux host archive and the Windows one
+//!    (cross-built), and the unpacked Linux archive tested without a toolchain;
+//!    then the extension build (`cargo xtask build`) and the debug host for the E2E tests,
 //! 6. end-to-end tests in real Chromium and Firefox against the mock tinder.com, and the
 //!    README's demo command (`cargo xtask run --demo --headless --screenshot`),
-//! 7. a short fuzzing pass over every fuzz target (`cargo xtask fuzz --seconds 10`).
+//! 7. a short fuzzing pass over every fuzz target (`cargo xtask fuzz --seconds 10`),
+//! 8. the extension's WebAssembly at most 400 KiB (last, so every other check has run).
 //!
 //! Options: `--skip-e2e`, `--skip-models` (local iteration only; CI runs everything),
 //! `--e2e-only`.
@@ -70,6 +74,15 @@ pub fn test(args: &[String]) -> Result<(), String> {
         step("unit and integration tests");
         run(cargo().args(["test", "--workspace", "-j2"]))?;
     }
+    if !e2e_only {
+        step("release files: cargo xtask dist --check (web-ext lint, Linux and Windows host archives, the unpacked Linux archive without a toolchain)");
+        let started = std::time::Instant::now();
+        crate::dist::dist(&["--check".to_owned()])?;
+        eprintln!(
+            "xtask: release files built and checked in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
     if !skip_e2e {
         step("extension and host builds");
         crate::build::build(&[])?;
@@ -102,6 +115,9 @@ pub fn test(args: &[String]) -> Result<(), String> {
         step("fuzzing, short pass (every target, 10 s each)");
         crate::fuzz::fuzz(&["--seconds".to_owned(), "10".to_owned()])?;
     }
+    // Last, so that every other check has run when it fails.
+    step("the extension's WebAssembly is at most 400 KiB");
+    crate::build::check_wasm_size()?;
     step("all green");
     Ok(())
 }

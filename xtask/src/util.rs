@@ -72,3 +72,10 @@ pub fn is_root() -> bool {
         .map(|s| s.trim() == "0")
         .unwrap_or(false)
 }
+
+/// Cargo's target directory (`$CARGO_TARGET_DIR`, else `target/`).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}

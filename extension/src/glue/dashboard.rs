@@ -171,6 +171,9 @@ fn on_response(doc: &Document, tag: Option<Tag>, env: Envelope<Response>) {
                 "label-balance",
                 &dash::balance_text(s.likes + s.superlikes, s.nopes),
             );
+            for (id, text) in dash::count_cells(&s) {
+                set_text(doc, id, &text);
+            }
             let roc = s
                 .metrics
                 .as_ref()

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use serde_json::Value;
-use swipy_shared::{DayCounts, Metrics, ProfileItem, ScoreHistogram, Verdict};
+use swipy_shared::{DayCounts, Metrics, ProfileItem, ScoreHistogram, Stats, Verdict};
 
 /// Chart size and margins (SVG user units).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -389,6 +389,17 @@ pub fn metrics_html(m: Option<&Metrics>, version: Option<u32>) -> String {
         row("n_nope", "nopes", m.n_nope.to_string()),
         row("folds", "folds", m.folds.to_string()),
     )
+}
+
+/// The dashboard's profile counts, `(element id, text)`: the same numbers, named the same,
+/// as the popup and `swipy stats` (profiles, not label events).
+pub fn count_cells(s: &Stats) -> [(&'static str, String); 4] {
+    [
+        ("dash-profiles-today", s.profiles_today.to_string()),
+        ("dash-profiles-total", s.profiles.to_string()),
+        ("dash-labels-today", s.labels_today.to_string()),
+        ("dash-labels-total", s.labels.to_string()),
+    ]
 }
 
 /// `likes / nopes` balance text.

@@ -213,3 +213,29 @@ fn metrics_balance_rates_and_progress_in_words() {
     assert_eq!(progress("cv", 7, 5), (5.0, 5.0, "cv: 5 / 5".into()));
     assert_eq!(progress("embed", 0, 0).1, 1.0);
 }
+
+#[test]
+fn the_dashboard_counts_are_the_stats_profile_counts() {
+    let s = Stats {
+        profiles: 120,
+        profiles_today: 30,
+        labels: 47,
+        labels_today: 12,
+        ..Stats::default()
+    };
+    let cells = count_cells(&s);
+    assert_eq!(
+        cells,
+        [
+            ("dash-profiles-today", "30".to_owned()),
+            ("dash-profiles-total", "120".to_owned()),
+            ("dash-labels-today", "12".to_owned()),
+            ("dash-labels-total", "47".to_owned()),
+        ]
+    );
+    // Every id is an element of dashboard.html.
+    let html = include_str!("../../static/dashboard.html");
+    for (id, _) in &cells {
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+}

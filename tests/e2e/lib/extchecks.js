@@ -116,7 +116,15 @@ async function dismissDialog(ctx) {
   return d;
 }
 
-async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDirs, controlDirs, hostStderr, lang = 'en', popup = null, workerState = null, stopWorker = null, workerOutbox = null }) {
+/** The one version of Swipy: the workspace's (Cargo.toml `[workspace.package] version`). */
+function workspaceVersion() {
+  const toml = fs.readFileSync(path.join(U.ROOT, 'Cargo.toml'), 'utf8');
+  const m = /\[workspace\.package\][^[]*?\nversion\s*=\s*"([^"]+)"/.exec(toml);
+  U.assert(m, 'no [workspace.package] version in Cargo.toml');
+  return m[1];
+}
+
+async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDirs, controlDirs, hostStderr, lang = 'en', popup = null, dashboard = null, workerState = null, stopWorker = null, workerOutbox = null }) {
   const ctx = { label, driver, savedMatch: false };
   const name = (s) => `${label}: ${s}`;
   let hostPid = null;
@@ -343,6 +351,29 @@ async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDir
         return view.conn === 'connected' && Number(view.profilesTotal) === st.profiles && Number(view.labelsTotal) === st.labels;
       }, { timeout: 15000, what: () => `popup ${JSON.stringify(view)} to agree with stats profiles=${st && st.profiles} labels=${st && st.labels}` });
       return `profiles ${view.profilesTotal}, labels ${view.labelsTotal}, balance ${view.balance}`;
+    });
+    await U.check(name('the popup and the dashboard show the version and the same profile counts as swipy stats, named as profiles'), async () => {
+      const version = workspaceVersion();
+      U.assert(version !== '0.0.0', 'the workspace version is still 0.0.0');
+      let st = null;
+      let p = null;
+      let d = null;
+      const agree = (v) => v && Number(v.profilesToday) === st.profiles_today && Number(v.profilesTotal) === st.profiles
+        && Number(v.labelsToday) === st.labels_today && Number(v.labelsTotal) === st.labels;
+      await U.waitFor(async () => {
+        st = await H.stats(dataDir);
+        p = await popup();
+        d = dashboard ? await dashboard() : null;
+        return agree(p) && (!dashboard || agree(d));
+      }, { timeout: 20000, what: () => `popup ${JSON.stringify(p)} and dashboard ${JSON.stringify(d)} to agree with swipy stats ${JSON.stringify(st)}` });
+      U.assert(st.labels_today <= st.labels, `stats: ${st.labels_today} profiles labelled today but ${st.labels} in total`);
+      U.assert(p.version === version, `the popup shows version "${p.version}", the workspace is ${version}`);
+      U.assert(/Profiles today in total captured .* labelled /.test(p.counts), `the popup's counts do not say what they count: "${p.counts}"`);
+      if (dashboard) {
+        U.assert(d.version === version, `the dashboard shows version "${d.version}", the workspace is ${version}`);
+        U.assert(/today in total captured .* labelled /.test(d.counts), `the dashboard's counts do not say what they count: "${d.counts}"`);
+      }
+      return `version ${version}; profiles captured ${st.profiles_today} today / ${st.profiles} in total, labelled ${st.labels_today} / ${st.labels}${dashboard ? ' (popup and dashboard)' : ' (popup)'}`;
     });
   }
 

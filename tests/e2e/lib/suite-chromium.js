@@ -87,6 +87,26 @@ async function chromiumSuite(opts) {
           return {
             conn: (document.getElementById('conn') || { dataset: {} }).dataset.state, profilesTotal: t('profiles-total').trim(),
             labelsTotal: t('labels-total').trim(), balance: t('balance').trim(),
+            profilesToday: t('profiles-today').trim(), labelsToday: t('labels-today').trim(), version: t('version').trim(),
+            counts: ((document.getElementById('counts') || {}).innerText || '').replace(/\s+/g, ' ').trim(),
+          };
+        });
+      } finally {
+        await page.close().catch(() => {});
+      }
+    },
+    // The dashboard's version and profile counts, read like a user would.
+    dashboard: async () => {
+      const page = await driver.context.newPage();
+      try {
+        await page.goto(`chrome-extension://${extId}/dashboard.html`, { waitUntil: 'load', timeout: 15000 });
+        await page.waitForFunction(() => document.getElementById('dash-profiles-total').textContent.trim() !== '–', null, { timeout: 10000 }).catch(() => {});
+        return await page.evaluate(() => {
+          const t = (id) => ((document.getElementById(id) || {}).textContent || '').trim();
+          return {
+            version: t('dash-version'), profilesToday: t('dash-profiles-today'), profilesTotal: t('dash-profiles-total'),
+            labelsToday: t('dash-labels-today'), labelsTotal: t('dash-labels-total'),
+            counts: ((document.getElementById('dash-counts') || {}).innerText || '').replace(/\s+/g, ' ').trim(),
           };
         });
       } finally {
