@@ -405,7 +405,8 @@ fn export_page(doc: &Document, total: u32, items: Vec<ProfileItem>) {
     }
 }
 
-fn download(doc: &Document, name: &str, text: &str) -> Result<(), JsValue> {
+/// Offer `text` as a file download (also the popup's "Export waiting labels").
+pub(super) fn download(doc: &Document, name: &str, text: &str) -> Result<(), JsValue> {
     let parts = js_sys::Array::of1(&JsValue::from_str(text));
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type("application/x-ndjson");

@@ -120,6 +120,16 @@ fn render(doc: &Document, v: &PopupView) {
     set_text(doc, "waiting", &v.waiting.to_string());
     set_text(doc, "auto-note", &v.auto_swipe_note);
     show(doc, "error", v.last_error.as_deref());
+    show(doc, "quarantine-text", v.quarantine_text.as_deref());
+    if let Some(el) = doc.get_element_by_id("quarantine") {
+        if v.quarantine_text.is_some() {
+            let _ = el.remove_attribute("hidden");
+        } else {
+            let _ = el.set_attribute("hidden", "");
+        }
+    }
+    show(doc, "held", v.held_text.as_deref());
+    show(doc, "storage-error", v.storage_error.as_deref());
     render_auto(doc, v);
 }
 
@@ -174,6 +184,12 @@ fn wire_controls(doc: &Document) {
         FILLED.with(|f| *f.borrow_mut() = None);
         post(&json!({"kind": "autoswipe_set", "settings": patch}));
     });
+    on(doc, "retry-waiting", "click", || {
+        post(&json!({"kind": "retry_waiting"}));
+    });
+    on(doc, "export-waiting", "click", || {
+        post(&json!({"kind": "export_waiting"}));
+    });
     on(doc, "open-dashboard", "click", || {
         let url = js::call(
             &js::get(&js::get(&js_sys::global(), "chrome"), "runtime"),
@@ -190,6 +206,12 @@ fn wire_controls(doc: &Document) {
             }
         }
     });
+}
+
+/// Offer the worker's export as a JSON file download.
+fn download_json(doc: &Document, value: &JsValue, name: &str) -> Result<(), JsValue> {
+    let text = js_sys::JSON::stringify_with_replacer_and_space(value, &JsValue::NULL, &2.into())?;
+    super::dashboard::download(doc, name, &text.as_string().unwrap_or_default())
 }
 
 fn connect() {
@@ -216,6 +238,14 @@ fn connect() {
                 match serde_wasm_bindgen::from_value::<PopupView>(js::get(&msg, "view")) {
                     Ok(v) => render(&doc2, &v),
                     Err(e) => js::warn(&format!("swipy popup: bad status: {e}")),
+                }
+            }
+            Some("waiting_export") => {
+                if let Err(e) = download_json(&doc2, &msg, "swipy-waiting-labels.json") {
+                    js::warn(&format!(
+                        "swipy popup: export failed: {}",
+                        js::error_text(&e)
+                    ));
                 }
             }
             Some("autoswipe_error") => {

@@ -29,6 +29,19 @@ pub struct PopupView {
     /// Auto-swipe is not available before a model is trained.
     pub auto_swipe_available: bool,
     pub auto_swipe_note: String,
+    /// Labels and swipes in quarantine (the host stopped while saving them).
+    #[serde(default)]
+    pub quarantined: u32,
+    /// e.g. "3 labels wait: the Swipy app stopped while saving them" (with a Retry button).
+    #[serde(default)]
+    pub quarantine_text: Option<String>,
+    /// Labels the host refused or did not understand, and why, e.g. "2 labels wait for a
+    /// newer Swipy app: the Swipy app does not understand them; update it".
+    #[serde(default)]
+    pub held_text: Option<String>,
+    /// A failed save to the browser's storage, in words.
+    #[serde(default)]
+    pub storage_error: Option<String>,
     /// Auto-swipe switch and settings (filled by [`add_autoswipe`]).
     #[serde(default)]
     pub autoswipe: Option<AutoView>,
@@ -141,7 +154,46 @@ pub fn view(
             None => "Available once a model is trained.".into(),
         },
         autoswipe: None,
+        quarantined: 0,
+        quarantine_text: None,
+        held_text: None,
+        storage_error: None,
     }
+}
+
+fn labels(n: usize) -> String {
+    if n == 1 {
+        "1 label waits".into()
+    } else {
+        format!("{n} labels wait")
+    }
+}
+
+/// Fill in what waits and why: quarantined labels, labels the host refused or did not
+/// understand (`held`: one reason per label), and a failed save to the browser's storage.
+pub fn add_waiting<'a>(
+    view: &mut PopupView,
+    quarantined: usize,
+    held: impl Iterator<Item = &'a str>,
+    storage_error: Option<&str>,
+) {
+    view.quarantined = u32::try_from(quarantined).unwrap_or(u32::MAX);
+    view.quarantine_text = (quarantined > 0).then(|| {
+        format!(
+            "{}: the Swipy app stopped while saving them",
+            labels(quarantined)
+        )
+    });
+    let mut why: Vec<&str> = Vec::new();
+    let mut n = 0;
+    for h in held {
+        n += 1;
+        if !why.contains(&h) {
+            why.push(h);
+        }
+    }
+    view.held_text = (n > 0).then(|| format!("{}: {}", labels(n), why.join("; ")));
+    view.storage_error = storage_error.map(str::to_owned);
 }
 
 /// A browser's native-messaging error (or a host error message) in plain words.
