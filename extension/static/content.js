@@ -34,7 +34,7 @@
       setTimeout(connect, 1000);
     });
     const again = connectedOnce;
-    const replay = again ? history.slice() : [];
+    const replay = again ? history.map((h) => h[0]) : [];
     connectedOnce = true;
     // A restarted worker (and the host process it starts) knows no token: give it again.
     if (again && lastToken) raw({ kind: 'token', token: lastToken });
@@ -56,25 +56,51 @@
     }
   }
 
+  // The replay history is bounded by bytes (answers are ~100 KB each), not by counts.
+  const HISTORY_MAX_CHARS = 8 * 1024 * 1024;
+  let historyChars = 0;
   function remember(msg) {
-    history.push(msg);
-    let recs = history.filter((m) => m.kind === 'recs').length;
-    while (history.length > 400 || recs > 8) {
-      const gone = history.shift();
-      if (gone.kind === 'recs') recs -= 1;
+    let size = 200;
+    if (msg.body) {
+      try { size += JSON.stringify(msg.body).length; } catch (_) { return; }
     }
+    if (size > HISTORY_MAX_CHARS) return;
+    history.push([msg, size]);
+    historyChars += size;
+    while (history.length > 400 || historyChars > HISTORY_MAX_CHARS) historyChars -= history.shift()[1];
   }
 
-  // ----- messages from hook.js (untrusted: the page can post the same shape) -----
-  window.addEventListener('message', (ev) => {
-    if (ev.source !== window || ev.origin !== location.origin) return;
+  // ----- the private channel from hook.js (see hook.js) -----
+  // Created here, handed to the hook once at document_start, before any page script runs;
+  // the page can neither read it nor post on it. What arrives is still checked for shape.
+  const OFFER = 'swipy-channel-offer';
+  const READY = 'swipy-channel-ready';
+  const channel = new MessageChannel();
+  let hookLinked = false;
+  function offer() {
+    if (hookLinked) return;
+    // The hook cancels the offer it accepts: from then on nobody else is offered the port.
+    const taken = !window.dispatchEvent(new MessageEvent(OFFER, { ports: [channel.port2], cancelable: true }));
+    if (taken) {
+      hookLinked = true;
+      window.removeEventListener(READY, offer, true);
+    }
+  }
+  window.addEventListener(READY, offer, true);
+  offer();
+
+  const ANSWER_KINDS = new Set(['recs', 'matches', 'profile']);
+  channel.port1.onmessage = (ev) => {
     const d = ev.data;
-    if (!d || typeof d !== 'object' || d.__swipy !== 1 || typeof d.kind !== 'string') return;
+    if (!d || typeof d !== 'object' || typeof d.kind !== 'string') return;
     let msg = null;
     if (d.kind === 'token' && typeof d.token === 'string') {
       msg = { kind: 'token', token: d.token };
-    } else if (d.kind === 'recs' && d.body && typeof d.body === 'object' && typeof d.at_ms === 'number') {
-      msg = { kind: 'recs', body: d.body, at_ms: d.at_ms };
+    } else if (ANSWER_KINDS.has(d.kind) && typeof d.at_ms === 'number' && ((d.body && typeof d.body === 'object') ||
+      (d.kind === 'recs' && typeof d.status === 'number' && !(d.status >= 200 && d.status < 300)))) {
+      // A recs answer with an error status (429: Tinder rate-limits) may have no JSON body.
+      msg = { kind: d.kind, body: d.body && typeof d.body === 'object' ? d.body : null, at_ms: d.at_ms };
+      if (typeof d.status === 'number') msg.status = d.status;
     } else if (d.kind === 'auth_lost') {
       msg = { kind: 'auth_lost' };
     } else if (d.kind === 'swipe' && typeof d.profile_id === 'string' && typeof d.verdict === 'string' && typeof d.at_ms === 'number') {
@@ -84,6 +110,7 @@
         verdict: d.verdict,
         at_ms: d.at_ms,
         status: typeof d.status === 'number' ? d.status : null,
+        failed: d.failed === true,
         response: d.response && typeof d.response === 'object' ? d.response : null,
       };
     }
@@ -91,7 +118,7 @@
     if (msg.kind === 'token') lastToken = msg.token; // memory only, like the page's own copy
     else if (msg.kind !== 'auth_lost') remember(msg);
     send(msg);
-  });
+  };
 
   // ----- the top card -----
   function findTopCard() {
