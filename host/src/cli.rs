@@ -55,8 +55,8 @@ Exit codes:
   6  not available (ONNX Runtime, prepared models or a trained model missing)
   7  not enough labels to train (too few, or one class only)
 
-Learning: ONNX Runtime from $ORT_DYLIB_PATH, <exe dir>/../ort, <data dir>/ort; models from
-$SWIPY_MODELS_DIR, <exe dir>/../models, <data dir>/models. Device: --device (cuda fails
+Learning: ONNX Runtime from $ORT_DYLIB_PATH, next to swipy, <exe dir>/../ort, <data dir>/ort;
+models from $SWIPY_MODELS_DIR, <exe dir>/models, <exe dir>/../models, <data dir>/models. Device: --device (cuda fails
 where CUDA cannot run), else the `device` setting (cpu|cuda|gpu|auto; cuda and gpu fall back
 to the CPU where CUDA cannot run), else cpu.";
 
@@ -134,7 +134,8 @@ pub enum Command {
 pub struct InstallArgs {
     #[arg(long, value_enum, default_value = "chrome")]
     pub browser: Vec<Browser>,
-    /// The Chromium extension id (32 letters a-p); not needed for Firefox.
+    /// The store's Chromium extension id (32 letters a-p), allowed besides the development
+    /// id of an unpacked build; not needed for Firefox.
     #[arg(long)]
     pub extension_id: Option<String>,
     /// A Chromium profile dir started with --user-data-dir: writes DIR/NativeMessagingHosts/.
@@ -377,7 +378,7 @@ pub fn run_command_on(
         }
         Command::Stats { json } => {
             let store = Store::open(dir)?;
-            let s = store.stats(now_ms())?;
+            let s = crate::counts::stats(&store, now_ms())?;
             if json {
                 writeln!(
                     out,
@@ -389,14 +390,14 @@ pub fn run_command_on(
                 let known = store.photos_known()?;
                 writeln!(
                     out,
-                    "profiles:  {} ({} new today)",
-                    s.profiles, s.profiles_today
+                    "profiles captured: {} today / {} in total",
+                    s.profiles_today, s.profiles
                 )?;
                 writeln!(out, "photos:    {} downloaded of {known} known", s.photos)?;
                 writeln!(
                     out,
-                    "labels:    {} (like {}, nope {}, superlike {}; {} today)",
-                    s.labels, s.likes, s.nopes, s.superlikes, s.labels_today
+                    "profiles labelled: {} today / {} in total (like {}, nope {}, superlike {})",
+                    s.labels_today, s.labels, s.likes, s.nopes, s.superlikes
                 )?;
                 writeln!(out, "matches:   {}", s.matches)?;
                 match (s.model_version, &s.metrics) {
@@ -535,12 +536,14 @@ fn cmd_install(a: InstallArgs, dir: &Path, out: &mut dyn Write) -> Result<(), Fa
         host_path,
     };
     let written = install::install(&spec).map_err(install_failure)?;
-    if let Some(id) = &spec.extension_id {
-        if let Err(e) = install::record_origin(dir, &format!("chrome-extension://{id}/")) {
-            log::warn!(
-                "cannot record the installed extension in {}: {e}",
-                dir.display()
-            );
+    if spec.browsers.iter().any(|b| !b.is_firefox()) {
+        for origin in install::chromium_origins(spec.extension_id.as_deref()) {
+            if let Err(e) = install::record_origin(dir, &origin) {
+                log::warn!(
+                    "cannot record the installed extension in {}: {e}",
+                    dir.display()
+                );
+            }
         }
     }
     for p in written {
@@ -573,7 +576,7 @@ fn cmd_doctor(dir: &Path, out: &mut dyn Write) -> Result<(), Failure> {
     writeln!(out, "data dir:  {}", dir.display())?;
     match Store::open(dir) {
         Ok(store) => {
-            let s = store.stats(now_ms())?;
+            let s = crate::counts::stats(&store, now_ms())?;
             writeln!(
                 out,
                 "store:     schema v{}, {} profiles, {} labels, {} photos",
@@ -607,7 +610,7 @@ fn cmd_doctor(dir: &Path, out: &mut dyn Write) -> Result<(), Failure> {
         }
     }
     if installed == 0 {
-        problems.push("no browser has the host installed: run `swipy install --browser ... --extension-id ...`".into());
+        problems.push("no browser has the host installed: run `swipy install --browser chrome|edge|firefox` (add `--extension-id ID` for a store install)".into());
     }
     let ort = paths::ort_candidates(dir).into_iter().find(|p| p.is_file());
     match &ort {

@@ -72,6 +72,26 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> InstallError {
     move |source| InstallError::Io { what, source }
 }
 
+/// The development id of the Chromium extension: the one an unpacked build of this
+/// repository gets from the `key` in its manifest (`extension/static/EXTENSION_ID`).
+/// Store packages carry no `key`; the store assigns their id, given at install with
+/// `--extension-id`.
+pub fn dev_extension_id() -> &'static str {
+    include_str!("../../extension/static/EXTENSION_ID").trim()
+}
+
+/// The Chromium origins a registered manifest allows: always the development id, and the
+/// store id given at install when there is one.
+pub fn chromium_origins(extension_id: Option<&str>) -> Vec<String> {
+    let mut ids = vec![dev_extension_id()];
+    if let Some(id) = extension_id.filter(|id| *id != dev_extension_id()) {
+        ids.push(id);
+    }
+    ids.iter()
+        .map(|id| format!("chrome-extension://{id}/"))
+        .collect()
+}
+
 /// A Chromium extension id: 32 letters a–p.
 pub fn valid_extension_id(id: &str) -> bool {
     id.len() == 32 && id.bytes().all(|b| (b'a'..=b'p').contains(&b))
@@ -94,7 +114,7 @@ pub fn manifest_json(firefox: bool, host_path: &Path, extension_id: Option<&str>
             "description": DESCRIPTION,
             "path": path,
             "type": "stdio",
-            "allowed_origins": [format!("chrome-extension://{}/", extension_id.unwrap_or_default())],
+            "allowed_origins": chromium_origins(extension_id),
         })
     }
 }
@@ -103,6 +123,7 @@ pub fn manifest_json(firefox: bool, host_path: &Path, extension_id: Option<&str>
 #[derive(Debug, Clone)]
 pub struct InstallSpec {
     pub browsers: Vec<Browser>,
+    /// A store id allowed besides the development id ([`chromium_origins`]).
     pub extension_id: Option<String>,
     pub user_data_dir: Option<PathBuf>,
     /// Absolute path of the `swipy` executable written into the manifest.
@@ -117,16 +138,15 @@ impl InstallSpec {
                 self.host_path.display()
             )));
         }
-        let needs_id = self.browsers.iter().any(|b| !b.is_firefox());
-        match &self.extension_id {
-            Some(id) if !valid_extension_id(id) => Err(InstallError::BadArgs(format!(
-                "`{id}` is not a Chromium extension id (32 letters a-p)"
-            ))),
-            None if needs_id => Err(InstallError::BadArgs(
-                "Chromium-family browsers need --extension-id (see chrome://extensions)".into(),
-            )),
-            _ => Ok(()),
-        }?;
+        if let Some(id) = self
+            .extension_id
+            .as_deref()
+            .filter(|id| !valid_extension_id(id))
+        {
+            return Err(InstallError::BadArgs(format!(
+                "`{id}` is not a Chromium extension id (32 letters a-p, see chrome://extensions)"
+            )));
+        }
         if self.user_data_dir.is_some() && self.browsers.iter().any(|b| b.is_firefox()) {
             return Err(InstallError::BadArgs(
                 "--user-data-dir applies to Chromium-family browsers; Firefox reads manifests from the home directory".into(),
@@ -161,11 +181,7 @@ pub fn install(spec: &InstallSpec) -> Result<Vec<PathBuf>, InstallError> {
         return Ok(written);
     }
     for b in &spec.browsers {
-        let origins: Vec<String> = spec
-            .extension_id
-            .iter()
-            .map(|id| format!("chrome-extension://{id}/"))
-            .collect();
+        let origins = chromium_origins(spec.extension_id.as_deref());
         native_messaging::install(
             HOST_NAME,
             DESCRIPTION,

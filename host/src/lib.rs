@@ -58,6 +58,7 @@
 //! an error message or sent anywhere.
 
 pub mod cli;
+pub mod counts;
 pub mod fetch;
 pub mod ingest;
 pub mod install;

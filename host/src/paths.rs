@@ -72,44 +72,90 @@ fn plain_path(p: PathBuf) -> PathBuf {
     p
 }
 
-/// Candidate locations of the ONNX Runtime library, in lookup order.
-pub fn ort_candidates(data_dir: &Path) -> Vec<PathBuf> {
-    let mut v = Vec::new();
-    if let Some(p) = env_dir("ORT_DYLIB_PATH") {
-        v.push(p);
-    }
-    if let Some(dir) = current_exe()
+/// The folder of the running executable (where an unpacked release archive keeps the
+/// ONNX Runtime library and the models, next to `swipy`).
+fn exe_dir() -> Option<PathBuf> {
+    current_exe()
         .ok()
         .and_then(|e| e.parent().map(Path::to_path_buf))
-    {
+}
+
+/// Candidate locations of the ONNX Runtime library, in lookup order: `$ORT_DYLIB_PATH`,
+/// next to the executable (release archives), `<exe dir>/../ort` (development builds),
+/// `<data dir>/ort`.
+pub fn ort_candidates(data_dir: &Path) -> Vec<PathBuf> {
+    ort_candidates_from(env_dir("ORT_DYLIB_PATH"), exe_dir().as_deref(), data_dir)
+}
+
+fn ort_candidates_from(
+    env: Option<PathBuf>,
+    exe_dir: Option<&Path>,
+    data_dir: &Path,
+) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    v.extend(env);
+    if let Some(dir) = exe_dir {
+        v.push(dir.join(ort_file_name()));
         v.push(dir.join("../ort").join(ort_file_name()));
     }
     v.push(data_dir.join("ort").join(ort_file_name()));
     v
 }
 
-/// Candidate locations of the prepared models dir, in lookup order.
+/// Candidate locations of the prepared models dir, in lookup order: `$SWIPY_MODELS_DIR`,
+/// `<exe dir>/models` (release archives), `<exe dir>/../models` (development builds),
+/// `<data dir>/models`.
 pub fn models_candidates(data_dir: &Path) -> Vec<PathBuf> {
+    models_candidates_from(env_dir("SWIPY_MODELS_DIR"), exe_dir().as_deref(), data_dir)
+}
+
+fn models_candidates_from(
+    env: Option<PathBuf>,
+    exe_dir: Option<&Path>,
+    data_dir: &Path,
+) -> Vec<PathBuf> {
     let mut v = Vec::new();
-    if let Some(p) = env_dir("SWIPY_MODELS_DIR") {
-        v.push(p);
-    }
-    if let Some(dir) = current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf))
-    {
+    v.extend(env);
+    if let Some(dir) = exe_dir {
+        v.push(dir.join("models"));
         v.push(dir.join("../models"));
     }
     v.push(data_dir.join("models"));
     v
 }
 
-fn ort_file_name() -> &'static str {
+/// The ONNX Runtime library's file name on this OS (release archives ship it under this
+/// name next to `swipy`).
+pub fn ort_file_name() -> &'static str {
     if cfg!(windows) {
         "onnxruntime.dll"
     } else if cfg!(target_os = "macos") {
         "libonnxruntime.dylib"
     } else {
         "libonnxruntime.so"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unpacked_archive_is_looked_up_next_to_the_executable_first() {
+        let exe = Path::new("/opt/swipy-host");
+        let data = Path::new("/home/u/.local/share/swipy");
+        let ort = ort_candidates_from(None, Some(exe), data);
+        assert_eq!(ort[0], exe.join(ort_file_name()));
+        assert_eq!(ort.last(), Some(&data.join("ort").join(ort_file_name())));
+        let models = models_candidates_from(None, Some(exe), data);
+        assert_eq!(models[0], exe.join("models"));
+        assert_eq!(models[1], exe.join("../models"));
+        assert_eq!(models.last(), Some(&data.join("models")));
+        // The environment wins over everything.
+        let env = PathBuf::from("/x/libort.so");
+        assert_eq!(
+            ort_candidates_from(Some(env.clone()), Some(exe), data)[0],
+            env
+        );
     }
 }

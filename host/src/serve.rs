@@ -457,7 +457,7 @@ impl Session {
                 vec![Response::Ack { key: Some(key) }]
             }
             Request::Stats {} => vec![Response::Stats(
-                self.store.stats(now_ms()).map_err(storage)?,
+                crate::counts::stats(&self.store, now_ms()).map_err(storage)?,
             )],
             Request::SettingsGet {} => vec![Response::Settings {
                 values: self.store.settings().map_err(storage)?,

@@ -6,7 +6,8 @@
 //!   (0 errors);
 //! - `swipy-host-<version>-linux-x86_64.tar.gz` and `swipy-host-<version>-windows-x86_64.zip`:
 //!   the `swipy` host (release build; Windows cross-built with the MinGW-w64 toolchain), the
-//!   ONNX Runtime library of that OS from the pinned PyPI `onnxruntime` wheel, the prepared
+//!   ONNX Runtime library of that OS from the pinned PyPI `onnxruntime` wheel (Windows: with
+//!   the Visual C++ runtime DLLs it needs, from PyPI `msvc-runtime`), the prepared
 //!   models (`cargo xtask models`) and an `INSTALL.txt`. Unpacked anywhere, `swipy` finds the
 //!   runtime and the models next to itself.
 //!
@@ -31,21 +32,56 @@ const WINDOWS: &str = "x86_64-pc-windows-gnu";
 const MINGW_GCC: &str = "x86_64-w64-mingw32-gcc";
 const MINGW_PACKAGE: &str = "gcc-mingw-w64-x86-64";
 
-/// The Windows build of ONNX Runtime: the PyPI wheel (same version as the Linux one,
-/// models/manifests/onnxruntime.toml) and the files taken from it, each pinned by sha256.
-const WIN_ORT_SPEC: &str = "onnxruntime==1.32.0";
-const WIN_ORT_WHEEL: &str = "onnxruntime-1.32.0-cp312-cp312-win_amd64.whl";
-const WIN_ORT_WHEEL_SHA256: &str =
-    "efe7456952c243a05a53d5b8732953625144642c2f3989094277f6217f0c0c40";
-const WIN_ORT_FILES: &[(&str, &str)] = &[
-    (
-        "onnxruntime/capi/onnxruntime.dll",
-        "443c0065fcdba17618ddef05050308f4b471893c5c7da0337d6957c9073ad8a7",
-    ),
-    (
-        "onnxruntime/capi/onnxruntime_providers_shared.dll",
-        "b7ce00a1246473401b9b7fed2816852c1f9ecd70f2e68a136761c40d6523b712",
-    ),
+/// A PyPI wheel for Windows and the files taken from it, each pinned by sha256.
+struct WinWheel {
+    spec: &'static str,
+    wheel: &'static str,
+    sha256: &'static str,
+    files: &'static [(&'static str, &'static str)],
+}
+
+/// What the Windows host needs next to `swipy.exe`: ONNX Runtime (same version as the
+/// Linux one, models/manifests/onnxruntime.toml) and the Microsoft Visual C++ runtime it
+/// links against (app-local, so no "Visual C++ Redistributable" install is needed).
+const WIN_WHEELS: &[WinWheel] = &[
+    WinWheel {
+        spec: "onnxruntime==1.32.0",
+        wheel: "onnxruntime-1.32.0-cp312-cp312-win_amd64.whl",
+        sha256: "efe7456952c243a05a53d5b8732953625144642c2f3989094277f6217f0c0c40",
+        files: &[
+            (
+                "onnxruntime/capi/onnxruntime.dll",
+                "443c0065fcdba17618ddef05050308f4b471893c5c7da0337d6957c9073ad8a7",
+            ),
+            (
+                "onnxruntime/capi/onnxruntime_providers_shared.dll",
+                "b7ce00a1246473401b9b7fed2816852c1f9ecd70f2e68a136761c40d6523b712",
+            ),
+        ],
+    },
+    WinWheel {
+        spec: "msvc-runtime==14.51.36231",
+        wheel: "msvc_runtime-14.51.36231-cp312-cp312-win_amd64.whl",
+        sha256: "89f70d1a37bb64164cdb09d02dd82d6b1400e1310be2995b4ed5a9f23efe2222",
+        files: &[
+            (
+                "msvc_runtime-14.51.36231.data/data/msvcp140.dll",
+                "7c26614e1d733892c2deac7e245ce115504b1d80592dd0a01b08e3e5a55f89ca",
+            ),
+            (
+                "msvc_runtime-14.51.36231.data/data/msvcp140_1.dll",
+                "206c931bf90fdad8816de3b5e2ef80b2bcaa9406c89ecc05fe6fddffe251e982",
+            ),
+            (
+                "msvc_runtime-14.51.36231.data/data/Scripts/vcruntime140.dll",
+                "d1f4225df2cd877dbf130d5668a021dce3f94118455ff5ec952061c30afc9ce7",
+            ),
+            (
+                "msvc_runtime-14.51.36231.data/data/Scripts/vcruntime140_1.dll",
+                "a7146c08f89fe5b04541ab507cdb59ff7b44534d4ba3c668a426c6450a03434e",
+            ),
+        ],
+    },
 ];
 
 /// Writes a zip of a folder: `python3 ZIP out.zip folder prefix` (sorted entries, fixed
@@ -162,18 +198,19 @@ pub fn dist(args: &[String]) -> Result<(), String> {
     zip_dir(&root.join("extension/dist/firefox"), &xpi, "")?;
     lint_xpi(&xpi, &stage.join("lint-firefox"))?;
 
-    // The hosts.
-    let models = target.join("models");
+    // The hosts. ONNX Runtime and the models are where `cargo xtask models` prepares them.
+    let prepared = root.join("target");
+    let models = prepared.join("models");
     let linux_name = format!("swipy-host-{VERSION}-linux-x86_64");
     let linux = stage.join(&linux_name);
     mkdir(&linux)?;
     copy(&target.join("release/swipy"), &linux.join("swipy"))?;
     copy(
-        &target.join("ort/libonnxruntime.so"),
+        &prepared.join("ort/libonnxruntime.so"),
         &linux.join("libonnxruntime.so"),
     )?;
     copy(
-        &target.join("ort/libonnxruntime_providers_shared.so"),
+        &prepared.join("ort/libonnxruntime_providers_shared.so"),
         &linux.join("libonnxruntime_providers_shared.so"),
     )?;
     copy_dir(&models, &linux.join("models"))?;
@@ -279,9 +316,15 @@ fn install_text(windows: bool) -> String {
          4. Check: {exe} doctor    (ends with \"all good\")\n\
          5. Reload the extension and open tinder.com; the Swipy popup says \"Connected\".\n\
          \n\
-         Next to {exe}: {lib} (ONNX Runtime 1.32.0, MIT) and models/ (the prepared\n\
-         encoders). Your data (labels, photos, models you train) lives in {data}.\n\
+         Next to {exe}: {lib} (ONNX Runtime 1.32.0, MIT){vc} and models/ (the\n\
+         prepared encoders). Your data (labels, photos, models you train) lives in {data}.\n\
          Remove: {exe} uninstall, then delete this folder.\n",
+        vc = if windows {
+            ", the Visual C++ runtime DLLs it\n\
+             needs (msvcp140*.dll, vcruntime140*.dll; Microsoft, redistributable)"
+        } else {
+            ""
+        },
         data = if windows {
             "%APPDATA%\\swipy"
         } else {
@@ -328,13 +371,24 @@ pub fn apt_install(packages: &[&str]) -> Result<(), String> {
     apt(&args)
 }
 
-/// The Windows ONNX Runtime files in `dir`, fetched from the pinned PyPI wheel when missing.
+/// The Windows runtime files ([`WIN_WHEELS`]) in `dir`, fetched from the pinned PyPI wheels
+/// when missing.
 fn windows_ort(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let files: Vec<PathBuf> = WIN_ORT_FILES
+    let mut all = Vec::new();
+    for w in WIN_WHEELS {
+        all.extend(windows_wheel(dir, w)?);
+    }
+    Ok(all)
+}
+
+fn windows_wheel(dir: &Path, w: &WinWheel) -> Result<Vec<PathBuf>, String> {
+    let files: Vec<PathBuf> = w
+        .files
         .iter()
         .map(|(m, _)| dir.join(Path::new(m).file_name().unwrap_or_default()))
         .collect();
-    let fresh = WIN_ORT_FILES
+    let fresh = w
+        .files
         .iter()
         .zip(&files)
         .all(|((_, sha), f)| sha256(f).as_deref() == Some(*sha));
@@ -342,9 +396,9 @@ fn windows_ort(dir: &Path) -> Result<Vec<PathBuf>, String> {
         return Ok(files);
     }
     mkdir(dir)?;
-    let wheel = dir.join(WIN_ORT_WHEEL);
-    if sha256(&wheel).as_deref() != Some(WIN_ORT_WHEEL_SHA256) {
-        let python = crate::models::find_python()?;
+    let python = crate::models::find_python()?;
+    let wheel = dir.join(w.wheel);
+    if sha256(&wheel).as_deref() != Some(w.sha256) {
         util::run(
             Command::new(&python)
                 .args([
@@ -361,24 +415,24 @@ fn windows_ort(dir: &Path) -> Result<Vec<PathBuf>, String> {
                     "--implementation",
                     "cp",
                     "--only-binary=:all:",
-                    WIN_ORT_SPEC,
+                    w.spec,
                     "-d",
                 ])
                 .arg(dir),
         )?;
         match sha256(&wheel) {
-            Some(s) if s == WIN_ORT_WHEEL_SHA256 => {}
+            Some(s) if s == w.sha256 => {}
             other => {
                 return Err(format!(
-                    "{WIN_ORT_WHEEL}: sha256 {other:?}, expected {WIN_ORT_WHEEL_SHA256}"
+                    "{}: sha256 {other:?}, expected {}",
+                    w.wheel, w.sha256
                 ))
             }
         }
     }
-    let python = crate::models::find_python()?;
     let mut cmd = Command::new(python);
     cmd.args(["-c", WHEEL_PY]).arg(&wheel).arg(dir);
-    for (member, sha) in WIN_ORT_FILES {
+    for (member, sha) in w.files {
         cmd.args([member, sha]);
     }
     util::run(&mut cmd)?;
@@ -714,6 +768,11 @@ mod tests {
         let win = install_text(true);
         assert!(win.contains("swipy.exe install --browser chrome"));
         assert!(win.contains("onnxruntime.dll"));
+        assert!(
+            win.contains("vcruntime140"),
+            "the Visual C++ runtime is named"
+        );
+        assert!(!linux.contains("vcruntime140"));
         assert!(win.contains(&format!("swipy-{VERSION}-firefox.xpi")));
     }
 

@@ -74,11 +74,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
 
     let root = root();
-    let run_dir = root.join("target").join("run");
+    let target = crate::util::target_dir();
+    let run_dir = target.join("run");
     let profile = run_dir.join(if opts.demo { "demo-profile" } else { "profile" });
     std::fs::create_dir_all(&profile)
         .map_err(|e| format!("cannot create {}: {e}", profile.display()))?;
-    let swipy = root.join("target").join("debug").join("swipy");
+    let swipy = target.join("debug").join("swipy");
     let ext = root.join("extension").join("dist").join("chrome");
     let ext_id =
         std::fs::read_to_string(root.join("extension").join("static").join("EXTENSION_ID"))

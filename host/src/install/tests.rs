@@ -29,9 +29,13 @@ fn user_data_dir_install_writes_the_chromium_manifest() {
     assert_eq!(v["name"], "com.swipy.host");
     assert_eq!(v["type"], "stdio");
     assert_eq!(v["path"], "/opt/swipy/bin/swipy");
+    // The development id of an unpacked build and the store id given at install.
     assert_eq!(
         v["allowed_origins"],
-        serde_json::json!([format!("chrome-extension://{ID}/")])
+        serde_json::json!([
+            "chrome-extension://ljclfeibebjnaddgcncgkkencacbledf/",
+            format!("chrome-extension://{ID}/")
+        ])
     );
     assert!(v.get("allowed_extensions").is_none());
     let c = check_manifest("chromium", &path, false, &host);
@@ -52,10 +56,8 @@ fn bad_install_arguments_are_refused() {
         user_data_dir: None,
         host_path: host,
     };
-    assert!(
-        matches!(install(&spec), Err(InstallError::BadArgs(_))),
-        "missing id"
-    );
+    // Without a store id the development id is registered.
+    assert!(spec.validate().is_ok(), "no store id is fine");
     spec.extension_id = Some("not-an-id".into());
     assert!(
         matches!(install(&spec), Err(InstallError::BadArgs(_))),
@@ -108,4 +110,31 @@ fn doctor_check_finds_problems() {
         std::path::Path::new("/x"),
     );
     assert!(!missing.present && missing.problems.is_empty());
+}
+
+#[test]
+fn the_development_id_is_always_allowed_and_a_store_id_added_once() {
+    let dev = "chrome-extension://ljclfeibebjnaddgcncgkkencacbledf/";
+    assert!(valid_extension_id(dev_extension_id()));
+    assert_eq!(chromium_origins(None), vec![dev.to_owned()]);
+    assert_eq!(
+        chromium_origins(Some(ID)),
+        vec![dev.to_owned(), format!("chrome-extension://{ID}/")]
+    );
+    assert_eq!(
+        chromium_origins(Some(dev_extension_id())),
+        vec![dev.to_owned()]
+    );
+    // Without --extension-id the manifest allows the development id alone.
+    let dir = tempfile::tempdir().expect("tmp");
+    let spec = InstallSpec {
+        browsers: vec![Browser::Chromium],
+        extension_id: None,
+        user_data_dir: Some(dir.path().to_path_buf()),
+        host_path: "/opt/swipy/swipy".into(),
+    };
+    let written = install(&spec).expect("install");
+    let v: Value =
+        serde_json::from_slice(&std::fs::read(&written[0]).expect("read")).expect("json");
+    assert_eq!(v["allowed_origins"], serde_json::json!([dev]));
 }

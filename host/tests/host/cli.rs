@@ -35,15 +35,27 @@ fn import_recs_then_stats_and_export_show_every_profile() {
     assert_eq!((stats.profiles, stats.labels, stats.photos), (4, 0, 0));
     let (code, out, _) = swipy(home.path(), &["stats"], &[]);
     assert_eq!(code, 0);
-    assert!(out.contains("profiles:  4"), "{out}");
+    assert!(
+        out.contains("profiles captured: 4 today / 4 in total"),
+        "{out}"
+    );
     assert!(out.contains("0 downloaded of 6 known"), "{out}");
 
-    let (code, _, err) = swipy(
-        home.path(),
-        &["label", "5f1a2b3c4d5e6f7a8b9c0d03", "nope"],
-        &[],
+    // Two labels on one profile: one profile labelled (what the popup and dashboard show).
+    for verdict in ["like", "nope"] {
+        let (code, _, err) = swipy(
+            home.path(),
+            &["label", "5f1a2b3c4d5e6f7a8b9c0d03", verdict],
+            &[],
+        );
+        assert_eq!(code, 0, "{err}");
+    }
+    let (code, out, _) = swipy(home.path(), &["stats"], &[]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("profiles labelled: 1 today / 1 in total (like 0, nope 1, superlike 0)"),
+        "{out}"
     );
-    assert_eq!(code, 0, "{err}");
 
     let (code, out, err) = swipy(home.path(), &["export", "--format", "jsonl"], &[]);
     assert_eq!(code, 0, "{err}");
@@ -257,7 +269,13 @@ fn install_user_data_dir_writes_the_exact_manifest() {
     assert_eq!(m["type"], "stdio");
     assert_eq!(
         m["allowed_origins"],
-        serde_json::json!([format!("chrome-extension://{EXT_ID}/")])
+        serde_json::json!([
+            format!(
+                "chrome-extension://{}/",
+                swipy_host::install::dev_extension_id()
+            ),
+            format!("chrome-extension://{EXT_ID}/")
+        ])
     );
     let (code, _, _) = swipy(
         home.path(),
@@ -326,7 +344,13 @@ fn install_for_firefox_and_chromium_in_home_then_doctor() {
             serde_json::from_slice(&std::fs::read(&cr).expect("chromium manifest")).expect("json");
         assert_eq!(
             m["allowed_origins"],
-            serde_json::json!([format!("chrome-extension://{EXT_ID}/")])
+            serde_json::json!([
+                format!(
+                    "chrome-extension://{}/",
+                    swipy_host::install::dev_extension_id()
+                ),
+                format!("chrome-extension://{EXT_ID}/")
+            ])
         );
     }
     let (code, out, _) = swipy(home.path(), &["doctor"], &env);
