@@ -153,17 +153,6 @@ impl AutoDriver {
         }
     }
 
-    pub fn matched(&mut self, profile_id: &str) {
-        if let Some(x) = self
-            .decisions
-            .iter_mut()
-            .rev()
-            .find(|x| x.profile_id == profile_id)
-        {
-            x.matched = true;
-        }
-    }
-
     /// The decision shown on the card of `profile_id`.
     pub fn decision_view(&self, profile_id: &str) -> Option<DecisionView> {
         let d = self

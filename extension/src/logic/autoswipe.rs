@@ -9,27 +9,35 @@
 //! Safety rules, all enforced here:
 //! - at most one swipe outstanding; after a key press the page's own `/like/{id}` or
 //!   `/pass/{id}` call must arrive for the expected profile and verdict within
-//!   [`Settings::confirm_timeout_ms`], anything else stops auto-swipe;
+//!   [`Settings::confirm_timeout_ms`], anything else stops auto-swipe; when nothing came
+//!   after [`Settings::retry_after_ms`] and the same card is still on top (the page was
+//!   animating, loading, or ignores synthetic keys), the card's own button is clicked once;
+//! - a request that failed or got no status is a stop, never a confirmation;
 //! - a card is never swiped without a known score, and never twice;
 //! - caps on likes per rolling 12 h and swipes per rolling 24 h, a floor on the share of
 //!   passes, human-like delays and longer breaks;
-//! - it stops at once on a match, out of likes, an unknown dialog, a captcha, a lost token,
-//!   a lost host or a hidden tab, with a reason in plain words;
+//! - it stops at once on a match (the like answer's `match`), out of likes (the like answer
+//!   or `/v2/profile`), Tinder rate-limiting recs, any visible dialog, a verification
+//!   challenge, a lost token, a lost host or a hidden tab, with a reason in plain words; no
+//!   press goes while a dialog is visible;
 //! - dry run shows decisions and never presses a key.
 
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use swipy_shared::tinder::{parse_like_response, LikeOutcome};
 use swipy_shared::{Score, Verdict};
+
+pub use super::dialogs::DialogKind;
 
 const HOUR_MS: f64 = 3_600_000.0;
 /// Window of the likes cap.
 pub const LIKES_WINDOW_MS: f64 = 12.0 * HOUR_MS;
 /// Window of the total swipes cap.
 pub const SWIPES_WINDOW_MS: f64 = 24.0 * HOUR_MS;
-/// A match dialog this soon after Swipy's last like is that like's match.
-const MATCH_WINDOW_MS: f64 = 60_000.0;
+/// While auto-swipe waits for a score it wakes this often (the caller asks the host again).
+const SCORE_POLL_MS: f64 = 2_000.0;
 /// Profiles recently swiped (by Swipy or the page), never pressed on again.
 const RECENT_IDS: usize = 100;
 /// Longest pass-floor history kept.
@@ -65,6 +73,9 @@ pub struct Settings {
     pub break_max_ms: f64,
     /// How long the page has to make its own like/pass call after a key press.
     pub confirm_timeout_ms: f64,
+    /// After this long without the page's call, with the same card still on top, the
+    /// card's own like/nope button is clicked (once).
+    pub retry_after_ms: f64,
     /// How long to wait for the top card's score before stopping (never guessed).
     pub score_wait_ms: f64,
 }
@@ -85,6 +96,7 @@ impl Default for Settings {
             break_min_ms: 60_000.0,
             break_max_ms: 300_000.0,
             confirm_timeout_ms: 10_000.0,
+            retry_after_ms: 1_500.0,
             score_wait_ms: 30_000.0,
         }
     }
@@ -166,6 +178,7 @@ impl Settings {
             break_min_ms: 500.0,
             break_max_ms: 800.0,
             confirm_timeout_ms: 5_000.0,
+            retry_after_ms: 700.0,
             score_wait_ms: 10_000.0,
             ..Self::default()
         }
@@ -196,6 +209,7 @@ impl Settings {
             500.0,
             120_000.0,
         )?;
+        check("retry_after_ms", self.retry_after_ms, 100.0, 60_000.0)?;
         check("score_wait_ms", self.score_wait_ms, 1_000.0, MAX_DELAY)?;
         if self.delay_min_ms > self.delay_max_ms {
             return Err(SettingsError::MinAboveMax {
@@ -246,49 +260,6 @@ pub struct Card {
     pub score: CardScore,
 }
 
-/// The page's answer to its own like call.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LikeResponse {
-    /// `match` was `true` or an object.
-    pub matched: bool,
-    pub likes_remaining: Option<u32>,
-    /// Ms since the epoch.
-    pub rate_limited_until_ms: Option<f64>,
-}
-
-impl LikeResponse {
-    /// Read Tinder's like response body (`{"match": false|{..}, "likes_remaining": 99,
-    /// "rate_limited_until": 1764...}`); unknown or missing fields are left empty.
-    pub fn from_json(v: &Value) -> Self {
-        let matched = match v.get("match") {
-            Some(Value::Bool(b)) => *b,
-            Some(Value::Object(_)) => true,
-            _ => false,
-        };
-        let likes_remaining = v
-            .get("likes_remaining")
-            .and_then(Value::as_u64)
-            .map(|n| n.min(u32::MAX.into()) as u32);
-        let rate_limited_until_ms = v
-            .get("rate_limited_until")
-            .and_then(Value::as_f64)
-            .filter(|t| t.is_finite());
-        Self {
-            matched,
-            likes_remaining,
-            rate_limited_until_ms,
-        }
-    }
-}
-
-/// Kinds of dialogs on the page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DialogKind {
-    Match,
-    OutOfLikes,
-    Unknown,
-}
-
 /// Everything the machine reacts to. Feed them from the one tab auto-swipe drives.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -298,18 +269,30 @@ pub enum Event {
     SetEnabled(bool),
     /// The top card (`None`: no card shown) or its score changed.
     TopCard(Option<Card>),
-    /// The page's own like/pass call, after its response. `status`: HTTP status when known;
-    /// `response`: the parsed like response when there was one.
+    /// The page's own like/pass call, after its response. `status`: HTTP status (`None`
+    /// or 0: the request failed without one); `response`: the parsed answer when there was
+    /// one.
     PageSwiped {
         profile_id: String,
         verdict: Verdict,
         status: Option<u16>,
-        response: Option<LikeResponse>,
+        response: Option<LikeOutcome>,
     },
-    /// A dialog appeared on the page.
-    Dialog(DialogKind),
-    /// A captcha or verification request appeared.
-    Captcha,
+    /// The dialogs visible on the page now (empty: none). A verification challenge is
+    /// [`DialogKind::Verification`].
+    Dialogs(Vec<DialogKind>),
+    /// The page's recs answer said Tinder is rate-limiting (HTTP 429, `RATE_LIMITED`, or a
+    /// rate-limit placeholder), until this time when known.
+    RecsRateLimited { until_ms: Option<f64> },
+    /// The page's recs answer was an ordinary one: any recs rate limit is over.
+    RecsOk,
+    /// The page's own `/v2/profile` answer: `data.likes`.
+    Allowance {
+        likes_remaining: Option<i64>,
+        until_ms: Option<f64>,
+    },
+    /// The retry click of [`Command::Press`] could not be done (no like/nope button found).
+    ClickUnavailable,
     /// The Tinder token was lost or rejected.
     TokenLost,
     /// A token is available again.
@@ -324,7 +307,7 @@ pub enum Event {
 
 impl Event {
     /// [`Event::PageSwiped`] from what the content script reports: the response body is read
-    /// as a [`LikeResponse`] when it is a JSON object.
+    /// with the one Tinder parser when it is a JSON object.
     pub fn page_swiped(
         profile_id: &str,
         verdict: Verdict,
@@ -335,9 +318,7 @@ impl Event {
             profile_id: profile_id.to_owned(),
             verdict,
             status,
-            response: response
-                .filter(|v| v.is_object())
-                .map(LikeResponse::from_json),
+            response: response.filter(|v| v.is_object()).map(parse_like_response),
         }
     }
 }
@@ -372,8 +353,9 @@ pub struct Decision {
     pub at_ms: f64,
 }
 
-/// Why auto-swipe stopped.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Why auto-swipe stopped. Serialised as `{"kind": "snake_case_name", ...}` and read back
+/// the same way (popup, tests).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StopReason {
     SwitchedOff,
@@ -383,7 +365,16 @@ pub enum StopReason {
     OutOfLikes {
         until_ms: Option<f64>,
     },
-    UnknownDialog,
+    /// Tinder answered recs with a rate limit (429, `RATE_LIMITED`, a placeholder).
+    RateLimited {
+        until_ms: Option<f64>,
+    },
+    /// A dialog is visible that is not a known match or out-of-likes (`dialog`: what it
+    /// looks like).
+    UnknownDialog {
+        dialog: DialogKind,
+    },
+    /// A verification challenge.
     Captcha,
     TokenLost,
     HostLost,
@@ -395,13 +386,16 @@ pub enum StopReason {
         other_profile: bool,
         seen: Verdict,
     },
-    /// The page made no like/pass call after the key press.
+    /// The page made no like/pass call after the key press (and, when `clicked`, after the
+    /// retry click on the card's own button).
     NotConfirmed {
         verdict: Verdict,
         name: Option<String>,
         after_ms: f64,
+        clicked: bool,
     },
-    /// The page's like/pass call failed.
+    /// The page's like/pass call failed: an error status, or 0 when the request got no
+    /// answer at all (a network error).
     PageError {
         verdict: Verdict,
         name: Option<String>,
@@ -476,10 +470,20 @@ impl StopReason {
             StopReason::Match { name: None } => "It's a match — see the match dialog".to_owned(),
             StopReason::OutOfLikes { until_ms: Some(t) } => format!("out of likes until {}", at(*t)),
             StopReason::OutOfLikes { until_ms: None } => "out of likes".to_owned(),
-            StopReason::UnknownDialog => {
+            StopReason::RateLimited { until_ms: Some(t) } => {
+                format!("Tinder is rate-limiting until {}", at(*t))
+            }
+            StopReason::RateLimited { until_ms: None } => {
+                "Tinder is rate-limiting — try again later".to_owned()
+            }
+            StopReason::UnknownDialog { dialog: DialogKind::Unknown } => {
                 "the page shows a dialog Swipy does not know — close it, then switch auto-swipe on again"
                     .to_owned()
             }
+            StopReason::UnknownDialog { dialog } => format!(
+                "the page shows {} — close it, then switch auto-swipe on again",
+                dialog.words()
+            ),
             StopReason::Captcha => {
                 "Tinder asks for a verification — complete it yourself, then switch auto-swipe on again"
                     .to_owned()
@@ -498,11 +502,21 @@ impl StopReason {
                 who(name),
                 noun(*expected)
             ),
-            StopReason::NotConfirmed { verdict, name, after_ms } => format!(
-                "the page did not confirm the {} of {} within {}",
+            StopReason::NotConfirmed { verdict, name, after_ms, clicked } => format!(
+                "the page did not confirm the {} of {} within {}{}",
                 noun(*verdict),
                 who(name),
-                secs(*after_ms)
+                secs(*after_ms),
+                if *clicked {
+                    " (Swipy pressed the key, then clicked the card's button)"
+                } else {
+                    " (Swipy pressed the key; it found no button to click)"
+                }
+            ),
+            StopReason::PageError { verdict, name, status: 0 } => format!(
+                "the page's {} request for {} failed (no answer from Tinder)",
+                noun(*verdict),
+                who(name)
             ),
             StopReason::PageError { verdict, name, status } => {
                 format!("Tinder refused the {} of {} (HTTP {status})", noun(*verdict), who(name))
@@ -534,11 +548,13 @@ pub enum Command {
     /// Deliver [`Event::Tick`] at this time (replaces any earlier timer).
     WaitUntil(f64),
     /// Press `key` (`ArrowRight` = like, `ArrowLeft` = nope) on the page; the top card is
-    /// `profile_id`.
+    /// `profile_id`. `click`: instead click the card's own like/nope button (the one retry
+    /// after a press the page did not act on).
     Press {
         profile_id: String,
         verdict: Verdict,
         key: &'static str,
+        click: bool,
     },
     /// Show this decision on the card (every decision, dry run or not).
     Show(Decision),
@@ -548,11 +564,6 @@ pub enum Command {
         decision: Decision,
         matched: bool,
         at_ms: f64,
-    },
-    /// A match dialog followed Swipy's like of this profile after it was recorded.
-    Matched {
-        profile_id: String,
-        name: Option<String>,
     },
     /// Auto-swipe switched itself off; show `message` to the user. [`AutoSwipe::settings`]
     /// now has `enabled: false` (persist it).
@@ -609,7 +620,9 @@ struct Planned {
 struct Outstanding {
     decision: Decision,
     deadline: f64,
-    match_dialog: bool,
+    /// When to click the card's button if the page has not answered; `None` once done.
+    retry_at: Option<f64>,
+    clicked: bool,
 }
 
 /// The auto-swipe machine. One per worker; it drives one tab.
@@ -630,7 +643,15 @@ pub struct AutoSwipe {
     swiped: VecDeque<String>,
     shown: Option<String>,
     dry_recent: VecDeque<Verdict>,
-    last_like: Option<(String, Option<String>, f64, bool)>,
+    /// Kinds of the dialogs visible now.
+    dialogs: Vec<DialogKind>,
+    /// A dialog appeared while a swipe was outstanding: the page's answer decides (match,
+    /// out of likes), else it stops as this kind.
+    dialog_hold: Option<DialogKind>,
+    /// Tinder rate-limits recs (until this time when known).
+    recs_limit: Option<Option<f64>>,
+    /// The page said no likes are left (`likes_remaining: 0`) without a time.
+    likes_exhausted: bool,
     tab_visible: bool,
     host_ok: bool,
     token_ok: bool,
@@ -663,7 +684,10 @@ impl AutoSwipe {
             swiped: VecDeque::new(),
             shown: None,
             dry_recent: VecDeque::new(),
-            last_like: None,
+            dialogs: Vec::new(),
+            dialog_hold: None,
+            recs_limit: None,
+            likes_exhausted: false,
             tab_visible: true,
             host_ok: true,
             token_ok: true,
@@ -717,9 +741,17 @@ impl AutoSwipe {
     /// One line for the popup about what auto-swipe is doing.
     pub fn status_text(&self, now_ms: f64) -> String {
         if !self.settings.enabled {
-            return match &self.last_stop {
-                Some(r) => r.message(now_ms, self.utc_offset_min),
-                None => "Auto-swipe is off".to_owned(),
+            let limited = self.recs_limited_until(now_ms);
+            return match (&self.last_stop, limited) {
+                (Some(r @ StopReason::RateLimited { .. }), _) | (Some(r), None) => {
+                    r.message(now_ms, self.utc_offset_min)
+                }
+                (_, Some(until_ms)) => {
+                    let r = StopReason::RateLimited { until_ms };
+                    let m = r.message(now_ms, self.utc_offset_min);
+                    m.strip_prefix("Stopped: ").map(cap_first).unwrap_or(m)
+                }
+                (None, None) => "Auto-swipe is off".to_owned(),
             };
         }
         if let Some(o) = &self.outstanding {
@@ -797,13 +829,25 @@ impl AutoSwipe {
                 status,
                 response,
             } => self.page_swiped(&profile_id, verdict, status, response, now_ms, &mut out),
-            Event::Dialog(DialogKind::Match) => self.match_dialog(now_ms, &mut out),
-            Event::Dialog(DialogKind::OutOfLikes) => {
-                let until = self.mem.rate_limited_until_ms.filter(|t| *t > now_ms);
-                self.stop(StopReason::OutOfLikes { until_ms: until }, &mut out)
+            Event::Dialogs(kinds) => {
+                self.dialogs = kinds;
+                self.on_dialogs(&mut out);
             }
-            Event::Dialog(DialogKind::Unknown) => self.stop(StopReason::UnknownDialog, &mut out),
-            Event::Captcha => self.stop(StopReason::Captcha, &mut out),
+            Event::RecsRateLimited { until_ms } => {
+                let until_ms = until_ms.filter(|t| *t > now_ms);
+                self.recs_limit = Some(until_ms);
+                self.stop(StopReason::RateLimited { until_ms }, &mut out);
+            }
+            Event::RecsOk => self.recs_limit = None,
+            Event::Allowance {
+                likes_remaining,
+                until_ms,
+            } => self.allowance(likes_remaining, until_ms, now_ms, &mut out),
+            Event::ClickUnavailable => {
+                if let Some(o) = self.outstanding.as_mut() {
+                    o.clicked = false;
+                }
+            }
             Event::TokenLost => {
                 self.token_ok = false;
                 self.stop(StopReason::TokenLost, &mut out)
@@ -827,6 +871,77 @@ impl AutoSwipe {
 
     // ----- internals ---------------------------------------------------------------------
 
+    /// The recs rate limit in force at `now_ms`: `Some(until)` (`until` unknown: `None`).
+    fn recs_limited_until(&self, now_ms: f64) -> Option<Option<f64>> {
+        match self.recs_limit {
+            Some(Some(t)) if t <= now_ms => None,
+            other => other,
+        }
+    }
+
+    /// Why no press may go now (`None`: it may). Checked before every decision and press.
+    fn press_blocked(&self, now_ms: f64) -> Option<StopReason> {
+        if let Some(k) = self.dialogs.first() {
+            return Some(if self.dialogs.contains(&DialogKind::Verification) {
+                StopReason::Captcha
+            } else {
+                StopReason::UnknownDialog { dialog: *k }
+            });
+        }
+        if !self.tab_visible {
+            return Some(StopReason::TabHidden);
+        }
+        if !self.host_ok {
+            return Some(StopReason::HostLost);
+        }
+        if !self.token_ok {
+            return Some(StopReason::TokenLost);
+        }
+        if let Some(until_ms) = self.recs_limited_until(now_ms) {
+            return Some(StopReason::RateLimited { until_ms });
+        }
+        None
+    }
+
+    /// Dialogs changed: a challenge stops at once; a dialog while a swipe is outstanding
+    /// waits for the page's answer (it tells a match or out of likes); any other stops.
+    fn on_dialogs(&mut self, out: &mut Vec<Command>) {
+        let Some(first) = self.dialogs.first().copied() else {
+            return;
+        };
+        if !self.settings.enabled {
+            return;
+        }
+        if self.dialogs.contains(&DialogKind::Verification) {
+            self.stop(StopReason::Captcha, out);
+        } else if self.outstanding.is_some() {
+            self.dialog_hold.get_or_insert(first);
+        } else {
+            self.stop(StopReason::UnknownDialog { dialog: first }, out);
+        }
+    }
+
+    fn allowance(
+        &mut self,
+        likes_remaining: Option<i64>,
+        until_ms: Option<f64>,
+        now_ms: f64,
+        out: &mut Vec<Command>,
+    ) {
+        let until = until_ms.filter(|t| *t > now_ms);
+        if let Some(t) = until {
+            self.mem.rate_limited_until_ms = Some(t);
+        }
+        match likes_remaining {
+            Some(0) => self.likes_exhausted = true,
+            Some(_) if until.is_none() => self.likes_exhausted = false,
+            _ => {}
+        }
+        if likes_remaining == Some(0) || until.is_some() {
+            self.stop(StopReason::OutOfLikes { until_ms: until }, out);
+        }
+    }
+
     fn stop(&mut self, reason: StopReason, out: &mut Vec<Command>) {
         if !self.settings.enabled {
             return;
@@ -834,6 +949,7 @@ impl AutoSwipe {
         self.settings.enabled = false;
         self.planned = None;
         self.waiting = None;
+        self.dialog_hold = None;
         let message = reason.message(self.now_ms, self.utc_offset_min);
         self.last_stop = Some(reason.clone());
         out.push(Command::Stop { reason, message });
@@ -855,14 +971,12 @@ impl AutoSwipe {
         self.since_break = 0;
         self.next_is_break = false;
         self.next_press_at = None;
-        if !self.tab_visible {
-            self.stop(StopReason::TabHidden, out);
-        } else if !self.host_ok {
-            self.stop(StopReason::HostLost, out);
-        } else if !self.token_ok {
-            self.stop(StopReason::TokenLost, out);
+        if let Some(reason) = self.press_blocked(now_ms) {
+            self.stop(reason, out);
         } else if let Some(t) = self.mem.rate_limited_until_ms.filter(|t| *t > now_ms) {
             self.stop(StopReason::OutOfLikes { until_ms: Some(t) }, out);
+        } else if self.likes_exhausted {
+            self.stop(StopReason::OutOfLikes { until_ms: None }, out);
         }
     }
 
@@ -896,11 +1010,15 @@ impl AutoSwipe {
         profile_id: &str,
         verdict: Verdict,
         status: Option<u16>,
-        response: Option<LikeResponse>,
+        response: Option<LikeOutcome>,
         now_ms: f64,
         out: &mut Vec<Command>,
     ) {
-        let failed = status.filter(|s| !(200..300).contains(s));
+        // No status (a network error, status 0) is a failure, never a confirmation.
+        let failed = match status {
+            Some(s) if (200..300).contains(&s) => None,
+            other => Some(other.unwrap_or(0)),
+        };
         let resp = response.unwrap_or_default();
         let limited_until = resp.rate_limited_until_ms.filter(|t| *t > now_ms);
         if let Some(t) = limited_until {
@@ -963,10 +1081,7 @@ impl AutoSwipe {
                 push_recent(&mut self.mem.recent, verdict);
                 self.prune(now_ms);
             }
-            let matched = resp.matched || o.match_dialog;
-            if verdict == Verdict::Like {
-                self.last_like = Some((d.profile_id.clone(), d.name.clone(), now_ms, matched));
-            }
+            let matched = resp.matched;
             out.push(Command::Record {
                 decision: o.decision.clone(),
                 matched,
@@ -995,6 +1110,7 @@ impl AutoSwipe {
         if failed == Some(401) {
             self.stop(StopReason::TokenLost, out);
         }
+        self.note_likes_remaining(resp.likes_remaining, limited_until.is_some());
         if limited_until.is_some() || resp.likes_remaining == Some(0) {
             self.stop(
                 StopReason::OutOfLikes {
@@ -1003,31 +1119,11 @@ impl AutoSwipe {
                 out,
             );
         }
-    }
-
-    fn match_dialog(&mut self, now_ms: f64, out: &mut Vec<Command>) {
-        let mut name = None;
-        if let Some(o) = self
-            .outstanding
-            .as_mut()
-            .filter(|o| o.decision.verdict == Verdict::Like)
-        {
-            // The like's confirmation has not arrived yet: it is recorded as a match then.
-            o.match_dialog = true;
-            name = o.decision.name.clone();
-        } else if let Some((id, n, at, reported)) = self.last_like.as_mut() {
-            if now_ms - *at <= MATCH_WINDOW_MS {
-                name = n.clone();
-                if !*reported {
-                    *reported = true;
-                    out.push(Command::Matched {
-                        profile_id: id.clone(),
-                        name: n.clone(),
-                    });
-                }
-            }
+        // A dialog shown while the swipe was outstanding, and the answer was neither a match
+        // nor out of likes: an unknown dialog.
+        if let Some(kind) = self.dialog_hold.take() {
+            self.stop(StopReason::UnknownDialog { dialog: kind }, out);
         }
-        self.stop(StopReason::Match { name }, out);
     }
 
     fn remember_swiped(&mut self, profile_id: &str) {
@@ -1051,14 +1147,24 @@ impl AutoSwipe {
     ) {
         let resp = response
             .filter(|v| v.is_object())
-            .map(LikeResponse::from_json)
+            .map(parse_like_response)
             .unwrap_or_default();
         if let Some(t) = resp.rate_limited_until_ms.filter(|t| *t > now_ms) {
             self.mem.rate_limited_until_ms = Some(t);
             return;
         }
-        if status.is_none_or(|s| (200..300).contains(&s)) {
+        self.note_likes_remaining(resp.likes_remaining, false);
+        if status.is_some_and(|s| (200..300).contains(&s)) {
             self.count_swipe(profile_id, verdict, now_ms);
+        }
+    }
+
+    /// `likes_remaining: 0` without a time: no likes until the page says otherwise.
+    fn note_likes_remaining(&mut self, left: Option<i64>, timed: bool) {
+        match left {
+            Some(0) if !timed => self.likes_exhausted = true,
+            Some(n) if n > 0 => self.likes_exhausted = false,
+            _ => {}
         }
     }
 
@@ -1088,31 +1194,68 @@ impl AutoSwipe {
         if let Some(o) = &self.outstanding {
             if now_ms >= o.deadline {
                 let d = &o.decision;
-                let reason = StopReason::NotConfirmed {
-                    verdict: d.verdict,
-                    name: d.name.clone(),
-                    after_ms: self.settings.confirm_timeout_ms,
+                let reason = match self.dialog_hold.take() {
+                    Some(dialog) => StopReason::UnknownDialog { dialog },
+                    None => StopReason::NotConfirmed {
+                        verdict: d.verdict,
+                        name: d.name.clone(),
+                        after_ms: self.settings.confirm_timeout_ms,
+                        clicked: o.clicked,
+                    },
                 };
                 self.outstanding = None;
                 self.stop(reason, out);
             }
         }
+        self.maybe_retry(now_ms, out);
         if self.settings.enabled && self.outstanding.is_none() {
             self.advance(now_ms, out);
         }
         let deadlines = [
             self.outstanding.as_ref().map(|o| o.deadline),
+            self.outstanding.as_ref().and_then(|o| o.retry_at),
             self.planned.as_ref().map(|p| p.press_at),
             self.waiting
                 .as_ref()
-                .map(|w| w.1 + self.settings.score_wait_ms),
+                .map(|w| (w.1 + self.settings.score_wait_ms).min(now_ms + SCORE_POLL_MS)),
         ];
         if let Some(t) = deadlines.into_iter().flatten().reduce(f64::min) {
             out.push(Command::WaitUntil(t));
         }
     }
 
+    /// The one retry: the page has not answered the press, the same card is still on top
+    /// and no dialog is open: click the card's own button.
+    fn maybe_retry(&mut self, now_ms: f64, out: &mut Vec<Command>) {
+        let on_top = |o: &Outstanding| {
+            self.card
+                .as_ref()
+                .is_some_and(|c| c.profile_id == o.decision.profile_id)
+        };
+        let due = self.outstanding.as_ref().is_some_and(|o| {
+            o.retry_at.is_some_and(|t| now_ms >= t) && self.dialogs.is_empty() && on_top(o)
+        });
+        if !due || !self.settings.enabled {
+            return;
+        }
+        if let Some(o) = self.outstanding.as_mut() {
+            o.retry_at = None;
+            o.clicked = true;
+            let d = &o.decision;
+            out.push(Command::Press {
+                profile_id: d.profile_id.clone(),
+                verdict: d.verdict,
+                key: key_for(d.verdict),
+                click: true,
+            });
+        }
+    }
+
     fn advance(&mut self, now_ms: f64, out: &mut Vec<Command>) {
+        if let Some(reason) = self.press_blocked(now_ms) {
+            self.stop(reason, out);
+            return;
+        }
         let top = self.card.as_ref().map(|c| c.profile_id.clone());
         if let Some(p) = &self.planned {
             if top.as_ref() != Some(&p.decision.profile_id) {
@@ -1179,6 +1322,10 @@ impl AutoSwipe {
             }
             if let Some(t) = self.mem.rate_limited_until_ms.filter(|t| *t > now_ms) {
                 self.stop(StopReason::OutOfLikes { until_ms: Some(t) }, out);
+                return;
+            }
+            if self.likes_exhausted {
+                self.stop(StopReason::OutOfLikes { until_ms: None }, out);
                 return;
             }
         }
@@ -1263,13 +1410,23 @@ impl AutoSwipe {
             profile_id: d.profile_id.clone(),
             verdict: d.verdict,
             key: key_for(d.verdict),
+            click: false,
         });
         self.remember_swiped(&d.profile_id);
         self.outstanding = Some(Outstanding {
             deadline: now_ms + self.settings.confirm_timeout_ms,
+            retry_at: Some(now_ms + self.settings.retry_after_ms),
+            clicked: false,
             decision: d,
-            match_dialog: false,
         });
+    }
+}
+
+fn cap_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
     }
 }
 

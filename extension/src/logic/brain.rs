@@ -17,13 +17,16 @@ use super::auto::{self, AutoDriver};
 use super::autoswipe::{self as aswipe, Card, Command, Event};
 use super::cards::CardQueue;
 use super::conn::{Conn, ConnState};
+use super::dialogs::{self, ButtonFacts, DialogSummary};
 use super::outbox::{self, Added, Entry, Outbox};
-use super::page::{BadgeView, CardFacts, LabelView, TabMsg, ToTab};
+use super::page::{BadgeView, CardFacts, ClickTarget, LabelView, TabMsg, ToTab};
 use super::popup::{self, PopupView};
 use swipy_shared::Verdict;
 
 /// Re-ask for a score that was not ready after this long.
 const SCORE_RETRY_MS: f64 = 5_000.0;
+/// The same for the card auto-swipe waits on (the host answers, it never pushes, a score).
+const AUTO_SCORE_RETRY_MS: f64 = 1_500.0;
 
 /// Scores asked ahead for the cards after the top one.
 const PREFETCH_SCORES: usize = 3;
@@ -78,11 +81,30 @@ impl PortKind {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct TabState {
     queue: CardQueue,
     card: Option<CardFacts>,
     last_sent: Option<Value>,
+    /// `document.visibilityState` is not `hidden`.
+    visible: bool,
+    /// The dialogs the page shows now.
+    dialogs: Vec<DialogSummary>,
+    /// The buttons next to the card stack (for the retry click).
+    gamepad: Vec<ButtonFacts>,
+}
+
+impl Default for TabState {
+    fn default() -> Self {
+        Self {
+            queue: CardQueue::default(),
+            card: None,
+            last_sent: None,
+            visible: true,
+            dialogs: Vec::new(),
+            gamepad: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -322,7 +344,28 @@ impl Brain {
                     }
                 }
             }
-            TabMsg::Recs { body, at_ms } => {
+            TabMsg::Recs {
+                body,
+                at_ms,
+                status,
+            } => {
+                // Tinder rate-limits the account: 429, `RATE_LIMITED`, or a placeholder.
+                let page = swipy_shared::tinder::parse_recs(&body, at_ms);
+                let failed = status.is_some_and(|s| !(200..300).contains(&s));
+                let event = if status == Some(429) || page.rate_limited {
+                    Event::RecsRateLimited {
+                        until_ms: page.rate_limited_until_ms,
+                    }
+                } else if failed {
+                    return;
+                } else {
+                    Event::RecsOk
+                };
+                let cmds = self.auto.machine.handle(event, now_ms);
+                self.apply_auto(cmds, now_ms, out);
+                if failed || !body.is_object() {
+                    return;
+                }
                 if let Some(tab) = self.tabs.get_mut(&port) {
                     tab.queue.ingest(&body, at_ms);
                 }
@@ -395,11 +438,28 @@ impl Brain {
                 }
                 self.apply_auto(cmds, now_ms, out);
             }
+            TabMsg::Profile { body, .. } => {
+                let own = swipy_shared::tinder::parse_profile(&body);
+                let event = Event::Allowance {
+                    likes_remaining: own.likes_remaining,
+                    until_ms: own.rate_limited_until_ms,
+                };
+                let cmds = self.auto.machine.handle(event, now_ms);
+                self.apply_auto(cmds, now_ms, out);
+            }
             TabMsg::Card(card) => {
-                if self.auto.tab != Some(port) && !self.auto.machine.settings().enabled {
-                    // The tab the user works in drives auto-swipe (never switched while on).
-                    self.auto.tab = Some(port);
-                    self.auto.reset_card();
+                let visible = self.tabs.get(&port).is_some_and(|t| t.visible);
+                let driving_visible = self
+                    .auto
+                    .tab
+                    .and_then(|p| self.tabs.get(&p))
+                    .is_some_and(|t| t.visible && t.card.is_some());
+                let free = !self.auto.machine.settings().enabled || self.auto.tab.is_none();
+                if self.auto.tab != Some(port) && free && (visible || !driving_visible) {
+                    // The visible tab the user works in drives auto-swipe (never switched
+                    // while on, but taken when auto-swipe was switched on before any card
+                    // was shown; a hidden tab never takes over from a visible one).
+                    self.drive_tab(port, now_ms, out);
                 }
                 if let Some(tab) = self.tabs.get_mut(&port) {
                     tab.card = card;
@@ -437,19 +497,25 @@ impl Brain {
                 };
                 self.enqueue(key, req, now_ms, out);
             }
-            TabMsg::Dialog(kind) => {
+            TabMsg::Dialogs(list) => {
+                let kinds = dialogs::kinds(&list);
+                if let Some(tab) = self.tabs.get_mut(&port) {
+                    tab.dialogs = list;
+                }
                 if self.auto.tab == Some(port) {
-                    let cmds = self.auto.machine.handle(Event::Dialog(kind), now_ms);
+                    let cmds = self.auto.machine.handle(Event::Dialogs(kinds), now_ms);
                     self.apply_auto(cmds, now_ms, out);
                 }
             }
-            TabMsg::Captcha => {
-                if self.auto.tab == Some(port) {
-                    let cmds = self.auto.machine.handle(Event::Captcha, now_ms);
-                    self.apply_auto(cmds, now_ms, out);
+            TabMsg::Gamepad(buttons) => {
+                if let Some(tab) = self.tabs.get_mut(&port) {
+                    tab.gamepad = buttons;
                 }
             }
             TabMsg::Visibility(visible) => {
+                if let Some(tab) = self.tabs.get_mut(&port) {
+                    tab.visible = visible;
+                }
                 if self.auto.tab == Some(port) {
                     let cmds = self.auto.machine.handle(Event::TabVisible(visible), now_ms);
                     self.apply_auto(cmds, now_ms, out);
@@ -961,6 +1027,13 @@ impl Brain {
     fn refresh(&mut self, now_ms: f64, out: &mut Vec<Action>) {
         // Scores for top cards that have none (or a stale not-ready one).
         let mut want = Vec::new();
+        let auto_top = self
+            .auto
+            .machine
+            .settings()
+            .enabled
+            .then(|| self.auto_card().map(|c| c.profile_id))
+            .flatten();
         for tab in self.tabs.values() {
             let Some(card) = &tab.card else { continue };
             let Some(p) = tab.queue.resolve(card) else {
@@ -976,10 +1049,15 @@ impl Brain {
             );
             for id in ids {
                 let ready = self.scores.get(&id).is_some_and(|s| s.p_like.is_some());
+                let retry = if auto_top.as_ref() == Some(&id) {
+                    AUTO_SCORE_RETRY_MS
+                } else {
+                    SCORE_RETRY_MS
+                };
                 let asked = self
                     .score_asked
                     .get(&id)
-                    .is_some_and(|t| now_ms - t < SCORE_RETRY_MS);
+                    .is_some_and(|t| now_ms - t < retry);
                 if !ready && !asked && !want.contains(&id) {
                     want.push(id);
                 }
@@ -1097,6 +1175,20 @@ impl Brain {
         })
     }
 
+    /// Makes `port` the tab auto-swipe drives: the machine learns that tab's card, dialogs
+    /// and visibility.
+    fn drive_tab(&mut self, port: u32, now_ms: f64, out: &mut Vec<Action>) {
+        self.auto.tab = Some(port);
+        self.auto.reset_card();
+        let (visible, kinds) = match self.tabs.get(&port) {
+            Some(t) => (t.visible, dialogs::kinds(&t.dialogs)),
+            None => (true, Vec::new()),
+        };
+        let mut cmds = self.auto.machine.handle(Event::TabVisible(visible), now_ms);
+        cmds.extend(self.auto.machine.handle(Event::Dialogs(kinds), now_ms));
+        self.apply_auto(cmds, now_ms, out);
+    }
+
     fn feed_top_card(&mut self, now_ms: f64, out: &mut Vec<Action>) {
         let card = self.auto_card();
         if let Some(card) = self.auto.card_changed(card) {
@@ -1118,16 +1210,53 @@ impl Brain {
             match c {
                 Command::WaitUntil(t) => out.push(Action::AutoTickIn((t - now_ms).max(0.0))),
                 Command::Press {
-                    profile_id, key, ..
-                } => match self.auto.tab {
-                    Some(port) if self.tabs.contains_key(&port) => out.push(Action::Post {
+                    profile_id,
+                    verdict,
+                    key,
+                    click,
+                } => {
+                    let Some(tab) = self
+                        .auto
+                        .tab
+                        .and_then(|p| self.tabs.get(&p).map(|t| (p, t)))
+                    else {
+                        out.push(Action::Log(
+                            "auto-swipe wanted to swipe, but its tab is gone".into(),
+                        ));
+                        continue;
+                    };
+                    let (port, tab) = tab;
+                    let click = if click {
+                        let target = dialogs::pick_button(&tab.gamepad, verdict).and_then(|i| {
+                            let b = tab.gamepad.get(i)?;
+                            Some(ClickTarget {
+                                index: u32::try_from(i).ok()?,
+                                text: b.text.clone(),
+                                class: b.class.clone(),
+                            })
+                        });
+                        if target.is_none() {
+                            out.push(Action::Log(format!(
+                                "auto-swipe: the page did not act on the key; no {} button found to click",
+                                verdict.as_str()
+                            )));
+                            let cmds = self.auto.machine.handle(Event::ClickUnavailable, now_ms);
+                            self.apply_auto(cmds, now_ms, out);
+                            continue;
+                        }
+                        target
+                    } else {
+                        None
+                    };
+                    out.push(Action::Post {
                         port,
-                        msg: value(&ToTab::Press { profile_id, key }),
-                    }),
-                    _ => out.push(Action::Log(
-                        "auto-swipe wanted to swipe, but its tab is gone".into(),
-                    )),
-                },
+                        msg: value(&ToTab::Press {
+                            profile_id,
+                            key,
+                            click,
+                        }),
+                    });
+                }
                 Command::Show(d) => self.auto.shown(&d),
                 Command::Record {
                     decision,
@@ -1142,19 +1271,6 @@ impl Brain {
                         Some(decision.score),
                         Some(decision.reason_text.clone()),
                         at_ms,
-                        now_ms,
-                        out,
-                    );
-                }
-                Command::Matched { profile_id, .. } => {
-                    self.auto.matched(&profile_id);
-                    self.swipe_result(
-                        &profile_id,
-                        Verdict::Like,
-                        true,
-                        None,
-                        Some("match dialog after Swipy's like".into()),
-                        now_ms,
                         now_ms,
                         out,
                     );
@@ -1230,6 +1346,20 @@ impl Brain {
             "autoswipe_state" => Ok(()),
             "autoswipe_enable" => match msg.get("on").and_then(Value::as_bool) {
                 Some(on) => {
+                    // The card as it is now, with the score that may have come already.
+                    if on && self.auto.tab.is_none_or(|p| !self.tabs.contains_key(&p)) {
+                        let pick = self
+                            .tabs
+                            .iter()
+                            .filter(|(_, t)| t.card.is_some())
+                            .max_by_key(|(_, t)| t.visible)
+                            .map(|(p, _)| *p);
+                        if let Some(port) = pick {
+                            self.drive_tab(port, now_ms, out);
+                        }
+                    }
+                    self.auto.reset_card();
+                    self.feed_top_card(now_ms, out);
                     let cmds = self.auto.machine.handle(Event::SetEnabled(on), now_ms);
                     self.apply_auto(cmds, now_ms, out);
                     self.save_auto_settings(out);

@@ -812,19 +812,31 @@ fn dry_run_shows_the_decision_on_the_card_and_never_presses() {
 #[test]
 fn every_stop_reason_from_the_page_switches_auto_swipe_off_and_is_saved() {
     let cases = [
+        // Dialogs come as structural summaries; the worker classifies them.
         (
-            json!({"kind": "dialog", "dialog": "unknown"}),
+            json!({"kind": "dialogs", "dialogs": [{"role": "dialog", "text": "add tinder to your home screen", "buttons": 2}]}),
             "unknown_dialog",
         ),
         (
-            json!({"kind": "dialog", "dialog": "something-new"}),
+            json!({"kind": "dialogs", "dialogs": [{"role": "portal", "text": "get tinder gold", "buttons": 1}]}),
             "unknown_dialog",
         ),
         (
-            json!({"kind": "dialog", "dialog": "out_of_likes"}),
+            json!({"kind": "dialogs", "dialogs": [{"role": "frame", "titles": ["verification challenge"]}]}),
+            "captcha",
+        ),
+        (
+            json!({"kind": "profile", "body": {"data": {"likes": {"likes_remaining": "0"}}}, "at_ms": T0}),
             "out_of_likes",
         ),
-        (json!({"kind": "dialog", "dialog": "captcha"}), "captcha"),
+        (
+            json!({"kind": "recs", "body": null, "status": 429, "at_ms": T0}),
+            "rate_limited",
+        ),
+        (
+            json!({"kind": "recs", "body": {"error": {"message": "RATE_LIMITED"}}, "at_ms": T0}),
+            "rate_limited",
+        ),
         (
             json!({"kind": "visibility", "visible": false}),
             "tab_hidden",

@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 
 use serde_json::Value;
+use swipy_shared::tinder;
 
 use super::page::CardFacts;
 
@@ -110,83 +111,21 @@ pub fn facts_match(p: &QueuedProfile, card: &CardFacts) -> bool {
     same_name && age_ok
 }
 
-/// The identifying facts of the `user` results of a recs body, in order. Tolerant: results
-/// without an id or a name are skipped, never an error.
+/// The identifying facts of the profiles of a recs body, in order, read with the one Tinder
+/// parser ([`swipy_shared::tinder::parse_recs`]): rate-limit placeholders, non-user results
+/// and implausible ids never become cards; profiles without a name cannot be matched to a
+/// card and are left out.
 pub fn parse_recs(body: &Value, now_ms: f64) -> Vec<QueuedProfile> {
-    let results = body
-        .pointer("/data/results")
-        .or_else(|| body.get("results"))
-        .and_then(Value::as_array);
-    let Some(results) = results else {
-        return Vec::new();
-    };
-    results
-        .iter()
-        .filter(|r| {
-            r.get("type")
-                .and_then(Value::as_str)
-                .is_none_or(|t| t == "user")
-        })
-        .filter_map(|r| {
-            let user = r.get("user")?;
-            let id = user.get("_id").and_then(Value::as_str)?;
-            if !super::page::plausible_id(id) {
-                return None;
-            }
-            let name = user.get("name").and_then(Value::as_str)?.trim().to_owned();
-            if name.is_empty() {
-                return None;
-            }
-            let hidden = user
-                .get("hide_age")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            let age = if hidden {
-                None
-            } else {
-                user.get("birth_date")
-                    .and_then(Value::as_str)
-                    .and_then(|b| age_at(b, now_ms))
-            };
-            Some(QueuedProfile {
-                id: id.to_owned(),
-                name,
-                age,
-            })
+    tinder::parse_recs(body, now_ms)
+        .profiles
+        .into_iter()
+        .filter(|p| !p.name.is_empty())
+        .map(|p| QueuedProfile {
+            id: p.id,
+            name: p.name,
+            age: p.age,
         })
         .collect()
-}
-
-/// Whole years between an ISO 8601 birth date (`YYYY-MM-DD...`) and `now_ms`.
-pub fn age_at(birth_date: &str, now_ms: f64) -> Option<u32> {
-    let b = birth_date.get(..10)?;
-    let mut parts = b.split('-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: u32 = parts.next()?.parse().ok()?;
-    let d: u32 = parts.next()?.parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !now_ms.is_finite() {
-        return None;
-    }
-    let (ny, nm, nd) = civil_from_days((now_ms / 86_400_000.0).floor() as i64);
-    let mut years = ny - y;
-    if (nm, nd) < (m, d) {
-        years -= 1;
-    }
-    u32::try_from(years).ok().filter(|a| *a <= 130)
-}
-
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]

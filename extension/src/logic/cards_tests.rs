@@ -23,12 +23,32 @@ fn card(name: &str, age: Option<u32>) -> CardFacts {
 
 #[test]
 fn age_is_whole_years_at_capture_time() {
-    assert_eq!(age_at("1998-11-28T00:00:00.000Z", NOW), Some(27));
-    assert_eq!(age_at("1998-11-29T00:00:00.000Z", NOW), Some(26));
-    assert_eq!(age_at("2000-02-29", NOW), Some(25));
-    assert_eq!(age_at("garbage", NOW), None);
-    assert_eq!(age_at("1998-13-01", NOW), None);
-    assert_eq!(age_at("", NOW), None);
+    let body = recs(&[
+        ("a1", "Anna", Some("1998-11-28T00:00:00.000Z")),
+        ("b2", "Bea", Some("1998-11-29T00:00:00.000Z")),
+        ("c3", "Cleo", Some("2000-02-29")),
+        ("d4", "Dora", Some("garbage")),
+        ("e5", "Eva", None),
+    ]);
+    let ages: Vec<Option<u32>> = parse_recs(&body, NOW).into_iter().map(|p| p.age).collect();
+    assert_eq!(ages, [Some(27), Some(26), Some(25), None, None]);
+}
+
+#[test]
+fn rate_limit_placeholders_never_become_cards() {
+    let body = json!({"data": {"results": [
+        {"type": "user", "user": {"_id": "tinder_rate_limited_id_1764331200000", "name": "Tinder Team"}},
+        {"type": "user", "user": {"_id": "a1", "name": "Anna"}},
+    ]}});
+    let mut q = CardQueue::new();
+    let added = q.ingest(&body, NOW);
+    assert_eq!(
+        added.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+        ["a1"]
+    );
+    // A card named like the placeholder is never matched to it.
+    assert_eq!(q.resolve(&card("Tinder Team", None)), None);
+    assert_eq!(q.upcoming(), ["a1"]);
 }
 
 #[test]

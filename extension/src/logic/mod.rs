@@ -6,6 +6,10 @@ pub mod brain;
 pub mod cards;
 pub mod conn;
 pub mod dash;
+pub mod dialogs;
 pub mod outbox;
 pub mod page;
 pub mod popup;
+
+#[cfg(test)]
+mod order_tests;

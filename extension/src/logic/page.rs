@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use swipy_shared::{Parts, Verdict};
 
-use super::autoswipe::DialogKind;
+use super::dialogs::{self, ButtonFacts, DialogSummary};
 
 /// The facts `content.js` reads from the top card of the page's card stack.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,8 +25,15 @@ pub struct CardFacts {
 pub enum TabMsg {
     /// The page's `X-Auth-Token` request header (a credential: memory only).
     Token(String),
-    /// A `/v2/recs/core` response body as the page received it.
-    Recs { body: Value, at_ms: f64 },
+    /// A `/v2/recs/core` answer as the page received it: `status` when the hook reports it
+    /// (a 429 may come without a JSON body: `body` is then `null`).
+    Recs {
+        body: Value,
+        at_ms: f64,
+        status: Option<u16>,
+    },
+    /// The page's own `/v2/profile` answer (its `data.likes` tells the likes left).
+    Profile { body: Value, at_ms: f64 },
     /// The page's own like/pass/superlike call (after its response, or its failure).
     Swipe {
         profile_id: String,
@@ -39,10 +46,11 @@ pub enum TabMsg {
     Card(Option<CardFacts>),
     /// A Swipy overlay button was pressed on the card showing these facts.
     Label { verdict: Verdict, card: CardFacts },
-    /// A `[role="dialog"]` appeared on the page, classified by structure (never by text).
-    Dialog(DialogKind),
-    /// A captcha or verification frame appeared.
-    Captcha,
+    /// The dialogs visible on the page now (all of them; empty when none), as structural
+    /// summaries; [`dialogs::classify`] tells what they are.
+    Dialogs(Vec<DialogSummary>),
+    /// The buttons next to the card stack (the gamepad), for the retry click.
+    Gamepad(Vec<ButtonFacts>),
     /// `document.visibilityState` changed (`true`: visible).
     Visibility(bool),
     /// A call to the Tinder API answered 401: the page's token is no longer valid.
@@ -158,10 +166,26 @@ impl TabMsg {
             }
             "recs" => {
                 let body = obj.get("body").cloned().unwrap_or(Value::Null);
-                if !body.is_object() {
+                let status = obj
+                    .get("status")
+                    .and_then(Value::as_u64)
+                    .and_then(|s| u16::try_from(s).ok());
+                let failed = status.is_some_and(|s| !(200..300).contains(&s));
+                if !(body.is_object() || failed && body.is_null()) {
                     return Err(Refused("recs `body` must be a JSON object".into()));
                 }
                 Ok(TabMsg::Recs {
+                    body,
+                    at_ms: time_field(obj, "at_ms")?,
+                    status,
+                })
+            }
+            "profile" => {
+                let body = obj.get("body").cloned().unwrap_or(Value::Null);
+                if !body.is_object() {
+                    return Err(Refused("profile `body` must be a JSON object".into()));
+                }
+                Ok(TabMsg::Profile {
                     body,
                     at_ms: time_field(obj, "at_ms")?,
                 })
@@ -171,10 +195,13 @@ impl TabMsg {
                 if !plausible_id(id) {
                     return Err(Refused(format!("`{}` is not a profile id", clip(id, 80))));
                 }
+                // A request that failed (network error) has no status: 0, never a success.
                 let status = obj
                     .get("status")
                     .and_then(Value::as_u64)
-                    .and_then(|s| u16::try_from(s).ok());
+                    .and_then(|s| u16::try_from(s).ok())
+                    .filter(|_| obj.get("failed") != Some(&Value::Bool(true)))
+                    .or(Some(0));
                 let response = obj.get("response").filter(|r| r.is_object()).cloned();
                 Ok(TabMsg::Swipe {
                     profile_id: id.to_owned(),
@@ -195,14 +222,14 @@ impl TabMsg {
                     card,
                 })
             }
-            "dialog" => match str_field(obj, "dialog")? {
-                "match" => Ok(TabMsg::Dialog(DialogKind::Match)),
-                "out_of_likes" => Ok(TabMsg::Dialog(DialogKind::OutOfLikes)),
-                "captcha" => Ok(TabMsg::Captcha),
-                // Anything else (including kinds this build does not know) is an unknown
-                // dialog: auto-swipe stops on it.
-                _ => Ok(TabMsg::Dialog(DialogKind::Unknown)),
-            },
+            "dialogs" => {
+                let list = obj.get("dialogs");
+                if !list.is_some_and(Value::is_array) {
+                    return Err(Refused("`dialogs` must be a list".into()));
+                }
+                Ok(TabMsg::Dialogs(dialogs::parse_dialogs(list)))
+            }
+            "gamepad" => Ok(TabMsg::Gamepad(dialogs::parse_buttons(obj.get("buttons")))),
             "visibility" => obj
                 .get("visible")
                 .and_then(Value::as_bool)
@@ -266,6 +293,15 @@ pub struct AutoCardView {
     pub message: String,
 }
 
+/// The gamepad button to click: its place in the last `gamepad` report and what it looked
+/// like then (the content script clicks only when both still agree).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClickTarget {
+    pub index: u32,
+    pub text: String,
+    pub class: String,
+}
+
 /// Worker → tab. Built and serialized at once, never stored in bulk: the size difference
 /// between variants does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -286,10 +322,12 @@ pub enum ToTab {
         decision: Option<DecisionView>,
         auto: AutoCardView,
     },
-    /// Auto-swipe: press `key` on the page if the top card is still `profile_id`.
+    /// Auto-swipe: press `key` on the page if the top card is still `profile_id`; with
+    /// `click`, click that button of the gamepad report instead (the one retry).
     Press {
         profile_id: String,
         key: &'static str,
+        click: Option<ClickTarget>,
     },
     /// A label could not be recorded (plain words for the user).
     LabelRefused { message: String },

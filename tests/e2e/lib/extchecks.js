@@ -63,28 +63,26 @@ async function waitLabels(dataDir, want, timeout, what) {
   return rows;
 }
 
-/** The overlay's own state attributes and status text (for failure messages). */
+/** The overlay's own state and status text (for failure messages). */
 function overlayState(driver) {
-  return driver.eval(() => {
-    const o = document.querySelector('[data-swipy="overlay"]');
+  return P.overlay(driver).then((o) => {
     if (!o) return 'no overlay element';
-    const attrs = [...o.attributes].filter((a) => a.name.startsWith('data-swipy')).map((a) => `${a.name}=${a.value}`).join(' ');
-    const st = o.querySelector('[data-swipy="status"]');
-    return `${attrs} status="${st ? st.textContent : ''}"`;
+    return `profile-id=${o.id} state=${o.state} label=${o.label} host=${o.host} shown=${o.shown} status="${o.status}"`;
   }).catch((e) => `unreadable: ${e.message}`);
 }
 
-/** The overlay attributes on the top card: {id, state, label, host} (null when none). */
-function overlayAttrs(driver) {
-  return driver.eval(() => {
-    const card = document.querySelector('div.recsCardboard__cards > div[aria-hidden="false"]');
-    const o = card && card.querySelector('[data-swipy="overlay"]');
-    if (!o) return null;
-    return {
-      card: card.getAttribute('data-profile-id'), id: o.getAttribute('data-swipy-profile-id'),
-      state: o.getAttribute('data-swipy-state'), label: o.getAttribute('data-swipy-label'), host: o.getAttribute('data-swipy-host'),
-    };
-  });
+/**
+ * The overlay on the top card: {card, id, state, label, host} (null when there is none, or it
+ * does not lie over the top card). The overlay is in a closed shadow root outside the page's
+ * tree; "on the top card" means laid over the top card's box.
+ */
+async function overlayAttrs(driver) {
+  const [o, top] = await Promise.all([P.overlay(driver), P.topCard(driver)]);
+  if (!o || !o.shown || !top || !top.rect) return null;
+  const near = (a, b) => Math.abs(a - b) <= 2;
+  const r = o.rect;
+  if (!(near(r.x, top.rect.x) && near(r.y, top.rect.y) && near(r.w, top.rect.w) && near(r.h, top.rect.h))) return null;
+  return { card: top.id, id: o.id, state: o.state, label: o.label, host: o.host };
 }
 
 async function waitOverlay(driver, pred, what, timeout = 10000) {
@@ -255,12 +253,11 @@ async function extChecks({ label, driver, mock, dataDir, downFlag, secretScanDir
     const top = await P.waitTopCard(driver);
     const known = async (what) => {
       try {
-        return await U.waitFor(() => driver.eval(({ sel }) => {
-          const card = document.querySelector('div.recsCardboard__cards > div[aria-hidden="false"]');
-          const b = card && card.querySelector(sel);
-          const o = card && card.querySelector('[data-swipy="overlay"]');
-          return b && !b.disabled && o && o.getAttribute('data-swipy-profile-id') ? o.getAttribute('data-swipy-profile-id') : null;
-        }, { sel: SEL.like }), { timeout: 10000, what });
+        return await U.waitFor(async () => {
+          const o = await overlayAttrs(driver);
+          const b = o && o.id ? await P.locate(driver, SEL.like) : null;
+          return b && !b.disabled ? o.id : null;
+        }, { timeout: 10000, what });
       } catch (e) {
         throw new U.CheckError(`${e.message}; overlay: ${await overlayState(driver)}`);
       }

@@ -38,11 +38,110 @@ async function waitTopCard(driver, { notId, timeout = 20000 } = {}) {
   }, { timeout, what: () => `a top card${notId ? ` other than ${notId}` : ''} (last: ${JSON.stringify(last)})` });
 }
 
+// ----- Swipy's overlay ----------------------------------------------------------------------
+// The overlay lives in a closed shadow root on a bare host element under <html> (outside the
+// page's app tree); nothing of it is reachable from the page. Tests reach it the way browser
+// automation can: the Chrome DevTools Protocol (Chromium) or WebDriver BiDi with
+// `includeShadowTree: 'all'` (Firefox). Inside, elements are named by class: `.overlay`,
+// `.badge`, `.badge-parts`, `.label-like`, `.label-nope`, `.status`, `.decision`, `.auto-status`.
+
+async function chromiumShadowCall(driver, src, argJson) {
+  if (!driver.swipyCdp) driver.swipyCdp = await driver.context.newCDPSession(driver.page);
+  const cdp = driver.swipyCdp;
+  const { root } = await cdp.send('DOM.getDocument', { depth: 3, pierce: true });
+  const html = (root.children || []).find((n) => n.nodeName === 'HTML');
+  const host = html && (html.children || []).find((n) => n.nodeName !== 'HEAD' && n.nodeName !== 'BODY' && (n.shadowRoots || []).length);
+  if (!host) return null;
+  const { object } = await cdp.send('DOM.resolveNode', { nodeId: host.shadowRoots[0].nodeId });
+  const r = await cdp.send('Runtime.callFunctionOn', {
+    objectId: object.objectId, functionDeclaration: `async function (argJson) { return JSON.stringify(await (${src})(this, JSON.parse(argJson))); }`,
+    arguments: [{ value: argJson }], returnByValue: true, awaitPromise: true,
+  });
+  await cdp.send('Runtime.releaseObject', { objectId: object.objectId }).catch(() => {});
+  if (r.exceptionDetails) throw new CheckError(`overlay script failed: ${r.exceptionDetails.text} ${JSON.stringify(r.exceptionDetails.exception || {}).slice(0, 300)}`);
+  return r.result && typeof r.result.value === 'string' ? JSON.parse(r.result.value) : null;
+}
+
+async function firefoxShadowCall(driver, src, argJson) {
+  const tree = await driver.bidi.send('browsingContext.getTree', {});
+  const context = tree.contexts[0].context;
+  const found = await driver.bidi.send('script.callFunction', {
+    functionDeclaration: '() => [...document.documentElement.children].find((e) => e !== document.head && e !== document.body) || null',
+    awaitPromise: false, target: { context }, resultOwnership: 'none',
+    serializationOptions: { includeShadowTree: 'all', maxDomDepth: 1 },
+  });
+  const host = found.result;
+  const shadowRoot = host && host.type === 'node' && host.value && host.value.shadowRoot;
+  if (!shadowRoot || !shadowRoot.sharedId) return null;
+  const r = await driver.bidi.send('script.callFunction', {
+    functionDeclaration: `async function (root, argJson) { return JSON.stringify(await (${src})(root, JSON.parse(argJson))); }`,
+    arguments: [{ sharedId: shadowRoot.sharedId }, { type: 'string', value: argJson }],
+    awaitPromise: true, target: { context }, resultOwnership: 'none',
+  });
+  if (r.type === 'exception') throw new CheckError(`overlay script failed: ${JSON.stringify(r.exceptionDetails || {}).slice(0, 300)}`);
+  return r.result && r.result.type === 'string' ? JSON.parse(r.result.value) : null;
+}
+
+/** Runs `fn(shadowRoot, arg)` on Swipy's overlay root in the page; null when there is none. */
+function overlayEval(driver, fn, arg) {
+  const argJson = JSON.stringify(arg === undefined ? null : arg);
+  return driver.name === 'firefox' ? firefoxShadowCall(driver, fn.toString(), argJson) : chromiumShadowCall(driver, fn.toString(), argJson);
+}
+
+/**
+ * What the overlay shows, read from its elements: {id, state, label, host, status, rect (of the
+ * host, which lies over the top card), shown, badge: {...}, parts, decision, auto} or null.
+ */
+function overlay(driver) {
+  return overlayEval(driver, (root) => {
+    const o = root.querySelector('.overlay');
+    if (!o) return null;
+    const host = root.host;
+    const hr = host.getBoundingClientRect();
+    const a = (el, n) => (el ? el.getAttribute(n) : null);
+    const b = root.querySelector('.badge');
+    const parts = root.querySelector('.badge-parts');
+    const d = root.querySelector('.decision');
+    const au = root.querySelector('.auto-status');
+    const st = root.querySelector('.status');
+    return {
+      id: a(o, 'data-profile-id'), state: a(o, 'data-state'), label: a(o, 'data-label'), host: a(o, 'data-host'),
+      status: st ? st.textContent : '', shown: host.isConnected && getComputedStyle(host).display !== 'none',
+      rect: { x: hr.x, y: hr.y, w: hr.width, h: hr.height },
+      badge: b && { state: a(b, 'data-state'), p: a(b, 'data-p-like'), version: a(b, 'data-model-version'), id: a(b, 'data-profile-id'), text: b.textContent.trim(), title: a(b, 'title') || '' },
+      parts: parts && { photo: a(parts, 'data-photo'), face: a(parts, 'data-face'), text: a(parts, 'data-text'), meta: a(parts, 'data-meta') },
+      decision: d && !d.hidden && a(d, 'data-verdict') ? { verdict: a(d, 'data-verdict'), score: a(d, 'data-score'), dry: a(d, 'data-dry-run'), text: d.textContent.trim() } : null,
+      auto: au && { state: a(au, 'data-state'), text: au.textContent.trim(), hidden: au.hidden },
+    };
+  });
+}
+
+/** Center of the visible overlay element of class `cls` (like `locate`), or null. */
+function overlayLocate(driver, cls) {
+  return overlayEval(driver, (root, c) => {
+    if (!root.host.isConnected || getComputedStyle(root.host).display === 'none') return null;
+    const el = root.querySelector('.' + c);
+    if (!el) return null;
+    const r = el.getBoundingClientRect();
+    const st = getComputedStyle(el);
+    if (r.width < 1 || r.height < 1 || st.visibility === 'hidden' || st.display === 'none' || Number(st.opacity) === 0) return null;
+    return { x: r.x + r.width / 2, y: r.y + r.height / 2, w: r.width, h: r.height, text: (el.textContent || '').trim().slice(0, 60), disabled: Boolean(el.disabled) };
+  }, cls);
+}
+
+/** `[data-swipy="NAME"]` names the overlay element of class NAME (in its closed shadow root). */
+function overlayClass(selector) {
+  const m = /^\[data-swipy="([\w-]+)"\]$/.exec(selector);
+  return m ? m[1] : null;
+}
+
 /**
  * Center of the first visible element matching `selector`, searching open shadow roots too;
- * null when none. With `within: 'top-card'` the element must overlap the top card.
+ * null when none. `[data-swipy="NAME"]` is Swipy's overlay element NAME (see `overlayClass`).
  */
 function locate(driver, selector) {
+  const cls = overlayClass(selector);
+  if (cls) return overlayLocate(driver, cls);
   return driver.eval(({ sel }) => {
     const found = [];
     const walk = (rootNode) => {
@@ -141,4 +240,4 @@ async function swipeTop(driver, mock, how, { expectKind } = {}) {
   return { id: card.id, name: card.name, kind, applied: call.applied !== false, call };
 }
 
-module.exports = { topCard, waitTopCard, locate, waitLocate, clickSelector, gamepadSelector, dialog, closeDialog, loadImages, swipeTop };
+module.exports = { topCard, waitTopCard, locate, waitLocate, clickSelector, gamepadSelector, dialog, closeDialog, loadImages, swipeTop, overlay, overlayEval, overlayLocate };

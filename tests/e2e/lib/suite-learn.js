@@ -71,21 +71,14 @@ async function hostScores(dataDir, ids) {
   return out;
 }
 
-/** The badge on the top card as the page shows it. */
-function badgeOnTop(driver) {
-  return driver.eval(() => {
-    const card = document.querySelector('div.recsCardboard__cards > div[aria-hidden="false"]');
-    if (!card) return null;
-    const b = card.querySelector('[data-swipy="badge"]');
-    if (!b) return { card: card.getAttribute('data-profile-id'), badge: null };
-    const parts = card.querySelector('[data-swipy="badge-parts"]');
-    return {
-      card: card.getAttribute('data-profile-id'), badge: true, state: b.getAttribute('data-state'),
-      p: b.getAttribute('data-p-like'), version: b.getAttribute('data-model-version'), id: b.getAttribute('data-profile-id'),
-      text: b.textContent.trim(), title: b.getAttribute('title') || '',
-      parts: parts ? { photo: parts.getAttribute('data-photo'), face: parts.getAttribute('data-face'), text: parts.getAttribute('data-text'), meta: parts.getAttribute('data-meta') } : null,
-    };
-  });
+/** The badge on the top card as the page shows it (the overlay lies over the top card). */
+async function badgeOnTop(driver) {
+  const card = await P.topCard(driver);
+  if (!card || !card.name) return null;
+  const on = await overlayAttrs(driver);
+  const o = on ? await P.overlay(driver) : null;
+  if (!o || !o.badge) return { card: card.id, badge: null };
+  return { card: card.id, badge: true, ...o.badge, parts: o.parts };
 }
 
 /** Waits for a scored badge on the top card; returns it. */
@@ -483,7 +476,8 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
       U.assert(b.card === top.id && b.id === top.id, `badge for ${b.id} on the card of ${top.id}`);
       seen.push(b);
       if (k === 0) {
-        await driver.page.hover('div.recsCardboard__cards > div[aria-hidden="false"] [data-swipy="badge"]').catch(() => {});
+        const at = await P.locate(driver, '[data-swipy="badge"]');
+        if (at) await driver.page.mouse.move(at.x, at.y).catch(() => {});
         await driver.screenshot(path.join(artifacts, 'chromium-badge.png'));
       }
       if (k < 2) {
@@ -498,7 +492,7 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
       U.assert(Number(b.p) === s.p_like, `${b.id}: badge data-p-like ${b.p}, swipy score ${s.p_like}`);
       U.assert(Number(b.version) === s.model_version, `${b.id}: badge model v${b.version}, swipy score v${s.model_version}`);
       U.assert(b.text === `${Math.round(s.p_like * 100)}%`, `${b.id}: badge text "${b.text}" for p_like ${s.p_like}`);
-      U.assert(b.parts, `${b.id}: no [data-swipy="badge-parts"]`);
+      U.assert(b.parts, `${b.id}: no badge parts (.badge-parts in the overlay)`);
       for (const part of ['photo', 'face', 'text', 'meta']) {
         const want = s.parts[part];
         const got = b.parts[part];
@@ -528,12 +522,12 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
     U.assert(on.ok, `autoswipe_enable refused: ${JSON.stringify(on)}`);
     let dec = null;
     try {
-      dec = await U.waitFor(() => driver.eval(() => {
-        const card = document.querySelector('div.recsCardboard__cards > div[aria-hidden="false"]');
-        const d = card && card.querySelector('[data-swipy="decision"]');
+      dec = await U.waitFor(async () => {
         // The overlay always holds the element; a decision is shown when it is visible.
-        return d && !d.hidden && d.getAttribute('data-verdict') ? { card: card.getAttribute('data-profile-id'), verdict: d.getAttribute('data-verdict'), score: d.getAttribute('data-score'), dry: d.getAttribute('data-dry-run'), text: d.textContent.trim() } : null;
-      }), { timeout: 20000, what: 'a visible [data-swipy="decision"] on the top card' });
+        const on = await overlayAttrs(driver);
+        const o = on ? await P.overlay(driver) : null;
+        return o && o.decision ? { card: on.card, ...o.decision } : null;
+      }, { timeout: 20000, what: 'a visible decision (.decision in the overlay) on the top card' });
       await U.sleep(1500);
     } finally {
       await hook(popup, { kind: 'autoswipe_enable', on: false }).catch(() => {});
@@ -577,6 +571,34 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
     U.assert(after.length === 0, `calls after the daily cap: ${after.length}`);
     await waitLabels(dataDir, calls.map((c) => ({ id: c.id, verdict: 'nope', source: 'auto' })), 20000, 'auto passes stored with source auto');
     return `3 passes, ${st.last_stop.message || st.last_stop.kind}`;
+  });
+
+  // Start in any order: the user reloads tinder.com and switches auto-swipe on at once,
+  // before the first card (and its score) is there. The score that arrives must be used.
+  await U.check(name('switched on at once after a reload: the first card is swiped by its score, no "no score" stop'), async () => {
+    U.assert(visible === 'visible', `the tinder.com tab is ${visible}`);
+    U.assert(badgesOk, 'needs scored badges (previous check)');
+    const st0 = await autoState(popup);
+    // Threshold 1: every card is a pass; the daily total stops it after exactly one swipe.
+    // A long score wait: new cards need their photos fetched first.
+    const preset = await hook(popup, { kind: 'autoswipe_preset', preset: 'fast_test', threshold: 1, swipes_per_24h: st0.swipes_24h + 1, score_wait_ms: 90000 });
+    U.assert(preset.ok, `fast_test preset refused: ${JSON.stringify(preset)}`);
+    const start = await runStart(mock);
+    await driver.goto(`${APP}?autologin=1`);
+    const on = await hook(popup, { kind: 'autoswipe_enable', on: true });
+    U.assert(on.ok, `autoswipe_enable refused: ${JSON.stringify(on)}`);
+    await driver.page.bringToFront();
+    let st;
+    try {
+      st = await waitStop(popup, 'daily_cap', 120000);
+    } finally {
+      await hook(popup, { kind: 'autoswipe_enable', on: false }).catch(() => {});
+    }
+    const calls = swipeCalls(await mock.calls(start.since));
+    const first = servedIds(await mock.calls(start.since)).find((id) => !start.swiped.has(id));
+    U.assert(calls.length === 1, `expected one swipe, got ${calls.map((c) => `${c.kind} ${c.id}`).join(', ')}`);
+    U.assert(calls[0].id === first && calls[0].kind === 'pass', `swiped ${calls[0].kind} ${calls[0].id}; the first card after the reload is ${first}`);
+    return `${calls[0].kind} ${calls[0].id}, ${st.last_stop.message || st.last_stop.kind}`;
   });
 
   const capOk = await U.check(name('auto-swipe from the popup (fast preset): decisions follow threshold and scores, delays kept, stops at the likes cap'), async () => {

@@ -38,6 +38,22 @@ fn machine(s: Settings) -> AutoSwipe {
     AutoSwipe::new(s, 42)
 }
 
+/// The fast preset without delays: a card is pressed as soon as it is shown.
+fn quick() -> AutoSwipe {
+    machine(Settings {
+        delay_min_ms: 0.0,
+        delay_max_ms: 0.0,
+        ..fast()
+    })
+}
+
+/// [`quick`], switched off until the test switches it on.
+fn quick_off() -> AutoSwipe {
+    let mut a = quick();
+    a.handle(Event::SetEnabled(false), T0 - MIN);
+    a
+}
+
 fn stops(cmds: &[Command]) -> Vec<String> {
     cmds.iter()
         .filter_map(|c| match c {
@@ -54,7 +70,23 @@ fn presses(cmds: &[Command]) -> Vec<(String, Verdict, &'static str)> {
                 profile_id,
                 verdict,
                 key,
+                ..
             } => Some((profile_id.clone(), *verdict, *key)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The retry clicks among `cmds`: (profile, verdict).
+fn clicks(cmds: &[Command]) -> Vec<(String, Verdict)> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::Press {
+                profile_id,
+                verdict,
+                click: true,
+                ..
+            } => Some((profile_id.clone(), *verdict)),
             _ => None,
         })
         .collect()
@@ -67,7 +99,7 @@ fn wake(cmds: &[Command]) -> Option<f64> {
     })
 }
 
-fn swiped(id: &str, verdict: Verdict, response: Option<LikeResponse>) -> Event {
+fn swiped(id: &str, verdict: Verdict, response: Option<LikeOutcome>) -> Event {
     Event::PageSwiped {
         profile_id: id.into(),
         verdict,
@@ -158,8 +190,8 @@ fn drive_from(
             let top = deck.pop_front().expect("a card was pressed");
             let response = (verdict == Verdict::Like).then(|| {
                 likes_left -= 1;
-                LikeResponse {
-                    likes_remaining: Some(likes_left),
+                LikeOutcome {
+                    likes_remaining: Some(i64::from(likes_left)),
                     ..Default::default()
                 }
             });
@@ -731,13 +763,20 @@ fn mismatches_stop_without_recording() {
 }
 
 #[test]
-fn no_confirmation_in_time_stops() {
-    let mut a = machine(Settings {
-        delay_min_ms: 0.0,
-        delay_max_ms: 0.0,
-        ..fast()
-    });
+fn no_confirmation_in_time_stops_after_one_retry_click() {
+    let mut a = quick();
     let out = a.handle(Event::TopCard(Some(card("a", "Anna", 0.9))), T0);
+    assert_eq!(
+        presses(&out),
+        [("a".to_owned(), Verdict::Like, "ArrowRight")]
+    );
+    assert!(clicks(&out).is_empty(), "a key press first");
+    assert_eq!(wake(&out), Some(T0 + 700.0), "a timer for the retry");
+    let early = a.handle(Event::Tick, T0 + 699.0);
+    assert!(presses(&early).is_empty(), "{early:?}");
+    // Nothing from the page, Anna still on top: click her like button, once.
+    let out = a.handle(Event::Tick, T0 + 700.0);
+    assert_eq!(clicks(&out), [("a".to_owned(), Verdict::Like)]);
     assert_eq!(
         wake(&out),
         Some(T0 + 5_000.0),
@@ -751,7 +790,7 @@ fn no_confirmation_in_time_stops() {
     let out = a.handle(Event::Tick, T0 + 5_000.0);
     assert_eq!(
         stops(&out),
-        vec!["Stopped: the page did not confirm the like of Anna within 5 s".to_owned()]
+        vec!["Stopped: the page did not confirm the like of Anna within 5 s (Swipy pressed the key, then clicked the card's button)".to_owned()]
     );
     let late = a.handle(swiped("a", Verdict::Like, None), T0 + 6_000.0);
     assert!(
@@ -761,43 +800,200 @@ fn no_confirmation_in_time_stops() {
 }
 
 #[test]
-fn failed_page_calls_stop() {
+fn no_retry_click_when_the_card_left_the_top() {
+    let mut a = quick();
+    a.handle(Event::TopCard(Some(card("a", "Anna", 0.9))), T0);
+    // The page took the key (the card left); its call is slow.
+    a.handle(Event::TopCard(Some(card("b", "Bea", 0.9))), T0 + 300.0);
+    let out = a.handle(Event::Tick, T0 + 700.0);
+    assert!(
+        presses(&out).is_empty(),
+        "never a click on the next card: {out:?}"
+    );
+    let out = a.handle(swiped("a", Verdict::Like, None), T0 + 1_500.0);
+    assert!(out.iter().any(|c| matches!(c, Command::Record { .. })));
+    // Without a button to click, the stop says so.
+    let mut a = quick();
+    a.handle(Event::TopCard(Some(card("a", "Anna", 0.9))), T0);
+    a.handle(Event::Tick, T0 + 700.0);
+    a.handle(Event::ClickUnavailable, T0 + 700.0);
+    let out = a.handle(Event::Tick, T0 + 5_000.0);
+    assert_eq!(
+        stops(&out),
+        ["Stopped: the page did not confirm the like of Anna within 5 s (Swipy pressed the key; it found no button to click)"]
+    );
+}
+
+#[test]
+fn the_fastest_preset_keeps_swiping_on_a_page_that_ignores_input_after_each_swipe() {
+    // The page ignores every press for 300 ms after a swipe (its card animates); the
+    // retry click lands. 30 swipes, no stop.
+    let mut a = machine(fast());
+    let mut now = T0;
+    let cards = deck(&[0.9, 0.1, 0.8, 0.2, 0.7, 0.3].repeat(5));
+    let mut deck: VecDeque<Card> = cards.into();
+    let mut queue = a.handle(Event::TopCard(deck.front().cloned()), now);
+    queue.extend(a.handle(Event::SetEnabled(true), now));
+    let mut locked_until = now;
+    let mut swipes = 0;
+    let mut retries = 0;
+    for _ in 0..10_000 {
+        let mut timer = None;
+        let mut pressed = None;
+        for c in queue.drain(..) {
+            match c {
+                Command::WaitUntil(t) => timer = Some(t),
+                Command::Press { verdict, click, .. } => pressed = Some((verdict, click)),
+                Command::Stop { message, .. } => panic!("stopped after {swipes} swipes: {message}"),
+                _ => {}
+            }
+        }
+        if let Some((verdict, click)) = pressed {
+            retries += usize::from(click);
+            if now >= locked_until {
+                let top = deck.pop_front().expect("a card");
+                now += 150.0;
+                queue = a.handle(Event::TopCard(deck.front().cloned()), now);
+                now += LATENCY;
+                locked_until = now + 300.0;
+                let ev = Event::page_swiped(
+                    &top.profile_id,
+                    verdict,
+                    Some(200),
+                    Some(&json!({"match": false, "likes_remaining": 100})),
+                );
+                queue.extend(a.handle(ev, now));
+                swipes += 1;
+                if deck.is_empty() {
+                    break;
+                }
+                continue;
+            }
+        }
+        match timer {
+            Some(t) => {
+                now = now.max(t);
+                queue = a.handle(Event::Tick, now);
+            }
+            None => break,
+        }
+    }
+    assert_eq!(swipes, 30, "every card swiped");
+    assert!(retries > 0, "the page's input lock made retries necessary");
+    assert!(a.settings().enabled);
+}
+
+#[test]
+fn failed_page_calls_stop_and_a_request_without_a_status_is_never_a_confirmation() {
     for (status, message) in [
-        (500, "Stopped: Tinder refused the like of Anna (HTTP 500)"),
         (
-            401,
+            Some(500),
+            "Stopped: Tinder refused the like of Anna (HTTP 500)",
+        ),
+        (
+            Some(401),
             "Stopped: the Tinder session was lost — reload tinder.com",
         ),
+        // A network error: status 0, or none at all.
+        (
+            Some(0),
+            "Stopped: the page's like request for Anna failed (no answer from Tinder)",
+        ),
+        (
+            None,
+            "Stopped: the page's like request for Anna failed (no answer from Tinder)",
+        ),
     ] {
-        let mut a = machine(Settings {
-            delay_min_ms: 0.0,
-            delay_max_ms: 0.0,
-            ..fast()
-        });
+        let mut a = quick();
         a.handle(Event::TopCard(Some(card("a", "Anna", 0.9))), T0);
         let ev = Event::PageSwiped {
             profile_id: "a".into(),
             verdict: Verdict::Like,
-            status: Some(status),
+            status,
             response: None,
         };
         let out = a.handle(ev, T0 + LATENCY);
-        assert_eq!(stops(&out), vec![message.to_owned()]);
+        assert_eq!(stops(&out), vec![message.to_owned()], "{status:?}");
         assert!(!out.iter().any(|c| matches!(c, Command::Record { .. })));
-        assert_eq!(a.likes_in_window(T0 + LATENCY), 0);
+        assert_eq!(
+            a.likes_in_window(T0 + LATENCY),
+            0,
+            "a failed like does not count"
+        );
+        // The user's own failed swipe is not counted either.
+        a.swiped_elsewhere("b", Verdict::Like, status, None, T0 + MIN);
+        assert_eq!(a.likes_in_window(T0 + MIN), 0);
     }
+}
+
+#[test]
+fn stop_reasons_serialise_the_same_both_ways() {
+    let reasons = [
+        StopReason::SwitchedOff,
+        StopReason::Match {
+            name: Some("Anna".into()),
+        },
+        StopReason::OutOfLikes { until_ms: Some(T0) },
+        StopReason::RateLimited { until_ms: None },
+        StopReason::UnknownDialog {
+            dialog: DialogKind::Upsell,
+        },
+        StopReason::Captcha,
+        StopReason::PageError {
+            verdict: Verdict::Like,
+            name: None,
+            status: 0,
+        },
+        StopReason::NotConfirmed {
+            verdict: Verdict::Nope,
+            name: None,
+            after_ms: 5_000.0,
+            clicked: true,
+        },
+    ];
+    let kinds = [
+        "switched_off",
+        "match",
+        "out_of_likes",
+        "rate_limited",
+        "unknown_dialog",
+        "captcha",
+        "page_error",
+        "not_confirmed",
+    ];
+    for (r, kind) in reasons.iter().zip(kinds) {
+        let v = serde_json::to_value(r).expect("serialises");
+        assert_eq!(v["kind"], kind);
+        assert_eq!(
+            &serde_json::from_value::<StopReason>(v).expect("reads back"),
+            r
+        );
+    }
+    let v = serde_json::to_value(StopReason::UnknownDialog {
+        dialog: DialogKind::OutOfLikes,
+    })
+    .expect("serialises");
+    assert_eq!(
+        v,
+        json!({"kind": "unknown_dialog", "dialog": "out_of_likes"})
+    );
 }
 
 #[test]
 fn page_events_stop_at_once_with_the_right_reason() {
     let cases = [
-        (Event::Dialog(DialogKind::Unknown), "Stopped: the page shows a dialog Swipy does not know — close it, then switch auto-swipe on again"),
-        (Event::Dialog(DialogKind::OutOfLikes), "Stopped: out of likes"),
-        (Event::Captcha, "Stopped: Tinder asks for a verification — complete it yourself, then switch auto-swipe on again"),
+        (Event::Dialogs(vec![DialogKind::Unknown]), "Stopped: the page shows a dialog Swipy does not know — close it, then switch auto-swipe on again"),
+        (Event::Dialogs(vec![DialogKind::Upsell]), "Stopped: the page shows an upgrade offer — close it, then switch auto-swipe on again"),
+        // Words alone never make a match or out of likes: only the page's answers do.
+        (Event::Dialogs(vec![DialogKind::OutOfLikes]), "Stopped: the page shows an out-of-likes dialog — close it, then switch auto-swipe on again"),
+        (Event::Dialogs(vec![DialogKind::Match]), "Stopped: the page shows a match dialog — close it, then switch auto-swipe on again"),
+        (Event::Dialogs(vec![DialogKind::Upsell, DialogKind::Verification]), "Stopped: Tinder asks for a verification — complete it yourself, then switch auto-swipe on again"),
+        (Event::RecsRateLimited { until_ms: Some(T0 + 125.0 * MIN) }, "Stopped: Tinder is rate-limiting until 14:05"),
+        (Event::RecsRateLimited { until_ms: None }, "Stopped: Tinder is rate-limiting — try again later"),
+        (Event::Allowance { likes_remaining: Some(0), until_ms: None }, "Stopped: out of likes"),
         (Event::TokenLost, "Stopped: the Tinder session was lost — reload tinder.com"),
         (Event::HostLost, "Stopped: lost the connection to the Swipy app"),
         (Event::TabVisible(false), "Stopped: the Tinder tab was hidden — auto-swipe only runs while the tab is visible"),
-        (Event::Dialog(DialogKind::Match), "Stopped: It's a match — see the match dialog"),
         (Event::SetEnabled(false), "Stopped: you switched auto-swipe off"),
     ];
     for (event, message) in cases {
@@ -814,6 +1010,62 @@ fn page_events_stop_at_once_with_the_right_reason() {
             "{event:?}: pressed after stopping"
         );
     }
+}
+
+#[test]
+fn no_press_goes_while_a_dialog_is_visible_and_it_cannot_start_with_one() {
+    let mut a = machine(Settings {
+        delay_min_ms: 0.0,
+        delay_max_ms: 0.0,
+        ..fast()
+    });
+    a.handle(Event::Dialogs(vec![DialogKind::Upsell]), T0);
+    a.handle(Event::TopCard(Some(card("a", "Anna", 0.9))), T0);
+    let out = a.handle(Event::SetEnabled(true), T0 + 1.0);
+    assert!(presses(&out).is_empty(), "{out:?}");
+    assert_eq!(
+        stops(&out),
+        ["Stopped: the page shows an upgrade offer — close it, then switch auto-swipe on again"]
+    );
+    // Closed: it starts.
+    a.handle(Event::Dialogs(Vec::new()), T0 + 2.0);
+    let out = a.handle(Event::SetEnabled(true), T0 + 3.0);
+    assert_eq!(presses(&out).len(), 1, "{out:?}");
+}
+
+#[test]
+fn recs_rate_limit_is_shown_while_off_and_refuses_a_start_until_recs_come_again() {
+    let mut a = quick_off();
+    a.handle(
+        Event::RecsRateLimited {
+            until_ms: Some(T0 + 125.0 * MIN),
+        },
+        T0,
+    );
+    assert_eq!(a.status_text(T0), "Tinder is rate-limiting until 14:05");
+    a.handle(Event::TopCard(Some(card("a", "Anna", 0.9))), T0);
+    let out = a.handle(Event::SetEnabled(true), T0 + MIN);
+    assert_eq!(
+        stops(&out),
+        ["Stopped: Tinder is rate-limiting until 14:05"]
+    );
+    assert!(presses(&out).is_empty());
+    // An ordinary recs answer: the limit is over.
+    a.handle(Event::RecsOk, T0 + 2.0 * MIN);
+    let out = a.handle(Event::SetEnabled(true), T0 + 3.0 * MIN);
+    assert_eq!(presses(&out).len(), 1, "{out:?}");
+    // A limit whose time passed is over too.
+    let mut b = machine(Settings {
+        enabled: false,
+        ..fast()
+    });
+    b.handle(
+        Event::RecsRateLimited {
+            until_ms: Some(T0 + MIN),
+        },
+        T0,
+    );
+    assert_eq!(b.status_text(T0 + 2.0 * MIN), "Auto-swipe is off");
 }
 
 #[test]
@@ -855,33 +1107,33 @@ fn cannot_start_while_something_is_wrong() {
 }
 
 #[test]
-fn match_dialog_after_a_like_records_the_match() {
+fn a_match_looking_dialog_after_a_like_without_match_is_an_unknown_dialog() {
     let mut a = machine(Settings {
-        delay_min_ms: 0.0,
-        delay_max_ms: 0.0,
+        delay_min_ms: 500.0,
+        delay_max_ms: 500.0,
         ..fast()
     });
     a.handle(Event::TopCard(Some(card("a", "Anna", 0.9))), T0);
+    a.handle(Event::Tick, T0 + 500.0);
     let out = a.handle(
-        swiped("a", Verdict::Like, Some(LikeResponse::default())),
-        T0 + LATENCY,
+        swiped("a", Verdict::Like, Some(LikeOutcome::default())),
+        T0 + 500.0 + LATENCY,
     );
     assert!(matches!(&out[0], Command::Record { matched: false, .. }));
-    let out = a.handle(Event::Dialog(DialogKind::Match), T0 + 1_000.0);
+    let out = a.handle(Event::Dialogs(vec![DialogKind::Match]), T0 + 1_000.0);
     assert_eq!(
-        out,
-        vec![
-            Command::Matched {
-                profile_id: "a".into(),
-                name: Some("Anna".into())
+        out.iter()
+            .filter(|c| !matches!(c, Command::WaitUntil(_)))
+            .cloned()
+            .collect::<Vec<_>>(),
+        vec![Command::Stop {
+            reason: StopReason::UnknownDialog {
+                dialog: DialogKind::Match
             },
-            Command::Stop {
-                reason: StopReason::Match {
-                    name: Some("Anna".into())
-                },
-                message: "Stopped: It's a match with Anna — see the match dialog".into(),
-            },
-        ]
+            message:
+                "Stopped: the page shows a match dialog — close it, then switch auto-swipe on again"
+                    .into(),
+        }]
     );
 }
 
@@ -893,9 +1145,8 @@ fn match_in_the_like_response_is_recorded_and_stops() {
         ..fast()
     });
     a.handle(Event::TopCard(Some(card("a", "Anna", 0.9))), T0);
-    let resp = LikeResponse::from_json(
-        &json!({"status": 200, "match": {"_id": "m1"}, "likes_remaining": 42}),
-    );
+    let resp =
+        parse_like_response(&json!({"status": 200, "match": {"_id": "m1"}, "likes_remaining": 42}));
     let out = a.handle(swiped("a", Verdict::Like, Some(resp)), T0 + LATENCY);
     assert!(
         matches!(&out[0], Command::Record { matched: true, .. }),
@@ -906,28 +1157,101 @@ fn match_in_the_like_response_is_recorded_and_stops() {
         vec!["Stopped: It's a match with Anna — see the match dialog".to_owned()]
     );
     // The dialog that follows does not record the match a second time.
-    let out = a.handle(Event::Dialog(DialogKind::Match), T0 + 1_000.0);
+    let out = a.handle(Event::Dialogs(vec![DialogKind::Match]), T0 + 1_000.0);
     assert!(out.is_empty(), "{out:?}");
 }
 
 #[test]
-fn match_dialog_before_the_confirmation_marks_the_record() {
-    let mut a = machine(Settings {
+fn a_dialog_while_the_swipe_is_outstanding_waits_for_the_pages_answer() {
+    let quick = Settings {
         delay_min_ms: 0.0,
         delay_max_ms: 0.0,
         ..fast()
-    });
+    };
+    let limited =
+        json!({"match": false, "likes_remaining": 0, "rate_limited_until": T0 + 65.0 * MIN});
+    let cases = [
+        (
+            DialogKind::Match,
+            Some(json!({"match": {"_id": "m1"}, "likes_remaining": 100})),
+            true,
+            "Stopped: It's a match with Anna — see the match dialog",
+        ),
+        (
+            DialogKind::OutOfLikes,
+            Some(limited),
+            false,
+            "Stopped: out of likes until 13:05",
+        ),
+        (
+            DialogKind::Match,
+            Some(json!({"match": false, "likes_remaining": 100})),
+            false,
+            "Stopped: the page shows a match dialog — close it, then switch auto-swipe on again",
+        ),
+    ];
+    for (kind, answer, matched, message) in cases {
+        let mut a = machine(quick.clone());
+        let out = a.handle(Event::TopCard(Some(card("a", "Anna", 0.9))), T0);
+        assert_eq!(presses(&out).len(), 1);
+        // The page shows its dialog before the hook reports the like's answer.
+        let out = a.handle(Event::Dialogs(vec![kind]), T0 + 100.0);
+        assert!(
+            stops(&out).is_empty(),
+            "{kind:?}: the answer decides: {out:?}"
+        );
+        let out = a.handle(Event::Tick, T0 + 1_000.0);
+        assert!(
+            clicks(&out).is_empty(),
+            "no retry click into a dialog: {out:?}"
+        );
+        let ev = Event::page_swiped("a", Verdict::Like, Some(200), answer.as_ref());
+        let out = a.handle(ev, T0 + 1_200.0);
+        assert!(
+            out.iter()
+                .any(|c| matches!(c, Command::Record { matched: m, .. } if *m == matched)),
+            "{kind:?}: {out:?}"
+        );
+        assert_eq!(stops(&out), [message], "{kind:?}");
+    }
+    // No answer at all: the dialog stops it at the deadline.
+    let mut a = machine(quick);
     a.handle(Event::TopCard(Some(card("a", "Anna", 0.9))), T0);
-    let out = a.handle(Event::Dialog(DialogKind::Match), T0 + 100.0);
+    a.handle(Event::Dialogs(vec![DialogKind::Unknown]), T0 + 100.0);
+    let out = a.handle(Event::Tick, T0 + 5_000.0);
     assert_eq!(
         stops(&out),
-        vec!["Stopped: It's a match with Anna — see the match dialog".to_owned()]
+        ["Stopped: the page shows a dialog Swipy does not know — close it, then switch auto-swipe on again"]
     );
-    let out = a.handle(swiped("a", Verdict::Like, None), T0 + LATENCY);
-    assert!(
-        matches!(&out[0], Command::Record { matched: true, .. }),
-        "{out:?}"
+}
+
+#[test]
+fn out_of_likes_from_the_profile_answer_stops_and_refuses_likes() {
+    let mut a = quick_off();
+    // Tinder says 100 until the last like: that is no limit.
+    a.handle(
+        Event::Allowance {
+            likes_remaining: Some(100),
+            until_ms: None,
+        },
+        T0,
     );
+    a.handle(Event::TopCard(Some(card("a", "Anna", 0.9))), T0);
+    let out = a.handle(Event::SetEnabled(true), T0 + 1.0);
+    assert_eq!(presses(&out).len(), 1, "{out:?}");
+    a.handle(swiped("a", Verdict::Like, None), T0 + LATENCY);
+    let out = a.handle(
+        Event::Allowance {
+            likes_remaining: Some(0),
+            until_ms: None,
+        },
+        T0 + 1_000.0,
+    );
+    assert_eq!(stops(&out), ["Stopped: out of likes"]);
+    a.handle(Event::TopCard(Some(card("b", "Bea", 0.9))), T0 + 2_000.0);
+    let out = a.handle(Event::SetEnabled(true), T0 + 3_000.0);
+    assert_eq!(stops(&out), ["Stopped: out of likes"]);
+    assert!(presses(&out).is_empty());
 }
 
 #[test]
@@ -944,7 +1268,7 @@ fn out_of_likes_from_the_response_stops_until_the_limit_ends() {
     let body =
         json!({"status": 200, "match": false, "likes_remaining": 0, "rate_limited_until": until});
     let out = a.handle(
-        swiped("a", Verdict::Like, Some(LikeResponse::from_json(&body))),
+        swiped("a", Verdict::Like, Some(parse_like_response(&body))),
         T0 + LATENCY,
     );
     assert!(matches!(&out[0], Command::Record { .. }));
@@ -976,7 +1300,7 @@ fn zero_likes_remaining_stops_after_recording() {
         ..fast()
     });
     a.handle(Event::TopCard(Some(card("a", "Anna", 0.9))), T0);
-    let resp = LikeResponse {
+    let resp = LikeOutcome {
         likes_remaining: Some(0),
         ..Default::default()
     };
@@ -999,6 +1323,9 @@ fn unknown_scores_are_never_guessed() {
     };
     let out = a.handle(Event::TopCard(Some(pending.clone())), T0);
     assert!(presses(&out).is_empty());
+    // It wakes every 2 s while it waits (the worker asks the host again), at most 10 s.
+    assert_eq!(wake(&out), Some(T0 + 2_000.0));
+    let out = a.handle(Event::Tick, T0 + 9_000.0);
     assert_eq!(wake(&out), Some(T0 + 10_000.0));
     assert_eq!(a.status_text(T0), "Waiting for the score of Anna");
     assert!(presses(&a.handle(Event::Tick, T0 + 5_000.0)).is_empty());
@@ -1155,35 +1482,20 @@ fn broken_state_is_refused_and_empty_state_is_fine() {
 
 #[test]
 fn like_responses_and_scores_are_read() {
-    let r = LikeResponse::from_json(&json!({"status": 200, "match": false, "likes_remaining": 99}));
-    assert_eq!(
-        r,
-        LikeResponse {
-            matched: false,
-            likes_remaining: Some(99),
-            rate_limited_until_ms: None
-        }
-    );
-    let r = LikeResponse::from_json(&json!({"match": true, "rate_limited_until": 1.5e12}));
-    assert!(r.matched);
-    assert_eq!(r.rate_limited_until_ms, Some(1.5e12));
-    assert_eq!(
-        LikeResponse::from_json(&json!("nonsense")),
-        LikeResponse::default()
-    );
-    let body = json!({"match": false, "likes_remaining": 0});
-    assert_eq!(
-        Event::page_swiped("a", Verdict::Like, Some(200), Some(&body)),
-        Event::PageSwiped {
-            profile_id: "a".into(),
-            verdict: Verdict::Like,
-            status: Some(200),
-            response: Some(LikeResponse {
-                likes_remaining: Some(0),
-                ..Default::default()
-            }),
-        }
-    );
+    // The page's answer is read with the one Tinder parser (`likes_remaining` as a string,
+    // wrapped in `data`).
+    let body = json!({"meta": {"status": 200}, "data": {"match": false, "likes_remaining": "0"}});
+    let Event::PageSwiped {
+        response: Some(r),
+        status,
+        ..
+    } = Event::page_swiped("a", Verdict::Like, Some(200), Some(&body))
+    else {
+        panic!("a page swipe with an answer");
+    };
+    assert_eq!(status, Some(200));
+    assert_eq!(r.likes_remaining, Some(0));
+    assert!(!r.matched);
     assert_eq!(
         Event::page_swiped("a", Verdict::Nope, None, Some(&json!(null))),
         Event::PageSwiped {
