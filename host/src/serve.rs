@@ -82,6 +82,34 @@ pub const MAX_SETTING_NAME: usize = 64;
 /// Largest accepted setting value (serialized).
 pub const MAX_SETTING_BYTES: usize = 64 * 1024;
 
+/// Test switch, off unless `SWIPY_TEST_CRASH_ON` is set, e.g. `label,swipe_seen:4`: the
+/// host exits at once on a frame of one of those types, until it has done so 4 times
+/// (counted in `<data dir>/test-crashes`) — a host that keeps dying while it handles labels
+/// and is then fixed. The end-to-end fault checks use it.
+fn test_crash(data_dir: &std::path::Path, kind: &str) {
+    let Ok(spec) = std::env::var("SWIPY_TEST_CRASH_ON") else {
+        return;
+    };
+    let (kinds, times) = spec.rsplit_once(':').unwrap_or((spec.as_str(), "1"));
+    if !kinds.split(',').any(|k| k.trim() == kind) {
+        return;
+    }
+    let file = data_dir.join("test-crashes");
+    let done: u32 = std::fs::read_to_string(&file)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
+    if done >= times.trim().parse().unwrap_or(1) {
+        return;
+    }
+    let _ = std::fs::write(&file, format!("{}\n", done + 1));
+    log::warn!(
+        "SWIPY_TEST_CRASH_ON: exiting on `{kind}` (time {})",
+        done + 1
+    );
+    std::process::exit(70);
+}
+
 /// How the browser started us.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BrowserLaunch {
@@ -200,6 +228,7 @@ impl Session {
         let (re, responses) = match decode_request(body) {
             Ok(env) => {
                 let re = env.id;
+                test_crash(self.store.data_dir(), env.body.kind());
                 (Some(re), self.handle(env))
             }
             Err(mut e) => {

@@ -8,7 +8,14 @@
 // the data dir (database, photos, logs), none of the extension's storage in the profile, and
 // not in the host's stderr.
 //
-//   node tests/e2e/fault.js [--labels N] [--seed S] [--keep] [--verbose]
+// Then, in each selected browser (Chromium and Firefox), a crash loop: a host that exits on
+// every `label`/`swipe_seen` frame for its first 4 starts (the host's test switch
+// SWIPY_TEST_CRASH_ON) and then works; every swipe made meanwhile is in the store afterwards
+// (none dropped by a guess). In the same page, messages a page script forges with
+// window.postMessage (a swipe, a recs page, a token, in the shape the hook once used) reach
+// nothing: no label, no profile.
+//
+//   node tests/e2e/fault.js [--labels N] [--seed S] [--browser chromium|firefox|all] [--keep] [--verbose]
 //   node tests/e2e/run.js --only fault           (the same checks inside the E2E run)
 //
 // Needs what run.js needs for Chromium (chromium, the built extension, target/debug/swipy,
@@ -20,6 +27,7 @@ const path = require('node:path');
 const U = require('./lib/util');
 const { startMock } = require('./lib/mock');
 const { launchChromium, chromiumPath } = require('./lib/chromium');
+const { launchFirefox, firefoxPath } = require('./lib/firefox');
 const { extPrerequisites, waitLabels } = require('./lib/extchecks');
 const P = require('./lib/page');
 const H = require('./lib/host');
@@ -95,13 +103,153 @@ function killHost(dataDir) {
 }
 
 async function faultSuite(opts = {}) {
-  const N = Number(opts.labels || process.env.SWIPY_FAULT_LABELS || 1000);
-  const seed = Number(opts.seed || process.env.SWIPY_FAULT_SEED || Math.floor(Math.random() * 2 ** 31));
   const browsers = opts.browsers || ['chromium'];
-  if (!browsers.includes('chromium')) {
-    U.skip('fault: chromium checks', 'the fault checks drive Chromium (CDP); not selected');
+  if (browsers.includes('chromium')) await killSuite(opts);
+  else U.skip('fault: chromium kill checks', 'they drive Chromium (CDP); not selected');
+  for (const b of browsers) {
+    await crashLoopSuite(b);
+    await U.runCleanups();
+  }
+}
+
+/** Rows of the store for these profile ids: labels and profiles. */
+async function rowsFor(dataDir, ids) {
+  const script = [
+    'import sqlite3, sys, json',
+    'c = sqlite3.connect(sys.argv[1])',
+    'ids = json.loads(sys.argv[2])',
+    'q = ",".join("?" * len(ids))',
+    'labels = c.execute("SELECT profile_id, verdict, source FROM labels WHERE profile_id IN (%s)" % q, ids).fetchall()',
+    'profiles = c.execute("SELECT id FROM profiles WHERE id IN (%s)" % q, ids).fetchall()',
+    'print(json.dumps({"labels": labels, "profiles": profiles}))',
+  ].join('\n');
+  const { stdout } = await U.run('python3', ['-c', script, path.join(dataDir, 'swipy.db'), JSON.stringify(ids)], { timeout: 30000 });
+  return JSON.parse(stdout);
+}
+
+const CRASHES = 4;
+const CRASH_SWIPES = 12;
+const FORGED_SWIPE = 'f0f0f0f0f0f0f0f0f0f0f0f0';
+const FORGED_RECS = 'f1f1f1f1f1f1f1f1f1f1f1f1';
+
+/**
+ * A host that dies on every label frame for its first CRASHES starts, then works: every
+ * swipe made meanwhile ends up in the store. Plus forged window messages change nothing.
+ */
+async function crashLoopSuite(browser) {
+  const name = `fault ${browser}`;
+  const isChromium = browser === 'chromium';
+  if (isChromium ? !chromiumPath() : !firefoxPath()) {
+    U.skip(`${name}: crash loop`, `${isChromium ? 'chromium' : 'firefox-esr'} is not installed`);
     return;
   }
+  const pre = extPrerequisites(isChromium ? 'chrome' : 'firefox');
+  if (!U.which('python3')) pre.missing.push('python3 (reads the store with its sqlite3 module)');
+  if (pre.missing.length) {
+    U.skip(`${name}: crash loop`, `missing ${pre.missing.join('; ')}`);
+    return;
+  }
+  const dataDir = U.tempDir(`crash-${browser}-data`);
+  const profileDir = U.tempDir(`crash-${browser}-profile`);
+  const home = U.tempDir(`crash-${browser}-home`);
+  const scratch = U.tempDir(`crash-${browser}-scratch`);
+  const stderrFile = path.join(scratch, 'host-stderr.log');
+  const wrapper = H.stderrWrapper(scratch, stderrFile, path.join(scratch, 'host-down'));
+  const mockArgs = ['--debug', '--seed', `e2e-crash-${browser}`, '--match-every', '0', '--likes-limit', '100000'];
+  const mock = isChromium ? await startMock({ args: mockArgs }) : await require('./lib/suite-firefox').mockForFirefox(mockArgs);
+  const ok = await U.check(`${name}: swipy install registers the host`, async () => {
+    if (isChromium) await H.installChromium(dataDir, profileDir, pre.chromeId, wrapper);
+    else await H.installFirefox(dataDir, home, wrapper);
+  });
+  if (!ok) return;
+  const env = {
+    HOME: home,
+    SWIPY_HOME: dataDir,
+    SWIPY_LOG: 'debug',
+    SWIPY_TEST_CRASH_ON: `label,swipe_seen:${CRASHES}`,
+    SWIPY_TEST_RESOLVE: `images-ssl.gotinder.com=127.0.0.1:${mock.port},api.gotinder.com=127.0.0.1:${mock.port}`,
+    SWIPY_TEST_CA: mock.ca,
+  };
+  if (isChromium) delete env.HOME;
+  const log = process.env.SWIPY_E2E_VERBOSE ? (l) => console.log(`  ${browser}| ${l}`) : undefined;
+  const driver = isChromium
+    ? await launchChromium({ profileDir, extDir: pre.chromeDir, mockPort: mock.port, env, log })
+    : await launchFirefox({ profileDir, extDir: pre.firefoxDir, env, proxyPort: mock.proxyPort, addonId: 'swipy@swipy.app', addonUuid: '5d1f7a2e-3c4b-4e6f-9a8b-7c6d5e4f3a21', log });
+  U.onCleanup(() => driver.close());
+
+  const expected = [];
+  const crashFile = path.join(dataDir, 'test-crashes');
+  await U.check(`${name}: ${CRASH_SWIPES} page swipes while the host dies on every label for its first ${CRASHES} starts`, async () => {
+    await driver.goto(`${APP}?autologin=1&lang=en`);
+    await P.waitTopCard(driver, { timeout: 30000 });
+    // A page script forges what the hook once posted: a swipe, a recs page, a token.
+    await driver.eval(({ swipe, recs }) => {
+      const at = Date.now();
+      const forged = [
+        { __swipy: 1, kind: 'swipe', profile_id: swipe, verdict: 'like', at_ms: at, status: 200, response: { status: 200, match: false } },
+        { __swipy: 1, kind: 'recs', at_ms: at, body: { meta: { status: 200 }, data: { results: [{ type: 'user', user: { _id: recs, name: 'Forged', birth_date: '1990-01-01T00:00:00Z', photos: [] } }] } } },
+        { __swipy: 1, kind: 'token', token: 'forged-token-0123456789' },
+      ];
+      for (const m of forged) window.postMessage(m, location.origin);
+      return true;
+    }, { swipe: FORGED_SWIPE, recs: FORGED_RECS });
+    for (let i = 0; i < CRASH_SWIPES; i++) {
+      if (await P.dialog(driver)) await P.closeDialog(driver);
+      const like = i % 3 !== 0;
+      const s = await P.swipeTop(driver, mock, like ? 'key:ArrowRight' : 'key:ArrowLeft');
+      U.assert(s.applied, `the page's swipe ${i} was not applied: ${JSON.stringify(s.call)}`);
+      expected.push({ id: s.id, verdict: like ? 'like' : 'nope', source: 'swipe' });
+      // Spread the swipes over the crash loop.
+      await U.sleep(400);
+    }
+    return `${expected.length} swipes`;
+  });
+
+  await U.check(`${name}: the host died ${CRASHES} times on labels, then every swipe made meanwhile is in the store`, async () => {
+    U.assert(expected.length === CRASH_SWIPES, `only ${expected.length} of ${CRASH_SWIPES} swipes were made`);
+    const t0 = Date.now();
+    await waitLabels(dataDir, expected, 150000, 'every swipe as a label');
+    const crashed = fs.existsSync(crashFile) ? Number(fs.readFileSync(crashFile, 'utf8').trim()) : 0;
+    U.assert(crashed === CRASHES, `the host exited ${crashed} times on a label frame, expected ${CRASHES} (the test switch did not fire)`);
+    const f = await storeFacts(dataDir);
+    U.assert(f.rows === CRASH_SWIPES && f.keys === CRASH_SWIPES, `label rows ${f.rows}, keys ${f.keys}; want ${CRASH_SWIPES} of each`);
+    return `all ${CRASH_SWIPES} stored ${U.fmtMs(Date.now() - t0)} after the last swipe, after ${crashed} host deaths`;
+  });
+
+  await U.check(`${name}: forged window messages (swipe, recs, token) reach nothing`, async () => {
+    const r = await rowsFor(dataDir, [FORGED_SWIPE, FORGED_RECS]);
+    U.assert(r.labels.length === 0, `a forged swipe became a label: ${JSON.stringify(r.labels)}`);
+    U.assert(r.profiles.length === 0, `a forged recs page became a profile: ${JSON.stringify(r.profiles)}`);
+    // Control: real captures did arrive through the private channel.
+    const real = await rowsFor(dataDir, expected.map((e) => e.id));
+    U.assert(real.profiles.length === expected.length, `only ${real.profiles.length} of ${expected.length} swiped profiles were captured`);
+    return 'no label, no profile';
+  });
+
+  if (isChromium) {
+    await U.check(`${name}: after a trap inside the worker's WebAssembly, the next swipes are still saved`, async () => {
+      const w = await U.waitFor(() => driver.extensionWorker(pre.chromeId), { timeout: 20000, what: 'the service worker' });
+      const trap = await w.evaluate(() => globalThis.swipy.trap());
+      U.assert(trap !== 'no trap', 'the test trap did not trap');
+      const after = [];
+      for (let i = 0; i < 3; i++) {
+        if (await P.dialog(driver)) await P.closeDialog(driver);
+        const s = await P.swipeTop(driver, mock, 'key:ArrowLeft');
+        after.push({ id: s.id, verdict: 'nope', source: 'swipe' });
+        await U.sleep(300);
+      }
+      await waitLabels(dataDir, after, 60000, 'the swipes after the trap');
+      return `trap: ${String(trap).slice(0, 80)}`;
+    });
+  }
+  await driver.close();
+  await mock.stop();
+}
+
+/** The 1,000-swipe run with SIGKILLs, host-down windows and worker stops (Chromium). */
+async function killSuite(opts) {
+  const N = Number(opts.labels || process.env.SWIPY_FAULT_LABELS || 1000);
+  const seed = Number(opts.seed || process.env.SWIPY_FAULT_SEED || Math.floor(Math.random() * 2 ** 31));
   if (!chromiumPath()) {
     U.skip('fault: chromium present', 'chromium is not installed (apt-get install -y chromium)');
     return;
@@ -245,10 +393,13 @@ if (require.main === module) {
     const a = argv[i];
     if (a === '--labels') opts.labels = Number(argv[++i]);
     else if (a === '--seed') opts.seed = Number(argv[++i]);
-    else if (a === '--keep') process.env.SWIPY_E2E_KEEP = '1';
+    else if (a === '--browser') {
+      const b = argv[++i];
+      opts.browsers = b === 'all' ? ['chromium', 'firefox'] : [b];
+    } else if (a === '--keep') process.env.SWIPY_E2E_KEEP = '1';
     else if (a === '--verbose') process.env.SWIPY_E2E_VERBOSE = '1';
     else {
-      console.error('usage: node tests/e2e/fault.js [--labels N] [--seed S] [--keep] [--verbose]');
+      console.error('usage: node tests/e2e/fault.js [--labels N] [--seed S] [--browser chromium|firefox|all] [--keep] [--verbose]');
       process.exit(2);
     }
   }

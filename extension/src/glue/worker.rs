@@ -1,6 +1,12 @@
 //! The background worker: owns the [`Brain`], the ports and the native connection.
+//!
+//! A trap while the brain handles one event (a panic aborts in WebAssembly) must not brick
+//! the worker: the brain is taken out of its slot for each call and put back after, so a
+//! call that never returned leaves the slot empty and a flag set. The next event sees that,
+//! drops every port (tabs and popups reconnect by themselves and replay what the brain
+//! needs), and builds a fresh brain from storage, where every waiting label is.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 
 use serde_json::Value;
@@ -15,10 +21,6 @@ use crate::logic::outbox::STORAGE_PREFIX;
 
 struct Worker {
     brain: Brain,
-    ports: HashMap<u32, JsValue>,
-    host: Option<JsValue>,
-    /// Bumped whenever the host port is replaced, so events of an old port are ignored.
-    host_gen: u32,
     timer: Option<f64>,
     auto_timer: Option<f64>,
     queue: VecDeque<Action>,
@@ -26,16 +28,79 @@ struct Worker {
 }
 
 thread_local! {
-    static WORKER: RefCell<Option<Worker>> = const { RefCell::new(None) };
+    static WORKER: Cell<Option<Worker>> = const { Cell::new(None) };
+    /// A call into the brain is running (still set after a trap).
+    static BUSY: Cell<bool> = const { Cell::new(false) };
+    /// A fresh brain is being built after a trap.
+    static RECOVERING: Cell<bool> = const { Cell::new(false) };
+    static BROWSER: RefCell<String> = const { RefCell::new(String::new()) };
+    /// Tab and popup ports by number (outside the brain's slot, so a trap cannot lose them).
+    static PORTS: RefCell<HashMap<u32, JsValue>> = RefCell::new(HashMap::new());
+    static HOST: RefCell<Option<JsValue>> = const { RefCell::new(None) };
+    /// Bumped whenever the host port is replaced, so events of an old port are ignored.
+    static HOST_GEN: Cell<u32> = const { Cell::new(0) };
 }
 
 fn with<R>(f: impl FnOnce(&mut Worker) -> R) -> Option<R> {
-    WORKER.with(|w| w.borrow_mut().as_mut().map(f))
+    if BUSY.with(Cell::get) {
+        // The last call never returned: it trapped, and its state is gone.
+        BUSY.with(|b| b.set(false));
+        recover();
+        return None;
+    }
+    let mut w = WORKER.with(Cell::take)?;
+    BUSY.with(|b| b.set(true));
+    let r = f(&mut w);
+    BUSY.with(|b| b.set(false));
+    WORKER.with(|slot| slot.set(Some(w)));
+    Some(r)
+}
+
+/// After a trap: drop every port and build a fresh brain from storage.
+fn recover() {
+    if RECOVERING.with(|r| r.replace(true)) {
+        return;
+    }
+    js::warn("swipy: a worker event failed midway; starting again from storage");
+    let ports = PORTS.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    for port in ports.values() {
+        let _ = js::call(port, "disconnect", &[]);
+    }
+    HOST_GEN.with(|g| g.set(g.get().wrapping_add(1)));
+    if let Some(port) = HOST.with(|h| h.borrow_mut().take()) {
+        let _ = js::call(&port, "disconnect", &[]);
+    }
+    let browser = BROWSER.with(|b| b.borrow().clone());
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(e) = worker_start(browser).await {
+            js::warn(&format!(
+                "swipy: the worker could not start again: {}",
+                js::error_text(&e)
+            ));
+        }
+        RECOVERING.with(|r| r.set(false));
+    });
+}
+
+/// Called by `background.js` when a call into the worker threw: recover at once.
+#[wasm_bindgen]
+pub fn worker_recover() {
+    if BUSY.with(Cell::get) {
+        BUSY.with(|b| b.set(false));
+        recover();
+    }
+}
+
+/// For the fault tests (`swipy.trap()` in the worker console): a trap inside the brain.
+#[wasm_bindgen]
+pub fn worker_test_trap() {
+    let _ = with::<()>(|_| panic!("test trap requested from the worker console"));
 }
 
 /// Start the brain: read the outbox back from storage, then connect to the host.
 #[wasm_bindgen]
 pub async fn worker_start(browser: String) -> Result<(), JsValue> {
+    BROWSER.with(|b| *b.borrow_mut() = browser.clone());
     let all = JsFuture::from(js::storage_get(&JsValue::NULL)?).await?;
     let mut stored = Vec::new();
     for key in js_sys::Object::keys(&all.clone().into()).iter() {
@@ -60,23 +125,21 @@ pub async fn worker_start(browser: String) -> Result<(), JsValue> {
     brain.set_utc_offset_min(offset as i32);
     actions.extend(brain.start(stored, js::now_ms()));
     WORKER.with(|w| {
-        *w.borrow_mut() = Some(Worker {
+        w.set(Some(Worker {
             brain,
-            ports: HashMap::new(),
-            host: None,
-            host_gen: 0,
             timer: None,
             auto_timer: None,
             queue: VecDeque::new(),
             draining: false,
-        })
+        }))
     });
     run(actions);
     Ok(())
 }
 
-/// An event from `background.js`: `connect` (payload: the port), `message` (payload: the
-/// message), `disconnect`, `startup`.
+/// An event from `background.js`: `connect` (payload: the port, whose name `background.js`
+/// checked against the sender), `message` (payload: the message as JSON text),
+/// `disconnect`, `startup`.
 #[wasm_bindgen]
 pub fn worker_event(kind: &str, port: u32, payload: JsValue) {
     let now = js::now_ms();
@@ -85,7 +148,7 @@ pub fn worker_event(kind: &str, port: u32, payload: JsValue) {
             let name = js::get(&payload, "name").as_string().unwrap_or_default();
             match PortKind::from_name(&name) {
                 Some(k) => {
-                    w.ports.insert(port, payload);
+                    PORTS.with(|p| p.borrow_mut().insert(port, payload.clone()));
                     w.brain.port_connected(port, k, now)
                 }
                 None => {
@@ -94,19 +157,30 @@ pub fn worker_event(kind: &str, port: u32, payload: JsValue) {
                 }
             }
         }
-        "message" => match js::from_js(payload) {
-            Ok(v) => w.brain.port_message(port, &v, now),
-            Err(e) => vec![Action::Log(format!("unreadable port message: {e}"))],
-        },
+        "message" => {
+            let parsed = match payload.as_string() {
+                Some(text) => serde_json::from_str(&text).map_err(|e| e.to_string()),
+                None => js::from_js(payload.clone()),
+            };
+            match parsed {
+                Ok(v) => w.brain.port_message(port, &v, now),
+                Err(e) => vec![Action::Log(format!("refused a port message: {e}"))],
+            }
+        }
         "disconnect" => {
-            w.ports.remove(&port);
+            PORTS.with(|p| p.borrow_mut().remove(&port));
             w.brain.port_closed(port, now)
         }
         "startup" => w.brain.wake(now),
         _ => Vec::new(),
     });
-    if let Some(a) = actions {
-        run(a);
+    match actions {
+        Some(a) => run(a),
+        None if kind == "connect" => {
+            // No brain right now (starting again after a trap): the port retries.
+            let _ = js::call(&payload, "disconnect", &[]);
+        }
+        None => {}
     }
 }
 
@@ -172,22 +246,29 @@ async fn drain() {
             Action::Store { key, value } => {
                 let obj = js_sys::Object::new();
                 let _ = js_sys::Reflect::set(&obj, &JsValue::from_str(&key), &js::to_js(&value));
-                await_storage(js::storage_set(&obj), &key).await;
+                let r = await_storage(js::storage_set(&obj), &key).await;
+                let now = js::now_ms();
+                // A failed save is the user's to know, not a log line only.
+                let actions = match r {
+                    Ok(()) => with(|w| w.brain.storage_ok(now)),
+                    Err(e) => with(|w| w.brain.storage_failed(&key, &e, now)),
+                };
+                if let Some(a) = actions {
+                    run(a);
+                }
             }
             Action::Unstore { key } => {
-                await_storage(js::storage_remove(&JsValue::from_str(&key)), &key).await;
+                let _ = await_storage(js::storage_remove(&JsValue::from_str(&key)), &key).await;
             }
             Action::OpenHost => open_host(),
             Action::CloseHost => {
-                if let Some(Some(port)) = with(|w| {
-                    w.host_gen = w.host_gen.wrapping_add(1);
-                    w.host.take()
-                }) {
+                HOST_GEN.with(|g| g.set(g.get().wrapping_add(1)));
+                if let Some(port) = HOST.with(|h| h.borrow_mut().take()) {
                     let _ = js::call(&port, "disconnect", &[]);
                 }
             }
             Action::ToHost(v) => {
-                if let Some(Some(port)) = with(|w| w.host.clone()) {
+                if let Some(port) = HOST.with(|h| h.borrow().clone()) {
                     if let Err(e) = js::call(&port, "postMessage", &[&js::to_js(&v)]) {
                         js::warn(&format!(
                             "swipy: cannot post to the host: {}",
@@ -197,7 +278,7 @@ async fn drain() {
                 }
             }
             Action::Post { port, msg } => {
-                if let Some(Some(p)) = with(|w| w.ports.get(&port).cloned()) {
+                if let Some(p) = PORTS.with(|p| p.borrow().get(&port).cloned()) {
                     // A tab that just closed: nothing to do.
                     let _ = js::call(&p, "postMessage", &[&js::to_js(&msg)]);
                 }
@@ -209,17 +290,16 @@ async fn drain() {
     }
 }
 
-async fn await_storage(p: Result<js_sys::Promise, JsValue>, key: &str) {
+async fn await_storage(p: Result<js_sys::Promise, JsValue>, key: &str) -> Result<(), String> {
     let r = match p {
         Ok(p) => JsFuture::from(p).await.map(|_| ()),
         Err(e) => Err(e),
     };
-    if let Err(e) = r {
-        js::warn(&format!(
-            "swipy: storage failed for {key}: {}",
-            js::error_text(&e)
-        ));
-    }
+    r.map_err(|e| {
+        let text = js::error_text(&e);
+        js::warn(&format!("swipy: storage failed for {key}: {text}"));
+        text
+    })
 }
 
 fn schedule_tick(ms: f64) {
@@ -264,23 +344,19 @@ fn open_host() {
             return;
         }
     };
-    let Some(gen) = with(|w| {
-        w.host_gen = w.host_gen.wrapping_add(1);
-        w.host = Some(port.clone());
-        w.host_gen
-    }) else {
-        return;
-    };
+    let gen = HOST_GEN.with(|g| {
+        g.set(g.get().wrapping_add(1));
+        g.get()
+    });
+    HOST.with(|h| *h.borrow_mut() = Some(port.clone()));
     let on_msg = Closure::<dyn FnMut(JsValue)>::new(move |msg: JsValue| {
         let value: Result<Value, String> = js::from_js(msg);
-        let actions = with(|w| {
-            if w.host_gen != gen {
-                return Vec::new();
-            }
-            match value {
-                Ok(v) => w.brain.host_message(&v, js::now_ms()),
-                Err(e) => vec![Action::Log(format!("unreadable host message: {e}"))],
-            }
+        if HOST_GEN.with(Cell::get) != gen {
+            return;
+        }
+        let actions = with(|w| match value {
+            Ok(v) => w.brain.host_message(&v, js::now_ms()),
+            Err(e) => vec![Action::Log(format!("unreadable host message: {e}"))],
         });
         if let Some(a) = actions {
             run(a);
@@ -297,13 +373,11 @@ fn open_host() {
             reason = js::get(&last, "message").as_string();
         }
         let reason = reason.unwrap_or_else(|| "Native host has exited.".into());
-        let actions = with(|w| {
-            if w.host_gen != gen {
-                return Vec::new();
-            }
-            w.host = None;
-            w.brain.host_lost(&reason, js::now_ms())
-        });
+        if HOST_GEN.with(Cell::get) != gen {
+            return;
+        }
+        HOST.with(|h| *h.borrow_mut() = None);
+        let actions = with(|w| w.brain.host_lost(&reason, js::now_ms()));
         if let Some(a) = actions {
             run(a);
         }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_json::{json, Value};
 use swipy_shared::{
     Envelope, ErrorBody, ErrorCode, LabelSource, Request, Response, Score, Stats,
-    MAX_IDS_PER_REQUEST, PROTOCOL_VERSION,
+    MAX_FRAME_FROM_BROWSER, MAX_IDS_PER_REQUEST, PROTOCOL_VERSION,
 };
 
 use super::auto::{self, AutoDriver};
@@ -30,9 +30,6 @@ const AUTO_SCORE_RETRY_MS: f64 = 1_500.0;
 
 /// Scores asked ahead for the cards after the top one.
 const PREFETCH_SCORES: usize = 3;
-
-/// An entry in flight this many times when the host died is set aside.
-pub const MAX_CRASHES_PER_ENTRY: u32 = 3;
 
 /// What the glue must do, in this order. `Store` must complete before the next action runs
 /// (an entry is durable before it is sent).
@@ -154,7 +151,13 @@ pub struct Brain {
     labels: HashMap<String, LabelRec>,
     scores: HashMap<String, Score>,
     score_asked: HashMap<String, f64>,
-    crashes: HashMap<String, u32>,
+    /// Transient host errors per outbox key since its last ack (for the backoff).
+    tries: HashMap<String, u32>,
+    /// Outbox entries the host refused or did not understand on this connection, with why
+    /// (kept, shown in the popup, sent again on the next connection).
+    held: HashMap<String, String>,
+    /// The last failed `storage.set`, in words (shown in the popup until one succeeds).
+    storage_error: Option<String>,
     stats: Option<Stats>,
     stats_inflight: bool,
     stats_dirty: bool,
@@ -186,7 +189,9 @@ impl Brain {
             labels: HashMap::new(),
             scores: HashMap::new(),
             score_asked: HashMap::new(),
-            crashes: HashMap::new(),
+            tries: HashMap::new(),
+            held: HashMap::new(),
+            storage_error: None,
             stats: None,
             stats_inflight: false,
             stats_dirty: false,
@@ -304,6 +309,23 @@ impl Brain {
                         self.ask_stats(&mut out);
                     }
                 }
+                Some("retry_waiting") => {
+                    // "Retry" in the popup: quarantined and delayed entries go now (the
+                    // quarantined ones still one at a time), and a lost host is tried now.
+                    self.outbox.retry_now();
+                    if self.conn.is_disconnected() {
+                        self.conn.state = ConnState::Disconnected { retry_at_ms: None };
+                        self.maybe_connect(now_ms, true, &mut out);
+                    }
+                    self.pump(now_ms, &mut out);
+                    if let Some(last) = self.popups.get_mut(&port) {
+                        *last = None;
+                    }
+                }
+                Some("export_waiting") => out.push(Action::Post {
+                    port,
+                    msg: self.waiting_export(),
+                }),
                 Some("autoswipe_enable" | "autoswipe_set" | "autoswipe_preset") => {
                     let answer = self.autoswipe_request(msg, now_ms, &mut out);
                     if answer.get("ok") == Some(&Value::Bool(false)) {
@@ -534,6 +556,8 @@ impl Brain {
         self.conn.opened(id, now_ms);
         self.pending.clear();
         self.sent_this_conn.clear();
+        // A new host may understand what the last one refused.
+        self.held.clear();
         let hello = Envelope::new(
             id,
             Request::Hello {
@@ -555,7 +579,7 @@ impl Brain {
             "host connection lost ({reason}); retrying in {:.1} s",
             delay / 1000.0
         ))];
-        self.set_aside_poison(&mut out);
+        self.count_death(now_ms, &mut out);
         let cmds = self.auto.machine.handle(Event::HostLost, now_ms);
         self.apply_auto(cmds, now_ms, &mut out);
         for (port, req) in self.pending.values().filter_map(|p| match p {
@@ -584,6 +608,7 @@ impl Brain {
             return out;
         }
         self.maybe_connect(now_ms, false, &mut out);
+        self.pump(now_ms, &mut out);
         self.schedule(now_ms, &mut out);
         out
     }
@@ -662,12 +687,12 @@ impl Brain {
                     _ => None,
                 });
                 if let Some(k) = key {
-                    self.acked(&k, &mut out);
+                    self.acked(&k, now_ms, &mut out);
                 }
             }
             Response::Ingested { ids, .. } => {
                 if let Some(Pending::Outbox(k)) = pending {
-                    self.acked(&k, &mut out);
+                    self.acked(&k, now_ms, &mut out);
                 }
                 let want: Vec<String> = ids
                     .into_iter()
@@ -703,14 +728,23 @@ impl Brain {
             | Response::Settings { .. }
             | Response::Profiles { .. }
             | Response::History(_) => {}
-            Response::Error(e) => self.host_error(e, pending, &mut out),
+            Response::Error(e) => self.host_error(e, pending, now_ms, &mut out),
         }
         self.refresh(now_ms, &mut out);
         out
     }
 
-    fn host_error(&mut self, e: ErrorBody, pending: Option<Pending>, out: &mut Vec<Action>) {
+    fn host_error(
+        &mut self,
+        e: ErrorBody,
+        mut pending: Option<Pending>,
+        now_ms: f64,
+        out: &mut Vec<Action>,
+    ) {
         let code = ErrorCode::from_code(e.code);
+        if pending.is_none() {
+            pending = self.unaddressed_error(code);
+        }
         if let Some(Pending::Scores(ids)) = &pending {
             if matches!(
                 code,
@@ -736,26 +770,7 @@ impl Brain {
         out.push(Action::Log(format!("host error {}: {}", e.code, e.message)));
         self.last_error = Some(words);
         match pending {
-            Some(Pending::Outbox(key)) => {
-                let permanent = matches!(
-                    ErrorCode::from_code(e.code),
-                    Some(
-                        ErrorCode::BadData
-                            | ErrorCode::InvalidId
-                            | ErrorCode::UnknownType
-                            | ErrorCode::BadEnvelope
-                            | ErrorCode::FrameTooLarge
-                    )
-                );
-                if permanent {
-                    // The host will never take it: drop it instead of replaying forever.
-                    self.outbox.remove(&key);
-                    self.labels.retain(|_, l| l.key != key);
-                    out.push(Action::Unstore {
-                        key: outbox::storage_key(&key),
-                    });
-                }
-            }
+            Some(Pending::Outbox(key)) => self.outbox_error(&key, code, now_ms, out),
             Some(Pending::Stats) => self.stats_inflight = false,
             _ => {}
         }
@@ -763,36 +778,201 @@ impl Brain {
 
     // ----- internals ----------------------------------------------------------------------
 
-    /// The host handles requests in order, so when it dies the oldest unacknowledged entry
-    /// is the likely cause. An entry that was the oldest in flight at
-    /// [`MAX_CRASHES_PER_ENTRY`] losses is set aside, so one bad capture cannot block every
-    /// label behind it forever.
-    fn set_aside_poison(&mut self, out: &mut Vec<Action>) {
-        let oldest = self
+    /// The host died: every outbox entry in flight counts it; those in flight at
+    /// [`outbox::QUARANTINE_AFTER`] deaths are quarantined (kept, shown, retried alone and
+    /// later). The host dies for reasons that have nothing to do with an entry (photo
+    /// fetch, model warm-up, training), so no label is ever dropped for it; only a recs page
+    /// that was the sole request in flight at each death is.
+    fn count_death(&mut self, now_ms: f64, out: &mut Vec<Action>) {
+        let in_flight: Vec<String> = self
             .pending
-            .iter()
-            .filter_map(|(id, p)| match p {
-                Pending::Outbox(k) => Some((*id, k.clone())),
+            .values()
+            .filter_map(|p| match p {
+                Pending::Outbox(k) => Some(k.clone()),
                 _ => None,
             })
-            .min_by_key(|(id, _)| *id);
-        let Some((_, key)) = oldest else { return };
-        let n = self.crashes.entry(key.clone()).or_insert(0);
-        *n += 1;
-        if *n >= MAX_CRASHES_PER_ENTRY {
-            self.crashes.remove(&key);
-            self.outbox.remove(&key);
-            self.labels.retain(|_, l| l.key != key);
-            out.push(Action::Unstore {
-                key: outbox::storage_key(&key),
+            .collect();
+        let sole = self.pending.len() == 1;
+        let died = self.outbox.host_died(&in_flight, sole, now_ms);
+        for e in &died.store {
+            out.push(Action::Store {
+                key: outbox::storage_key(&e.key),
+                value: value(e),
             });
-            out.push(Action::Log(format!(
-                "the host stopped {MAX_CRASHES_PER_ENTRY} times while handling {key}; set it aside"
-            )));
-            self.last_error = Some(format!(
-                "The Swipy app stopped {MAX_CRASHES_PER_ENTRY} times on one captured item; it was skipped so the rest can be saved."
-            ));
         }
+        for k in &died.quarantined {
+            out.push(Action::Log(format!(
+                "the host stopped {} times while {k} was in flight; it waits in quarantine and is retried alone",
+                outbox::QUARANTINE_AFTER
+            )));
+        }
+        for k in died.dropped {
+            out.push(Action::Log(format!(
+                "the host stopped {} times with only the recs page {k} in flight; dropped it (the page fetches recs again)",
+                outbox::DROP_RECS_AFTER
+            )));
+            out.push(Action::Unstore {
+                key: outbox::storage_key(&k),
+            });
+        }
+    }
+
+    /// An error without a request id (`frame_too_large`, `bad_json`, ...): it answers the
+    /// one outbox entry in flight when there is exactly one; otherwise nobody can tell, and
+    /// the entries in flight are not resent on this connection anyway.
+    fn unaddressed_error(&mut self, code: Option<ErrorCode>) -> Option<Pending> {
+        if !matches!(
+            code,
+            Some(
+                ErrorCode::BadFrame
+                    | ErrorCode::FrameTooLarge
+                    | ErrorCode::InvalidUtf8
+                    | ErrorCode::BadJson
+                    | ErrorCode::BadEnvelope
+            )
+        ) {
+            return None;
+        }
+        let mut outbox_ids = self
+            .pending
+            .iter()
+            .filter(|(_, p)| matches!(p, Pending::Outbox(_)))
+            .map(|(id, _)| *id);
+        match (outbox_ids.next(), outbox_ids.next()) {
+            (Some(id), None) => self.pending.remove(&id),
+            _ => None,
+        }
+    }
+
+    /// The host answered an outbox entry with an error. Transient errors are retried with
+    /// backoff on the same connection; an entry the host refuses or does not understand
+    /// waits (stored, shown in the popup) for the next connection — a recs page the host
+    /// refuses is dropped, a label never.
+    fn outbox_error(
+        &mut self,
+        key: &str,
+        code: Option<ErrorCode>,
+        now_ms: f64,
+        out: &mut Vec<Action>,
+    ) {
+        let is_recs = self.outbox.get(key).is_some_and(Entry::is_recs);
+        match code {
+            Some(
+                ErrorCode::Storage
+                | ErrorCode::Busy
+                | ErrorCode::Internal
+                | ErrorCode::HelloRequired
+                | ErrorCode::ResponseTooLarge,
+            ) => {
+                let n = self.tries.entry(key.to_owned()).or_insert(0);
+                *n = n.saturating_add(1);
+                let n = *n;
+                let delay = super::conn::backoff_ms(n, self.jitter());
+                self.outbox.delay(key, now_ms + delay);
+                self.sent_this_conn.remove(key);
+                out.push(Action::Log(format!(
+                    "{key}: transient host error; retrying in {:.1} s",
+                    delay / 1000.0
+                )));
+                self.schedule(now_ms, out);
+            }
+            Some(ErrorCode::BadData | ErrorCode::InvalidId | ErrorCode::FrameTooLarge)
+                if is_recs =>
+            {
+                self.drop_entry(key, "the Swipy app refused the recs page", out);
+            }
+            Some(ErrorCode::UnknownType | ErrorCode::VersionMismatch) | None => {
+                self.held.insert(
+                    key.to_owned(),
+                    "the Swipy app does not understand them; update it".into(),
+                );
+            }
+            _ => {
+                self.held.insert(
+                    key.to_owned(),
+                    "the Swipy app refused them; an update may take them".into(),
+                );
+            }
+        }
+    }
+
+    fn drop_entry(&mut self, key: &str, why: &str, out: &mut Vec<Action>) {
+        self.outbox.remove(key);
+        self.held.remove(key);
+        self.tries.remove(key);
+        self.labels.retain(|_, l| l.key != key);
+        out.push(Action::Log(format!("{why}: dropped {key}")));
+        out.push(Action::Unstore {
+            key: outbox::storage_key(key),
+        });
+    }
+
+    /// Send what may go now, in creation order: every entry not yet sent on this
+    /// connection whose delay is over; quarantined entries one at a time.
+    fn pump(&mut self, now_ms: f64, out: &mut Vec<Action>) {
+        if !self.conn.is_ready() {
+            return;
+        }
+        let mut quarantine_busy = self.pending.values().any(|p| {
+            matches!(p, Pending::Outbox(k) if self.outbox.get(k).is_some_and(Entry::is_quarantined))
+        });
+        let due: Vec<(String, bool)> = self
+            .outbox
+            .pending()
+            .filter(|e| !self.sent_this_conn.contains(&e.key))
+            .filter(|e| self.outbox.is_due(&e.key, now_ms))
+            .map(|e| (e.key.clone(), e.is_quarantined()))
+            .collect();
+        for (key, quarantined) in due {
+            if quarantined {
+                if quarantine_busy {
+                    continue;
+                }
+                quarantine_busy = true;
+            }
+            self.send_entry(&key, out);
+        }
+        self.schedule(now_ms, out);
+    }
+
+    /// A `chrome.storage.local` write failed: the user is told (the popup shows it until a
+    /// write succeeds); the entry still goes to the host from memory.
+    pub fn storage_failed(&mut self, key: &str, error: &str, now_ms: f64) -> Vec<Action> {
+        let mut out = vec![Action::Log(format!("storage failed for {key}: {error}"))];
+        self.storage_error = Some(format!(
+            "The browser refused to save Swipy's data ({error}). Labels made now are lost if the browser closes before the Swipy app saves them."
+        ));
+        self.refresh(now_ms, &mut out);
+        out
+    }
+
+    /// A `chrome.storage.local` write succeeded after a failure.
+    pub fn storage_ok(&mut self, now_ms: f64) -> Vec<Action> {
+        let mut out = Vec::new();
+        if self.storage_error.take().is_some() {
+            self.refresh(now_ms, &mut out);
+        }
+        out
+    }
+
+    /// The labels and swipes waiting, as the popup's "Export waiting labels" file.
+    fn waiting_export(&self) -> Value {
+        let entries: Vec<Value> = self
+            .outbox
+            .pending()
+            .filter(|e| !e.is_recs())
+            .map(|e| {
+                json!({
+                    "key": e.key,
+                    "created_ms": e.created_ms,
+                    "request": e.request,
+                    "host_stopped_times": e.crashes,
+                    "quarantined": e.is_quarantined(),
+                    "waits_because": self.held.get(&e.key),
+                })
+            })
+            .collect();
+        json!({"kind": "waiting_export", "format": "swipy-waiting-labels-1", "entries": entries})
     }
 
     fn maybe_connect(&mut self, now_ms: f64, eager: bool, out: &mut Vec<Action>) {
@@ -807,7 +987,22 @@ impl Brain {
     }
 
     fn schedule(&self, now_ms: f64, out: &mut Vec<Action>) {
-        if let Some(at) = self.conn.next_deadline() {
+        let retry = if self.conn.is_ready() {
+            // Delayed outbox entries (quarantine, transient errors) still to come.
+            self.outbox
+                .pending()
+                .filter(|e| !self.sent_this_conn.contains(&e.key))
+                .filter_map(|e| self.outbox.retry_time(&e.key))
+                .filter(|t| *t > now_ms)
+                .reduce(f64::min)
+        } else {
+            None
+        };
+        let next = match (self.conn.next_deadline(), retry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(at) = next {
             out.push(Action::TickIn((at - now_ms).max(0.0)));
         }
     }
@@ -826,10 +1021,7 @@ impl Brain {
         if self.token.is_some() {
             self.send_token(out);
         }
-        let keys: Vec<String> = self.outbox.pending().map(|e| e.key.clone()).collect();
-        for k in keys {
-            self.send_entry(&k, out);
-        }
+        self.pump(now_ms, out);
         if !self.popups.is_empty() {
             self.ask_stats(out);
         }
@@ -849,8 +1041,22 @@ impl Brain {
 
     fn enqueue(&mut self, key: String, req: Request, now_ms: f64, out: &mut Vec<Action>) {
         let (added, entry) = self.outbox.add(key.clone(), req, now_ms);
-        let Added::New { evicted } = added else {
-            return;
+        let evicted = match added {
+            Added::New { evicted } => evicted,
+            Added::Duplicate => return,
+            Added::Full => {
+                let (recs, labels) = self.outbox.bytes_waiting();
+                out.push(Action::Log(format!(
+                    "outbox full ({recs} bytes of recs, {labels} bytes of labels); not recorded: {key}"
+                )));
+                if !key.starts_with("r-") {
+                    self.last_error = Some(format!(
+                        "Too many labels wait for the Swipy app ({} MiB); new ones are not recorded until it saves them. Start the Swipy app, or export the waiting labels.",
+                        outbox::MAX_LABELS_WAITING_BYTES / (1024 * 1024)
+                    ));
+                }
+                return;
+            }
         };
         for k in evicted {
             out.push(Action::Log(format!(
@@ -908,14 +1114,31 @@ impl Brain {
         };
         let req = entry.request.clone();
         let id = self.take_id();
-        self.pending.insert(id, Pending::Outbox(key.to_owned()));
+        let msg = value(&Envelope::new(id, req));
         self.sent_this_conn.insert(key.to_owned());
-        out.push(Action::ToHost(value(&Envelope::new(id, req))));
+        if msg.to_string().len() > MAX_FRAME_FROM_BROWSER {
+            // The host would refuse it without an id to answer: never send it.
+            if key.starts_with("r-") {
+                self.drop_entry(key, "recs page larger than the Swipy app takes", out);
+            } else {
+                self.held
+                    .insert(key.to_owned(), "they are too large to send".into());
+            }
+            return;
+        }
+        self.pending.insert(id, Pending::Outbox(key.to_owned()));
+        out.push(Action::ToHost(msg));
     }
 
-    fn acked(&mut self, key: &str, out: &mut Vec<Action>) {
-        self.crashes.remove(key);
+    fn acked(&mut self, key: &str, now_ms: f64, out: &mut Vec<Action>) {
+        self.tries.remove(key);
+        self.held.remove(key);
+        let was_quarantined = self.outbox.get(key).is_some_and(Entry::is_quarantined);
         if self.outbox.remove(key).is_some() {
+            if was_quarantined {
+                // The next quarantined entry may go now.
+                self.pump(now_ms, out);
+            }
             out.push(Action::Unstore {
                 key: outbox::storage_key(key),
             });
@@ -1112,6 +1335,15 @@ impl Brain {
             self.stats.as_ref(),
             self.outbox.labels_waiting(),
             self.last_error.as_deref(),
+        );
+        popup::add_waiting(
+            &mut view,
+            self.outbox.labels_quarantined(),
+            self.outbox
+                .pending()
+                .filter(|e| !e.is_recs())
+                .filter_map(|e| self.held.get(&e.key).map(String::as_str)),
+            self.storage_error.as_deref(),
         );
         popup::add_autoswipe(&mut view, self.model_known(), &self.auto, now_ms);
         for (port, last) in self.popups.iter_mut() {

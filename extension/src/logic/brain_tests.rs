@@ -85,6 +85,26 @@ fn ack(b: &mut Brain, key: &str) -> Vec<Action> {
     )
 }
 
+/// The delay of the timer the brain asked for.
+fn retry_timer(actions: &[Action]) -> f64 {
+    actions
+        .iter()
+        .find_map(|x| match x {
+            Action::TickIn(ms) => Some(*ms),
+            _ => None,
+        })
+        .expect("a retry timer")
+}
+
+/// The last status view posted to the popup.
+fn popup_view(actions: &[Action]) -> Value {
+    posts(actions, POPUP)
+        .into_iter()
+        .rfind(|m| m["kind"] == "status")
+        .expect("status")["view"]
+        .clone()
+}
+
 fn last_card_info(actions: &[Action]) -> Value {
     posts(actions, TAB)
         .into_iter()
@@ -414,7 +434,7 @@ fn scores_fill_the_badge() {
 }
 
 #[test]
-fn a_permanent_refusal_drops_the_entry_but_a_storage_error_keeps_it() {
+fn a_transient_host_error_is_retried_with_backoff_without_a_reconnect() {
     let mut b = ready_brain();
     let a = b.port_message(
         TAB,
@@ -427,22 +447,147 @@ fn a_permanent_refusal_drops_the_entry_but_a_storage_error_keeps_it() {
         T0,
     );
     assert!(!a.iter().any(|x| matches!(x, Action::Unstore { .. })));
-    assert_eq!(b.outbox_keys().len(), 1, "kept for the next connection");
+    assert!(
+        !a.contains(&Action::CloseHost),
+        "no reconnect for a transient error"
+    );
+    assert!(to_host(&a).is_empty(), "not resent at once");
+    let delay = retry_timer(&a);
+    assert!(
+        (1_000.0..=1_200.0).contains(&delay),
+        "first backoff {delay}"
+    );
+    assert!(
+        to_host(&b.tick(T0 + 500.0)).is_empty(),
+        "not before the backoff"
+    );
+    let again = to_host(&b.tick(T0 + delay));
+    assert_eq!(
+        kinds(&again),
+        ["swipe_seen"],
+        "resent on the same connection"
+    );
+    assert_eq!(again[0]["data"]["profile_id"], "aaa1");
+    // Busy again: the second delay is longer.
+    let a = b.host_message(
+        &json!({"v": 1, "id": 10, "re": again[0]["id"], "type": "error", "data": {"code": 14, "message": "busy"}}),
+        T0 + delay,
+    );
+    let delay2 = retry_timer(&a);
+    assert!(delay2 >= 2_000.0, "second backoff {delay2}");
+    let again = to_host(&b.tick(T0 + delay + delay2));
+    let key = b.outbox_keys()[0].clone();
+    ack(&mut b, &key);
+    assert!(b.outbox_keys().is_empty());
+    assert_eq!(kinds(&again), ["swipe_seen"]);
+}
+
+#[test]
+fn a_label_the_host_refuses_or_does_not_understand_waits_and_the_popup_says_why() {
+    let mut b = ready_brain();
+    b.port_connected(POPUP, PortKind::Popup, T0);
+    let mut sent = Vec::new();
+    for id in ["aaa1", "bbb2"] {
+        let a = b.port_message(
+            TAB,
+            &json!({"kind": "swipe", "profile_id": id, "verdict": "like", "at_ms": T0}),
+            T0,
+        );
+        sent.push(to_host(&a).remove(0));
+    }
+    // An older host does not know the type; another refuses the data.
+    b.host_message(
+        &json!({"v": 1, "id": 9, "re": sent[0]["id"], "type": "error", "data": {"code": 7, "message": "unknown message type `swipe_seen`"}}),
+        T0,
+    );
+    let a = b.host_message(
+        &json!({"v": 1, "id": 9, "re": sent[1]["id"], "type": "error", "data": {"code": 11, "message": "bad id"}}),
+        T0,
+    );
+    assert!(!a.iter().any(|x| matches!(x, Action::Unstore { .. })));
+    assert_eq!(b.outbox_keys().len(), 2, "no label is deleted");
+    let view = popup_view(&a);
+    let held = view["held_text"].as_str().unwrap_or("");
+    assert!(held.starts_with("2 labels wait"), "{held}");
+    assert!(
+        held.contains("does not understand") && held.contains("update"),
+        "{held}"
+    );
+    assert_eq!(view["waiting"], 2);
+    // Not resent on this connection (no loop), resent to the next host.
+    assert!(to_host(&b.tick(T0 + 600_000.0)).is_empty());
+    b.host_lost("Native host has exited.", T0 + 600_000.0);
+    b.tick(T0 + 700_000.0);
+    let hello = to_host(&b.host_opened(T0 + 700_000.0)).remove(0);
+    let a = answer_hello(&mut b, &hello);
+    let sent = kinds(&to_host(&a));
+    assert_eq!(
+        sent.iter().filter(|k| *k == "swipe_seen").count(),
+        2,
+        "{sent:?}"
+    );
+    // A recs page the host refuses may be dropped: the page fetches recs again.
     let a = b.port_message(
         TAB,
-        &json!({"kind": "swipe", "profile_id": "bbb2", "verdict": "like", "at_ms": T0}),
+        &json!({"kind": "recs", "body": recs_body(), "at_ms": T0}),
         T0,
     );
     let m = to_host(&a).remove(0);
     let a = b.host_message(
-        &json!({"v": 1, "id": 9, "re": m["id"], "type": "error", "data": {"code": 11, "message": "bad id"}}),
+        &json!({"v": 1, "id": 9, "re": m["id"], "type": "error", "data": {"code": 8, "message": "bad data"}}),
         T0,
     );
-    assert!(a.iter().any(|x| matches!(x, Action::Unstore { .. })));
-    assert_eq!(b.outbox_keys().len(), 1);
-    assert!(b.debug_state(T0)["last_error"]
-        .as_str()
-        .is_some_and(|e| e.contains("bad id")));
+    assert!(a
+        .iter()
+        .any(|x| matches!(x, Action::Unstore { key } if key.starts_with("outbox:r-"))));
+    assert_eq!(b.outbox_keys().len(), 2);
+}
+
+#[test]
+fn an_error_without_a_request_id_resolves_the_one_entry_in_flight_and_is_never_resent_in_a_loop() {
+    let mut b = ready_brain();
+    b.port_connected(POPUP, PortKind::Popup, T0);
+    let a = b.port_message(
+        TAB,
+        &json!({"kind": "swipe", "profile_id": "aaa1", "verdict": "nope", "at_ms": T0}),
+        T0,
+    );
+    assert_eq!(kinds(&to_host(&a)), ["swipe_seen"]);
+    // Answer the popup's stats so only the swipe is in flight.
+    let a = b.host_message(
+        &json!({"v": 1, "id": 8, "type": "error", "data": {"code": 4, "message": "frame is not JSON"}}),
+        T0,
+    );
+    assert!(!a.iter().any(|x| matches!(x, Action::Unstore { .. })));
+    let a = b.host_message(
+        &json!({"v": 1, "id": 9, "type": "error", "data": {"code": 2, "message": "frame too large"}}),
+        T0,
+    );
+    assert!(!a.iter().any(|x| matches!(x, Action::Unstore { .. })));
+    for t in [1_000.0, 60_000.0, 600_000.0] {
+        assert!(
+            kinds(&to_host(&b.tick(T0 + t)))
+                .iter()
+                .all(|k| k != "swipe_seen"),
+            "never resent on this connection"
+        );
+    }
+    assert_eq!(b.outbox_keys().len(), 1, "the label waits");
+}
+
+#[test]
+fn a_failed_save_to_browser_storage_is_shown_in_the_popup() {
+    let mut b = ready_brain();
+    b.port_connected(POPUP, PortKind::Popup, T0);
+    let a = b.storage_failed("outbox:s-aaa1-like-1", "QUOTA_BYTES quota exceeded", T0);
+    let view = popup_view(&a);
+    let e = view["storage_error"].as_str().unwrap_or("");
+    assert!(
+        e.contains("QUOTA_BYTES quota exceeded") && e.contains("refused to save"),
+        "{e}"
+    );
+    let a = b.storage_ok(T0);
+    assert!(posts(&a, POPUP).last().expect("status")["view"]["storage_error"].is_null());
 }
 
 #[test]
@@ -517,46 +662,205 @@ fn the_popup_gets_status_and_fresh_stats() {
     assert!(posts(&a, POPUP).is_empty());
 }
 
-#[test]
-fn an_entry_that_keeps_killing_the_host_is_set_aside_and_the_rest_gets_through() {
+/// Reconnects after a death; returns what the brain sent once ready.
+fn reconnect(b: &mut Brain, now: f64) -> Vec<Value> {
+    assert!(
+        b.tick(now).contains(&Action::OpenHost),
+        "reconnects at {now}"
+    );
+    let hello = to_host(&b.host_opened(now)).remove(0);
+    to_host(&b.host_message(
+        &json!({"v": 1, "id": 900, "re": hello["id"], "type": "hello",
+                "data": {"protocol": 1, "host_version": "0.0.0", "model_version": null}}),
+        now,
+    ))
+}
+
+/// A ready brain with one recs page sent; returns its key.
+fn brain_with_recs_in_flight() -> (Brain, String) {
     let mut b = ready_brain();
-    let mut now = T0;
     let a = b.port_message(
         TAB,
-        &json!({"kind": "recs", "body": recs_body(), "at_ms": now}),
-        now,
+        &json!({"kind": "recs", "body": recs_body(), "at_ms": T0}),
+        T0,
     );
     assert_eq!(kinds(&to_host(&a)), ["recs"]);
+    let key = b.outbox_keys()[0].clone();
+    (b, key)
+}
+
+#[test]
+fn a_recs_page_is_dropped_only_when_it_was_the_sole_request_at_each_host_death() {
+    let (mut b, recs_key) = brain_with_recs_in_flight();
+    let mut now = T0;
+    // The host dies on the recs page every time it gets it, alone in flight.
+    for round in 1..=outbox::DROP_RECS_AFTER {
+        let a = b.host_lost("Native host has exited.", now);
+        let dropped = a.contains(&Action::Unstore {
+            key: format!("outbox:{recs_key}"),
+        });
+        assert_eq!(dropped, round == outbox::DROP_RECS_AFTER, "round {round}");
+        now += 700_000.0;
+        let sent = reconnect(&mut b, now);
+        if round < outbox::DROP_RECS_AFTER {
+            assert_eq!(kinds(&sent), ["recs"], "round {round}");
+        } else {
+            assert!(sent.is_empty(), "{sent:?}");
+        }
+    }
+    // Deaths with a label in flight beside it do not count toward dropping: only the deaths
+    // after quarantine sent it alone do.
+    let (mut b, recs_key) = brain_with_recs_in_flight();
+    b.port_message(
+        TAB,
+        &json!({"kind": "swipe", "profile_id": "aaa1", "verdict": "like", "at_ms": T0}),
+        T0,
+    );
+    let mut now = T0;
+    let mut dropped_at = Vec::new();
+    for death in 1..=8 {
+        let a = b.host_lost("Native host has exited.", now);
+        for x in &a {
+            if let Action::Unstore { key } = x {
+                dropped_at.push((death, key.clone()));
+            }
+        }
+        now += 700_000.0;
+        let sent = kinds(&reconnect(&mut b, now));
+        if death >= outbox::QUARANTINE_AFTER {
+            assert!(
+                sent.len() <= 1,
+                "death {death}: quarantined entries go alone: {sent:?}"
+            );
+        }
+    }
+    let shared = outbox::QUARANTINE_AFTER;
+    assert_eq!(
+        dropped_at,
+        [(
+            shared + outbox::DROP_RECS_AFTER,
+            format!("outbox:{recs_key}")
+        )],
+        "only the recs page, after {} deaths alone",
+        outbox::DROP_RECS_AFTER
+    );
+    assert_eq!(b.outbox_keys().len(), 1, "the label is kept");
+}
+
+#[test]
+fn labels_in_flight_at_every_host_death_are_quarantined_never_deleted_and_all_arrive() {
+    let mut b = ready_brain();
+    b.port_connected(POPUP, PortKind::Popup, T0);
+    let mut now = T0;
+    let ids = ["aaa1", "bbb2", "ccc3"];
+    for id in ids {
+        b.port_message(
+            TAB,
+            &json!({"kind": "swipe", "profile_id": id, "verdict": "like", "at_ms": now}),
+            now,
+        );
+    }
+    // The host dies on every label frame for its first 4 starts.
+    let mut stored_counts = Vec::new();
+    let mut in_flight = Vec::new();
+    for start in 1..=4 {
+        let a = b.host_lost("Native host has exited.", now);
+        assert!(
+            !a.iter().any(|x| matches!(x, Action::Unstore { .. })),
+            "start {start}: no label is deleted"
+        );
+        for x in &a {
+            if let Action::Store { key, value } = x {
+                if key.starts_with("outbox:s-") {
+                    stored_counts.push(value["crashes"].as_u64().unwrap_or(0));
+                }
+            }
+        }
+        assert_eq!(b.outbox_keys().len(), 3);
+        now += 70_000.0;
+        let sent = reconnect(&mut b, now);
+        let labels = kinds(&sent).iter().filter(|k| *k == "swipe_seen").count();
+        if start < outbox::QUARANTINE_AFTER {
+            assert_eq!(labels, 3, "start {start}: replayed together");
+        } else {
+            assert!(
+                labels <= 1,
+                "start {start}: quarantined ones go alone ({labels})"
+            );
+        }
+        in_flight = sent;
+    }
+    assert!(
+        stored_counts.contains(&3),
+        "the death counts are stored: {stored_counts:?}"
+    );
+    // The popup says so, with the count.
+    let a = b.port_message(POPUP, &json!({"kind": "status"}), now);
+    let view = popup_view(&a);
+    assert_eq!(view["quarantined"], 3);
+    assert_eq!(
+        view["quarantine_text"],
+        "3 labels wait: the Swipy app stopped while saving them"
+    );
+    // Export: every waiting label, with its request.
+    let a = b.port_message(POPUP, &json!({"kind": "export_waiting"}), now);
+    let file = posts(&a, POPUP)
+        .into_iter()
+        .find(|m| m["kind"] == "waiting_export")
+        .expect("export");
+    let exported: Vec<&str> = file["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["request"]["data"]["profile_id"].as_str())
+        .collect();
+    assert_eq!(exported, ids);
+    // The host works now. Retry sends them one at a time, each after the last ack.
+    let a = b.port_message(POPUP, &json!({"kind": "retry_waiting"}), now);
+    let mut got = Vec::new();
+    let mut sent = in_flight;
+    sent.extend(to_host(&a));
+    sent.retain(|m| m["type"] == "swipe_seen");
+    while let Some(m) = sent.pop() {
+        assert!(sent.is_empty(), "one quarantined entry at a time");
+        got.push(m["data"]["profile_id"].as_str().unwrap_or("").to_owned());
+        let a = ack(&mut b, m["data"]["key"].as_str().unwrap_or(""));
+        sent = to_host(&a);
+        sent.retain(|m| m["type"] == "swipe_seen");
+    }
+    got.sort();
+    assert_eq!(got, ids);
+    assert!(b.outbox_keys().is_empty());
+    let a = b.port_message(POPUP, &json!({"kind": "status"}), now);
+    let view = popup_view(&a);
+    assert_eq!(view["quarantined"], 0);
+    assert!(view["quarantine_text"].is_null());
+}
+
+#[test]
+fn a_quarantined_label_is_retried_by_itself_after_its_backoff() {
+    let mut b = ready_brain();
+    let mut now = T0;
     b.port_message(
         TAB,
         &json!({"kind": "swipe", "profile_id": "aaa1", "verdict": "like", "at_ms": now}),
         now,
     );
-    let recs_key = b.outbox_keys()[0].clone();
-    // The host dies on the recs page every time it gets it.
-    for round in 1..=MAX_CRASHES_PER_ENTRY {
-        let a = b.host_lost("Native host has exited.", now);
-        let dropped = a.contains(&Action::Unstore {
-            key: format!("outbox:{recs_key}"),
-        });
-        assert_eq!(dropped, round == MAX_CRASHES_PER_ENTRY, "round {round}");
-        if dropped {
-            let err = b.debug_state(T0)["last_error"]
-                .as_str()
-                .unwrap_or("")
-                .to_owned();
-            assert!(err.contains("skipped"), "{err}");
-        }
-        now += 120_000.0;
-        assert!(b.tick(now).contains(&Action::OpenHost));
-        let hello = to_host(&b.host_opened(now)).remove(0);
-        let sent = kinds(&to_host(&answer_hello(&mut b, &hello)));
-        if round < MAX_CRASHES_PER_ENTRY {
-            assert_eq!(sent, ["recs", "swipe_seen"]);
-        } else {
-            assert_eq!(sent, ["swipe_seen"], "the label behind it still arrives");
-        }
+    for _ in 0..outbox::QUARANTINE_AFTER {
+        b.host_lost("Native host has exited.", now);
+        now += 70_000.0;
+        reconnect(&mut b, now);
     }
+    // Quarantined at the last death: not in the replay, but after its delay.
+    let a = b.host_lost("Native host has exited.", now);
+    assert!(!a.iter().any(|x| matches!(x, Action::Unstore { .. })));
+    let t = now + 1_500.0;
+    let sent = reconnect(&mut b, t);
+    assert!(sent.iter().all(|m| m["type"] != "swipe_seen"), "{sent:?}");
+    let wait = outbox::quarantine_delay_ms(outbox::QUARANTINE_AFTER + 1);
+    let early = kinds(&to_host(&b.tick(now + wait - 10.0)));
+    assert!(early.iter().all(|k| k != "swipe_seen"), "{early:?}");
+    assert_eq!(kinds(&to_host(&b.tick(now + wait))), ["swipe_seen"]);
 }
 
 #[test]
@@ -1137,4 +1441,37 @@ fn the_dashboard_threshold_and_the_popup_threshold_are_one_value() {
         T0,
     );
     assert_eq!(popup_auto(&mut b, T0)["settings"]["threshold"], 0.7);
+}
+
+#[test]
+fn labels_wait_for_a_host_that_speaks_our_protocol_and_the_popup_says_so() {
+    let mut b = Brain::new("chrome", 5);
+    b.start(vec![], T0);
+    b.port_connected(TAB, PortKind::Tab, T0);
+    b.port_connected(POPUP, PortKind::Popup, T0);
+    b.port_message(
+        TAB,
+        &json!({"kind": "swipe", "profile_id": "aaa1", "verdict": "like", "at_ms": T0}),
+        T0,
+    );
+    let mut now = T0;
+    for _ in 0..5 {
+        let hello = to_host(&b.host_opened(now)).remove(0);
+        let a = b.host_message(
+            &json!({"v": 2, "id": 1, "re": hello["id"], "type": "hello", "data": {"protocol": 2, "host_version": "9", "model_version": null}}),
+            now,
+        );
+        assert!(!a.iter().any(|x| matches!(x, Action::Unstore { .. })));
+        assert!(to_host(&a).iter().all(|m| m["type"] != "swipe_seen"));
+        let view = popup_view(&a);
+        assert_eq!(view["waiting"], 1);
+        let text = view["connection_text"].as_str().unwrap_or("");
+        assert!(
+            text.contains("protocol 2") && text.contains("update"),
+            "{text}"
+        );
+        now += 120_000.0;
+        b.tick(now);
+    }
+    assert_eq!(b.outbox_keys().len(), 1, "the label waits, never deleted");
 }
