@@ -415,7 +415,7 @@ pub fn run_command_on(
             let rows = store.export_rows()?;
             let text = match format {
                 ExportFormat::Jsonl => export_jsonl(&rows),
-                ExportFormat::Csv => export_csv(&rows),
+                ExportFormat::Csv => export_csv(&rows)?,
             };
             match output {
                 Some(p) => std::fs::write(&p, text).map_err(|e| {
@@ -823,9 +823,26 @@ pub fn export_jsonl(rows: &[ExportRow]) -> String {
     s
 }
 
-/// CSV (RFC 4180 quoting): id,name,age,distance_km,bio,photos,photos_fetched,label.
-pub fn export_csv(rows: &[ExportRow]) -> String {
-    let mut s = String::from("id,name,age,distance_km,bio,photos,photos_fetched,label\n");
+/// The columns of `swipy export --format csv`.
+pub const CSV_HEADER: [&str; 8] = [
+    "id",
+    "name",
+    "age",
+    "distance_km",
+    "bio",
+    "photos",
+    "photos_fetched",
+    "label",
+];
+
+/// CSV through the `csv` crate (RFC 4180 quoting), columns [`CSV_HEADER`]. Every cell is
+/// passed through [`csv_safe`], so a spreadsheet opening the file never runs a formula a
+/// profile's name or bio smuggled in.
+pub fn export_csv(rows: &[ExportRow]) -> std::io::Result<String> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(CSV_HEADER)?;
     for r in rows {
         let fields = [
             r.id.clone(),
@@ -837,18 +854,19 @@ pub fn export_csv(rows: &[ExportRow]) -> String {
             r.photos_fetched.to_string(),
             r.label.clone().unwrap_or_default(),
         ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        s.push_str(&line.join(","));
-        s.push('\n');
+        w.write_record(fields.iter().map(|f| csv_safe(f).into_owned()))?;
     }
-    s
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    String::from_utf8(bytes).map_err(std::io::Error::other)
 }
 
-fn csv_field(f: &str) -> String {
-    if f.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", f.replace('"', "\"\""))
+/// The OWASP CSV-injection rule: a cell starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return gets a leading single quote, so spreadsheets read it as text.
+pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
     } else {
-        f.to_owned()
+        cell.into()
     }
 }
 

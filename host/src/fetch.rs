@@ -1,8 +1,10 @@
 //! Photo fetcher: downloads profile photos right after a recs page is stored (Tinder's
 //! photo URLs are signed and expire within hours).
 //!
-//! Safety rules: https only; host allow-list ([`ALLOWED_HOSTS`] and `*.gotinder.com`, never
-//! Tinder's API hosts); redirects only to allow-listed https hosts (at most 3); a size cap
+//! Safety rules: https only; host allow-list of exact names ([`ALLOWED_HOSTS`]: no pattern
+//! such as `*.gotinder.com`, so neither Tinder's API hosts nor any other subdomain); IP
+//! literals refused whatever they point at; redirects only to allow-listed https hosts (at
+//! most 3); at most [`MAX_PHOTOS_PER_PROFILE`] photos per profile; a size cap
 //! enforced while streaming ([`FetchConfig::max_bytes`]); the image header is read and the
 //! dimensions checked ([`FetchConfig::max_side`], [`FetchConfig::max_pixels`]) before anything is
 //! decoded or stored (decompression bombs); only JPEG, PNG and WebP are kept; timeouts;
@@ -24,19 +26,19 @@ use std::time::Duration;
 
 use reqwest::Url;
 
+pub use crate::store::MAX_PHOTOS_PER_PROFILE;
 use crate::store::{PhotoJob, Store, StoredPhoto};
 
-/// Exact host names photos may come from.
+/// The exact host names photos may come from, nothing else (compared case-insensitively,
+/// without a trailing dot). `images-ssl.gotinder.com` serves the signed profile photos and
+/// their `processedFiles`; `images.gotinder.com` is its older plain name;
+/// `preview.gotinder.com` serves teaser photos. Tinder's API hosts (`api.gotinder.com`,
+/// `api-*.gotinder.com`) serve account data, never photos, and are not on it.
 pub const ALLOWED_HOSTS: &[&str] = &[
     "images-ssl.gotinder.com",
     "images.gotinder.com",
     "preview.gotinder.com",
 ];
-/// Any subdomain of these is allowed too (Tinder's CDN names)…
-pub const ALLOWED_SUFFIXES: &[&str] = &[".gotinder.com"];
-/// …except Tinder's API hosts (a first label starting with `api`): they serve account data,
-/// never photos, so a page cannot make the host call the API through a "photo" URL.
-pub const REFUSED_FIRST_LABEL_PREFIX: &str = "api";
 
 /// Environment variable naming host → loopback overrides (tests only).
 pub const ENV_TEST_RESOLVE: &str = "SWIPY_TEST_RESOLVE";
@@ -157,20 +159,15 @@ pub fn parse_resolve(spec: &str) -> Result<Vec<(String, SocketAddr)>, FetchError
     Ok(out)
 }
 
-/// Whether a host name is on the photo allow-list.
+/// Whether a host name is on the photo allow-list: one of [`ALLOWED_HOSTS`] exactly.
 pub fn host_allowed(host: &str) -> bool {
     let host = host.to_ascii_lowercase();
-    if ALLOWED_HOSTS.contains(&host.as_str()) {
-        return true;
-    }
-    let first_label = host.split('.').next().unwrap_or_default();
-    !first_label.starts_with(REFUSED_FIRST_LABEL_PREFIX)
-        && ALLOWED_SUFFIXES
-            .iter()
-            .any(|s| host.ends_with(s) && host.len() > s.len())
+    let host = host.strip_suffix('.').unwrap_or(&host);
+    ALLOWED_HOSTS.contains(&host)
 }
 
-/// Checks a photo URL: https and an allow-listed host.
+/// Checks a photo URL: https, a host name (never an IP literal) on the allow-list, no
+/// credentials.
 pub fn check_url(url: &str) -> Result<Url, FetchError> {
     let u = Url::parse(url).map_err(|e| FetchError::UrlRefused(format!("not a URL ({e})")))?;
     if u.scheme() != "https" {
@@ -180,6 +177,12 @@ pub fn check_url(url: &str) -> Result<Url, FetchError> {
         )));
     }
     let host = u.host_str().unwrap_or_default();
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<std::net::IpAddr>().is_ok() {
+        return Err(FetchError::UrlRefused(format!(
+            "IP literal `{host}` refused: photos come from Tinder's image hosts by name"
+        )));
+    }
     if !host_allowed(host) {
         return Err(FetchError::UrlRefused(format!(
             "host `{host}` is not on the photo allow-list"
@@ -375,6 +378,18 @@ struct Pending {
     outcome: Mutex<FetchTally>,
 }
 
+/// Marks one job finished when dropped (also while a panicking task unwinds).
+struct Finished(Arc<Pending>);
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        if let Ok(mut n) = self.0.count.lock() {
+            *n = n.saturating_sub(1);
+            self.0.idle.notify_all();
+        }
+    }
+}
+
 /// Finished downloads so far.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FetchTally {
@@ -429,6 +444,15 @@ impl Fetcher {
             }
             return;
         }
+        let (jobs, beyond): (Vec<_>, Vec<_>) = jobs
+            .into_iter()
+            .partition(|j| (j.idx as usize) < MAX_PHOTOS_PER_PROFILE);
+        if !beyond.is_empty() {
+            log::info!(
+                "{} photo(s) beyond {MAX_PHOTOS_PER_PROFILE} per profile not fetched",
+                beyond.len()
+            );
+        }
         let mut handles = Vec::with_capacity(jobs.len());
         if let Ok(mut n) = self.pending.count.lock() {
             *n += jobs.len();
@@ -440,6 +464,8 @@ impl Fetcher {
             let sem = Arc::clone(&self.sem);
             let pending = Arc::clone(&self.pending);
             handles.push(self.rt.spawn(async move {
+                // Counts the job as finished however the task ends (a panic included).
+                let _finished = Finished(Arc::clone(&pending));
                 let result = match sem.acquire_owned().await {
                     Ok(_permit) => fetch_job(&client, &cfg, &store, &job).await,
                     Err(_) => Err(FetchError::Config("fetcher shut down".into())),
@@ -459,16 +485,14 @@ impl Fetcher {
                         let _ = s.record_photo_error(&job.profile_id, job.idx, &e.to_string());
                     }
                 }
-                if let Ok(mut n) = pending.count.lock() {
-                    *n = n.saturating_sub(1);
-                    pending.idle.notify_all();
-                }
             }));
         }
         if let Some(d) = done {
             self.rt.spawn(async move {
                 for h in handles {
-                    let _ = h.await;
+                    if let Err(e) = h.await {
+                        log::error!("a photo download task ended abnormally: {e}");
+                    }
                 }
                 d();
             });
@@ -518,6 +542,7 @@ async fn fetch_job(
     // Decoding (the whole-image check) and writing are blocking work: off the runtime's
     // threads, so downloads keep flowing.
     tokio::task::spawn_blocking(move || -> Result<(), FetchError> {
+        crate::store::faults::panic_point("fetch");
         let info = check_image_with(&bytes, max_side, max_pixels)?;
         let mut s = store
             .lock()
@@ -538,7 +563,14 @@ async fn fetch_job(
         .map_err(|e| FetchError::Store(e.to_string()))
     })
     .await
-    .map_err(|e| FetchError::Store(format!("writer task failed: {e}")))?
+    .map_err(|e| {
+        let why = match e.try_into_panic() {
+            Ok(p) => format!("panicked: {}", crate::store::faults::panic_message(&*p)),
+            Err(e) => e.to_string(),
+        };
+        log::error!("a photo's decode-and-store step failed: {why}; the fetcher goes on");
+        FetchError::Store(format!("decode-and-store step {why}"))
+    })?
 }
 
 #[cfg(test)]

@@ -6,7 +6,10 @@ use std::path::Path;
 
 use base64::Engine as _;
 use serde_json::{Map, Value};
-use swipy_shared::protocol::{LabelSource, Verdict};
+use swipy_shared::protocol::{
+    decode_request, json_depth_exceeds, DecodeError, Envelope, ErrorBody, ErrorCode, LabelSource,
+    Request, Verdict, MAX_FRAME_DEPTH, MAX_RECS_BYTES, RECS_ENVELOPE_SLACK,
+};
 use swipy_shared::tinder::{is_plausible_profile_id, Photo, Profile};
 
 use crate::store::{IngestOutcome, NewLabel, Store, StoreError, StoredPhoto};
@@ -25,6 +28,40 @@ pub enum IngestError {
     },
     #[error("{0}")]
     BadInput(String),
+}
+
+/// Decodes one browser → host frame after the checks that come before any parsing: a
+/// frame nested deeper than [`MAX_FRAME_DEPTH`] is `bad_json` (found by a byte scan, so no
+/// parser ever recurses into it), and a `recs` frame longer than [`MAX_RECS_BYTES`] (+
+/// [`RECS_ENVELOPE_SLACK`]) is `bad_data` before the recs parser runs or anything is
+/// stored. (Frames over `MAX_FRAME_FROM_BROWSER` never get this far: the transport skips
+/// them unread; pages of over `MAX_RECS_RESULTS` results are refused before parsing their
+/// profiles.)
+pub fn decode_frame(body: &[u8]) -> Result<Envelope<Request>, DecodeError> {
+    if json_depth_exceeds(body, MAX_FRAME_DEPTH) {
+        return Err(DecodeError {
+            id: None,
+            error: ErrorBody::new(
+                ErrorCode::BadJson,
+                format!("frame nests deeper than {MAX_FRAME_DEPTH} levels"),
+            ),
+        });
+    }
+    let env = decode_request(body)?;
+    if matches!(env.body, Request::Recs { .. }) && body.len() > MAX_RECS_BYTES + RECS_ENVELOPE_SLACK
+    {
+        return Err(DecodeError {
+            id: Some(env.id),
+            error: ErrorBody::new(
+                ErrorCode::BadData,
+                format!(
+                    "a recs frame of {} bytes; a recs body may have at most {MAX_RECS_BYTES} (nothing was stored)",
+                    body.len()
+                ),
+            ),
+        });
+    }
+    Ok(env)
 }
 
 /// Parses a `/v2/recs/core` body. Never fails: what cannot be used is counted as skipped.

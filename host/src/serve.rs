@@ -56,9 +56,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 use swipy_shared::protocol::{
-    decode_request, Envelope, ErrorBody, ErrorCode, LabelSource, Request, Response,
-    MAX_FRAME_FROM_BROWSER, MAX_FRAME_TO_BROWSER, MAX_IDS_PER_REQUEST, MAX_PROFILES_PER_PAGE,
-    MAX_RECS_RESULTS, PROTOCOL_VERSION,
+    Envelope, ErrorBody, ErrorCode, LabelSource, Request, Response, MAX_FRAME_FROM_BROWSER,
+    MAX_FRAME_TO_BROWSER, MAX_IDS_PER_REQUEST, MAX_PROFILES_PER_PAGE, MAX_RECS_RESULTS,
+    PROTOCOL_VERSION,
 };
 
 use crate::fetch::Fetcher;
@@ -225,7 +225,7 @@ impl Session {
 
     /// Handles one frame body; returns the frames (serialized envelopes) to send back.
     pub fn handle_frame(&mut self, body: &[u8]) -> Vec<Vec<u8>> {
-        let (re, responses) = match decode_request(body) {
+        let (re, responses) = match ingest::decode_frame(body) {
             Ok(env) => {
                 let re = env.id;
                 test_crash(self.store.data_dir(), env.body.kind());

@@ -7,8 +7,17 @@
 //! `embeddings` and `models` (for the learning code), `recs_log`.
 //!
 //! Every write that a client is told about happens inside a transaction that has
-//! committed before the method returns.
+//! committed before the method returns, and every connection runs with
+//! `PRAGMA synchronous = FULL` ([`SYNCHRONOUS`]): in WAL mode that syncs the log to disk at
+//! each commit, so a label the host acknowledged survives a power loss, not only a crash
+//! of the process (with `NORMAL` the last commits may roll back after a power loss).
+//!
+//! Captures never rewrite history: each capture's raw JSON is kept in `captures`, and a
+//! profile that already has a label or a stored photo keeps its first capture's fields and
+//! photos ([`Store::ingest`]) — a forged or replayed recs page cannot change what the user
+//! labelled.
 
+pub mod faults;
 pub mod learning;
 pub mod migrations;
 
@@ -25,6 +34,16 @@ use swipy_shared::tinder::Profile;
 
 /// File name of the database inside the data dir.
 pub const DB_FILE: &str = "swipy.db";
+
+/// `PRAGMA synchronous` of every store connection: `FULL` (2), so a commit (and so every
+/// acknowledged label) survives a power loss.
+pub const SYNCHRONOUS: &str = "FULL";
+
+/// Most photos kept per profile (Tinder's own maximum); later ones are ignored.
+pub const MAX_PHOTOS_PER_PROFILE: usize = 9;
+
+/// Captures kept per profile in `captures` (the first one always stays).
+pub const MAX_CAPTURES_PER_PROFILE: u32 = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -49,6 +68,9 @@ pub struct PhotoJob {
 pub struct IngestOutcome {
     pub profiles: u32,
     pub new_profiles: u32,
+    /// Profiles seen again that already had a label or a stored photo: their capture went
+    /// to the history only; their fields and photos did not change.
+    pub kept: u32,
     /// Photos not downloaded yet, best URL first per profile.
     pub to_fetch: Vec<PhotoJob>,
 }
@@ -148,7 +170,7 @@ impl Store {
         let mut conn = Connection::open(data_dir.join(DB_FILE))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "synchronous", SYNCHRONOUS)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations::migrate(&mut conn)?;
         sweep_partial_photos(data_dir, PARTIAL_PHOTO_MAX_AGE);
@@ -169,14 +191,25 @@ impl Store {
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))?)
     }
 
+    /// `PRAGMA synchronous` in effect on this connection (2 = `FULL`, see [`SYNCHRONOUS`]).
+    pub fn synchronous(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))?)
+    }
+
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
-    /// Stores (or refreshes) profiles and their photo URLs. Seeing a profile again
-    /// updates its fields and `last_seen`; nothing is duplicated. `source` is logged.
+    /// Stores (or refreshes) profiles and their photo URLs (at most
+    /// [`MAX_PHOTOS_PER_PROFILE`] each). Every capture's raw JSON goes to `captures`.
+    /// Seeing a profile again updates its fields and photos — unless it already has a
+    /// label or a stored photo: then the first capture stays the truth and only
+    /// `last_seen`/`times_seen` move (a forged or replayed page cannot rewrite what the
+    /// user labelled). Nothing is duplicated. `source` is logged.
     pub fn ingest(
         &mut self,
         profiles: &[Profile],
@@ -195,6 +228,19 @@ impl Store {
                 .optional()?
                 .is_some();
             let raw = serde_json::to_string(&p.raw)?;
+            let protected = existed && is_protected(&tx, &p.id)?;
+            record_capture(&tx, &p.id, seen_ms, &raw, source, !protected)?;
+            if protected {
+                tx.execute(
+                    "UPDATE profiles SET last_seen = max(last_seen, ?2),
+                        times_seen = times_seen + 1 WHERE id = ?1",
+                    params![p.id, seen_ms],
+                )?;
+                out.to_fetch.extend(unfetched(&tx, &p.id)?);
+                out.profiles += 1;
+                out.kept += 1;
+                continue;
+            }
             tx.execute(
                 "INSERT INTO profiles (id, name, age, birth_date, bio, distance_km, hide_age,
                     hide_distance, gender, city, jobs, schools, interests, descriptors, teasers,
@@ -231,7 +277,8 @@ impl Store {
                     seen_ms,
                 ],
             )?;
-            for (idx, ph) in p.photos.iter().enumerate() {
+            let photos = &p.photos[..p.photos.len().min(MAX_PHOTOS_PER_PROFILE)];
+            for (idx, ph) in photos.iter().enumerate() {
                 let idx = idx as u32;
                 tx.execute(
                     "INSERT INTO photos (profile_id, idx, photo_id, url, best_url, faces)
@@ -258,22 +305,9 @@ impl Store {
             // Photos beyond the current count belong to an older version of the profile.
             tx.execute(
                 "DELETE FROM photos WHERE profile_id = ?1 AND idx >= ?2",
-                params![p.id, p.photos.len() as u32],
+                params![p.id, photos.len() as u32],
             )?;
-            let mut stmt = tx.prepare(
-                "SELECT idx, best_url FROM photos WHERE profile_id = ?1 AND sha256 IS NULL
-                 ORDER BY idx",
-            )?;
-            let jobs = stmt.query_map([&p.id], |r| {
-                Ok(PhotoJob {
-                    profile_id: p.id.clone(),
-                    idx: r.get(0)?,
-                    url: r.get(1)?,
-                })
-            })?;
-            for j in jobs {
-                out.to_fetch.push(j?);
-            }
+            out.to_fetch.extend(unfetched(&tx, &p.id)?);
             out.profiles += 1;
             if !existed {
                 out.new_profiles += 1;
@@ -304,6 +338,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let n = insert_label(&tx, l)?;
         tx.commit()?;
+        faults::panic_point("label");
         Ok(n)
     }
 
@@ -357,6 +392,9 @@ impl Store {
             )?;
         }
         tx.commit()?;
+        if label {
+            faults::panic_point("label");
+        }
         Ok(true)
     }
 
@@ -686,10 +724,83 @@ impl Store {
         .transpose()
     }
 
+    /// Captures kept for a profile, oldest first: (capture time, source, whether it became
+    /// the profile's fields, raw JSON).
+    pub fn captures(&self, id: &str) -> Result<Vec<(f64, String, bool, String)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT captured_at_ms, source, applied, raw FROM captures WHERE profile_id = ?1
+             ORDER BY id",
+        )?;
+        let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// The raw connection, for the learning code's own queries.
     pub fn conn(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// Photos of a profile not downloaded yet, in order.
+fn unfetched(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<Vec<PhotoJob>, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT idx, best_url FROM photos WHERE profile_id = ?1 AND sha256 IS NULL ORDER BY idx",
+    )?;
+    let jobs = stmt.query_map([id], |r| {
+        Ok(PhotoJob {
+            profile_id: id.to_owned(),
+            idx: r.get(0)?,
+            url: r.get(1)?,
+        })
+    })?;
+    Ok(jobs.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Whether a stored profile has a label or a downloaded photo (its first capture is then
+/// the truth).
+fn is_protected(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<bool, StoreError> {
+    Ok(tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM labels WHERE profile_id = ?1)
+                OR EXISTS (SELECT 1 FROM photos WHERE profile_id = ?1 AND sha256 IS NOT NULL)",
+        [id],
+        |r| r.get(0),
+    )?)
+}
+
+/// Keeps one capture's raw JSON (`applied` = it became the profile's fields). A capture
+/// equal to the profile's latest one is not stored again; beyond
+/// [`MAX_CAPTURES_PER_PROFILE`] the oldest but the first are dropped.
+fn record_capture(
+    tx: &rusqlite::Transaction<'_>,
+    id: &str,
+    at_ms: f64,
+    raw: &str,
+    source: &str,
+    applied: bool,
+) -> Result<(), StoreError> {
+    let latest: Option<String> = tx
+        .query_row(
+            "SELECT raw FROM captures WHERE profile_id = ?1 ORDER BY id DESC LIMIT 1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if latest.as_deref() == Some(raw) {
+        return Ok(());
+    }
+    tx.execute(
+        "INSERT INTO captures (profile_id, captured_at_ms, source, applied, raw)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, at_ms, source, applied, raw],
+    )?;
+    tx.execute(
+        "DELETE FROM captures WHERE profile_id = ?1
+            AND id <> (SELECT min(id) FROM captures WHERE profile_id = ?1)
+            AND id NOT IN (SELECT id FROM captures WHERE profile_id = ?1
+                ORDER BY id DESC LIMIT ?2)",
+        params![id, MAX_CAPTURES_PER_PROFILE - 1],
+    )?;
+    Ok(())
 }
 
 fn insert_label(tx: &rusqlite::Transaction<'_>, l: &NewLabel<'_>) -> Result<bool, StoreError> {

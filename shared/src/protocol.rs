@@ -35,6 +35,53 @@ pub const MAX_IDS_PER_REQUEST: usize = 1000;
 /// and must fit [`MAX_FRAME_TO_BROWSER`] (10,000 ids of at most 64 characters do).
 pub const MAX_RECS_RESULTS: usize = 10_000;
 
+/// Largest `recs` body accepted, in bytes of JSON (a real page is 50–300 KB). The host
+/// refuses a `recs` frame longer than this plus [`RECS_ENVELOPE_SLACK`] before the recs
+/// parser runs; the extension checks the body text before it parses or queues it.
+pub const MAX_RECS_BYTES: usize = 4 * 1024 * 1024;
+
+/// Room for the envelope around a `recs` body (`v`, `id`, `type`, `captured_at_ms`).
+pub const RECS_ENVELOPE_SLACK: usize = 4 * 1024;
+
+/// Deepest nesting (objects and arrays) accepted in a `recs` body (a real page is about
+/// 10 deep). A frame nested deeper than this plus 2 (the envelope and `data`) is refused
+/// by the host with `bad_json` before it is parsed at all.
+pub const MAX_RECS_DEPTH: usize = 32;
+
+/// Deepest nesting of any browser → host frame ([`MAX_RECS_DEPTH`] + envelope + `data`).
+pub const MAX_FRAME_DEPTH: usize = MAX_RECS_DEPTH + 2;
+
+/// Whether the objects and arrays of a JSON text nest deeper than `limit`, found without
+/// parsing (brackets inside strings are skipped; stops at the first level past `limit`).
+/// Meant for refusing over-deep input before a parser sees it.
+pub fn json_depth_exceeds(text: &[u8], limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in text {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// The name the host is registered under with browsers.
 pub const HOST_NAME: &str = "com.swipy.host";
 

@@ -21,7 +21,8 @@ fn csv_quotes_what_needs_quoting() {
     let csv = export_csv(&[
         row("a1", "plain", Some(30), Some(8.04672)),
         row("b2", "say \"hi\",\nthen", None, None),
-    ]);
+    ])
+    .expect("csv");
     let lines: Vec<&str> = csv.split('\n').collect();
     assert_eq!(
         lines[0],
@@ -30,6 +31,23 @@ fn csv_quotes_what_needs_quoting() {
     assert_eq!(lines[1], "a1,Zoë,30,8.047,plain,2,1,like");
     assert_eq!(lines[2], "b2,Zoë,,,\"say \"\"hi\"\",");
     assert_eq!(lines[3], "then\",2,1,like");
+}
+
+#[test]
+fn csv_cells_that_a_spreadsheet_would_run_get_a_leading_quote() {
+    for (cell, safe) in [
+        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ("+1", "'+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("plain", "plain"),
+        ("a=b", "a=b"),
+        ("", ""),
+    ] {
+        assert_eq!(csv_safe(cell), safe, "{cell:?}");
+    }
 }
 
 #[test]

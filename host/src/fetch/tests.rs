@@ -35,8 +35,34 @@ pub fn png_claiming(w: u32, h: u32) -> Vec<u8> {
 fn only_https_allow_listed_urls() {
     assert!(check_url("https://images-ssl.gotinder.com/u/1.jpg").is_ok());
     assert!(check_url("https://images-ssl.gotinder.com:443/u/1.jpg").is_ok());
-    assert!(check_url("https://cdn2.gotinder.com/u/1.jpg").is_ok());
+    assert!(check_url("https://IMAGES-SSL.gotinder.com./u/1.jpg").is_ok());
+    assert!(check_url("https://images.gotinder.com/u/1.jpg").is_ok());
     assert!(check_url("https://preview.gotinder.com/u/1.jpg").is_ok());
+    // Exact names only: no other gotinder.com subdomain, whatever it is called; IP literals
+    // are refused as such, even ones the URL parser had to normalise.
+    for (bad, why) in [
+        ("https://cdn2.gotinder.com/u/1.jpg", "allow-list"),
+        (
+            "https://static-assets.gotinder.com/icons/1.png",
+            "allow-list",
+        ),
+        ("https://x.images-ssl.gotinder.com/u/1.jpg", "allow-list"),
+        (
+            "https://images-ssl.gotinder.com.evil.example/u/1.jpg",
+            "allow-list",
+        ),
+        ("https://127.0.0.1/u/1.jpg", "IP literal"),
+        ("https://[::1]/u/1.jpg", "IP literal"),
+        ("https://[::ffff:127.0.0.1]/u/1.jpg", "IP literal"),
+        ("https://2130706433/u/1.jpg", "IP literal"),
+        ("https://0x7f.1/u/1.jpg", "IP literal"),
+        ("https://169.254.169.254/latest/meta-data/", "IP literal"),
+    ] {
+        match check_url(bad) {
+            Err(FetchError::UrlRefused(m)) => assert!(m.contains(why), "{bad}: {m}"),
+            other => panic!("{bad} must be refused, got {other:?}"),
+        }
+    }
     for bad in [
         "http://images-ssl.gotinder.com/u/1.jpg",
         "https://evil.example.com/1.jpg",

@@ -321,3 +321,80 @@ fn seed_labels_as_floats_and_bios_as_none_or_plain_text_are_read() {
         Err(IngestError::BadInput(m)) if m.contains("label of id3 is 0.5")
     ));
 }
+
+/// A `recs` frame around `body` (JSON text).
+fn recs_frame(id: u32, body: &str) -> Vec<u8> {
+    format!(r#"{{"v":1,"id":{id},"type":"recs","data":{{"captured_at_ms":1,"body":{body}}}}}"#)
+        .into_bytes()
+}
+
+/// JSON text nested `n` deep: `{"a":{"a":…1…}}`, with brackets inside strings as decoys.
+fn nested(n: usize) -> String {
+    let mut s = String::new();
+    for _ in 0..n - 1 {
+        s.push_str(r#"{"[{":"#);
+    }
+    s.push_str(r#"{"x":"]]}}\"[["}"#);
+    for _ in 0..n - 1 {
+        s.push('}');
+    }
+    s
+}
+
+#[test]
+fn recs_frames_over_the_depth_cap_are_refused_before_parsing() {
+    use swipy_shared::protocol::{json_depth_exceeds, MAX_FRAME_DEPTH, MAX_RECS_DEPTH};
+    // Brackets inside strings (and escaped quotes) do not count.
+    assert!(!json_depth_exceeds(br#"{"a":"[[[[[[\"{{{{"}"#, 1));
+    assert!(json_depth_exceeds(br#"{"a":[{}]}"#, 2));
+    assert!(!json_depth_exceeds(br#"{"a":[{}]}"#, 3));
+    assert_eq!(MAX_FRAME_DEPTH, MAX_RECS_DEPTH + 2);
+    // A body exactly at the cap decodes; one level more is bad_json, with no parse at all.
+    let ok = recs_frame(5, &nested(MAX_RECS_DEPTH));
+    assert!(decode_frame(&ok).is_ok());
+    let deep = recs_frame(6, &nested(MAX_RECS_DEPTH + 1));
+    let e = decode_frame(&deep).expect_err("too deep");
+    assert_eq!(e.error.code, ErrorCode::BadJson.code());
+    assert!(
+        e.error.message.contains("deeper than"),
+        "{}",
+        e.error.message
+    );
+    // A million levels: refused by the scan, no recursion, no stack overflow.
+    let mut huge = br#"{"v":1,"id":7,"type":"recs","data":{"body":"#.to_vec();
+    huge.extend(std::iter::repeat_n(b'[', 1_000_000));
+    assert_eq!(
+        decode_frame(&huge).expect_err("deep").error.code,
+        ErrorCode::BadJson.code()
+    );
+}
+
+#[test]
+fn recs_frames_over_the_size_cap_are_refused_before_the_recs_parser() {
+    use swipy_shared::protocol::{MAX_RECS_BYTES, RECS_ENVELOPE_SLACK};
+    let page = |bio_len: usize| {
+        json!({"meta": {"status": 200}, "data": {"results": [
+            {"type": "user", "user": {"_id": "5f1a2b3c4d5e6f7a8b9c0d01", "name": "A",
+                "bio": "b".repeat(bio_len)}}]}})
+        .to_string()
+    };
+    let small = recs_frame(8, &page(1000));
+    assert!(decode_frame(&small).is_ok());
+    let at_cap = recs_frame(9, &page(MAX_RECS_BYTES - 300));
+    assert!(at_cap.len() <= MAX_RECS_BYTES + RECS_ENVELOPE_SLACK);
+    assert!(
+        decode_frame(&at_cap).is_ok(),
+        "a body at the cap is accepted"
+    );
+    let over = recs_frame(10, &page(MAX_RECS_BYTES + RECS_ENVELOPE_SLACK));
+    let e = decode_frame(&over).expect_err("too large");
+    assert_eq!(e.id, Some(10), "the answer carries `re`");
+    assert_eq!(e.error.code, ErrorCode::BadData.code());
+    assert!(e.error.message.contains("nothing was stored"));
+    // Other requests are not held to the recs cap (the frame cap applies to them).
+    let settings = format!(
+        r#"{{"v":1,"id":11,"type":"settings_set","data":{{"values":{{"note":"{}"}}}}}}"#,
+        "n".repeat(MAX_RECS_BYTES + RECS_ENVELOPE_SLACK)
+    );
+    assert!(decode_frame(settings.as_bytes()).is_ok());
+}

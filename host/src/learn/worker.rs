@@ -2,7 +2,13 @@
 //! head, fed by a channel, so the serve loop never waits for inference. Training runs on
 //! its own thread with its own store connection; progress and results go out as frames
 //! through the port's [`Outbox`].
+//!
+//! A panic never bricks either thread: the inference thread catches it per job (logs it,
+//! answers the request with error `internal`, and takes the next job with freshly loaded
+//! models); the training thread catches it, logs it, answers `internal`, and "a training is
+//! already running" is cleared however the training ends ([`TrainingFlag`]).
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -12,6 +18,7 @@ use swipy_shared::protocol::{ErrorBody, Response};
 
 use super::{Engine, LearnError};
 use crate::serve::Outbox;
+use crate::store::faults::{panic_message, panic_point};
 use crate::store::Store;
 
 /// Default of the `retrain_every` setting: retrain after this many new labels.
@@ -101,6 +108,26 @@ fn error(e: &LearnError) -> Response {
     Response::Error(ErrorBody::new(e.code(), e.to_string()))
 }
 
+/// Holds "a training is running" and clears it when dropped: at the end of the training,
+/// after an error, and while a panicking training thread unwinds.
+struct TrainingFlag(Arc<AtomicBool>);
+
+impl Drop for TrainingFlag {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+impl Job {
+    /// The request this job answers, if any.
+    fn re(&self) -> Option<u32> {
+        match self {
+            Job::Score { re, .. } | Job::Train { re } => *re,
+            Job::Labelled | Job::Warm | Job::Device => None,
+        }
+    }
+}
+
 fn run(
     dir: PathBuf,
     device: Option<String>,
@@ -112,6 +139,13 @@ fn run(
         Ok(s) => s,
         Err(e) => {
             log::error!("inference thread: cannot open the store: {e}");
+            // Answer every request instead of leaving it waiting forever.
+            let e = LearnError::Store(e);
+            while let Ok(job) = rx.recv() {
+                if let Some(re) = job.re() {
+                    let _ = outbox.send(Some(re), error(&e));
+                }
+            }
             return;
         }
     };
@@ -128,82 +162,135 @@ fn run(
     // a try that made no new model waits for `every` more labels before the next one.
     let mut last_auto: Option<(Option<u32>, u32)> = None;
     while let Ok(job) = rx.recv() {
-        match job {
-            Job::Score { re, ids } => {
-                let started = std::time::Instant::now();
-                match engine.scores(&mut store, &ids) {
-                    Ok(scores) => {
-                        let ready = scores.iter().filter(|s| s.state == "ready").count();
-                        log::info!(
-                            "scored {ready} of {} profile(s) in {} ms",
-                            ids.len(),
-                            started.elapsed().as_millis()
-                        );
-                        // Unsolicited scores only when something could be scored.
-                        if re.is_some() || ready > 0 {
-                            let _ = outbox.send(re, Response::Scores { scores });
-                        }
-                    }
-                    Err(e) => {
-                        log::warn!("scoring failed: {e}");
-                        if re.is_some() {
-                            let _ = outbox.send(re, error(&e));
-                        }
-                    }
-                }
+        let re = job.re();
+        let kind = job.kind();
+        let handled = catch_unwind(AssertUnwindSafe(|| {
+            handle(
+                job,
+                &dir,
+                &mut store,
+                &mut engine,
+                &mut dev,
+                &pick,
+                &outbox,
+                &training,
+                &mut last_auto,
+            )
+        }));
+        if let Err(p) = handled {
+            let why = panic_message(&*p);
+            log::error!(
+                "the inference thread panicked while handling `{kind}`: {why}; it goes on with freshly loaded models"
+            );
+            engine = Engine::new(&dir, dev);
+            if re.is_some() {
+                let e =
+                    LearnError::Other(format!("the host failed while handling `{kind}`: {why}"));
+                let _ = outbox.send(re, error(&e));
             }
-            Job::Warm => {
-                if let Err(e) = engine.warm(&store) {
-                    log::warn!("models not preloaded: {e}");
-                }
-            }
-            Job::Device => {
-                let now = pick(&store);
-                if now != dev {
+        }
+    }
+}
+
+impl Job {
+    fn kind(&self) -> &'static str {
+        match self {
+            Job::Score { .. } => "scores",
+            Job::Train { .. } => "train",
+            Job::Labelled => "retraining check",
+            Job::Warm => "model warm-up",
+            Job::Device => "device change",
+        }
+    }
+}
+
+/// Handles one job of the inference thread.
+#[allow(clippy::too_many_arguments)]
+fn handle(
+    job: Job,
+    dir: &Path,
+    store: &mut Store,
+    engine: &mut Engine,
+    dev: &mut swipy_models::Device,
+    pick: &dyn Fn(&Store) -> swipy_models::Device,
+    outbox: &Outbox,
+    training: &Arc<AtomicBool>,
+    last_auto: &mut Option<(Option<u32>, u32)>,
+) {
+    match job {
+        Job::Score { re, ids } => {
+            panic_point("score");
+            let started = std::time::Instant::now();
+            match engine.scores(store, &ids) {
+                Ok(scores) => {
+                    let ready = scores.iter().filter(|s| s.state == "ready").count();
                     log::info!(
-                        "device setting changed: {dev:?} → {now:?} (models reload on next use)"
+                        "scored {ready} of {} profile(s) in {} ms",
+                        ids.len(),
+                        started.elapsed().as_millis()
                     );
-                    // A running training keeps its own handle on the old encoders.
-                    dev = now;
-                    engine = Engine::new(&dir, dev);
-                }
-            }
-            Job::Train { re } => {
-                if let Err(e) = start_training(&dir, &mut engine, &outbox, &training, re) {
-                    let _ = outbox.send(re, error(&e));
-                }
-            }
-            Job::Labelled => {
-                if training.load(Ordering::SeqCst) {
-                    continue;
-                }
-                let every = store
-                    .settings()
-                    .ok()
-                    .and_then(|s| s.get("retrain_every").and_then(serde_json::Value::as_u64))
-                    .map(|n| n as u32)
-                    .unwrap_or(DEFAULT_RETRAIN_EVERY);
-                if every == 0 {
-                    continue;
-                }
-                let Ok(new) = store.labels_since_model() else {
-                    continue;
-                };
-                let version = store.active_model_version().ok().flatten();
-                let due = new >= every
-                    && match last_auto {
-                        Some((v, tried_at)) if v == version => new >= tried_at + every,
-                        _ => true,
-                    };
-                let enough = super::labelled(&store)
-                    .map(|d| super::check_labels(&d).is_ok())
-                    .unwrap_or(false);
-                if due && enough {
-                    last_auto = Some((version, new));
-                    log::info!("{new} new label(s) since the last model: retraining");
-                    if let Err(e) = start_training(&dir, &mut engine, &outbox, &training, None) {
-                        log::warn!("automatic retraining not started: {e}");
+                    // Unsolicited scores only when something could be scored.
+                    if re.is_some() || ready > 0 {
+                        let _ = outbox.send(re, Response::Scores { scores });
                     }
+                }
+                Err(e) => {
+                    log::warn!("scoring failed: {e}");
+                    if re.is_some() {
+                        let _ = outbox.send(re, error(&e));
+                    }
+                }
+            }
+        }
+        Job::Warm => {
+            if let Err(e) = engine.warm(store) {
+                log::warn!("models not preloaded: {e}");
+            }
+        }
+        Job::Device => {
+            let now = pick(store);
+            if now != *dev {
+                log::info!("device setting changed: {dev:?} → {now:?} (models reload on next use)");
+                // A running training keeps its own handle on the old encoders.
+                *dev = now;
+                *engine = Engine::new(dir, now);
+            }
+        }
+        Job::Train { re } => {
+            if let Err(e) = start_training(dir, engine, outbox, training, re) {
+                let _ = outbox.send(re, error(&e));
+            }
+        }
+        Job::Labelled => {
+            if training.load(Ordering::SeqCst) {
+                return;
+            }
+            let every = store
+                .settings()
+                .ok()
+                .and_then(|s| s.get("retrain_every").and_then(serde_json::Value::as_u64))
+                .map(|n| n as u32)
+                .unwrap_or(DEFAULT_RETRAIN_EVERY);
+            if every == 0 {
+                return;
+            }
+            let Ok(new) = store.labels_since_model() else {
+                return;
+            };
+            let version = store.active_model_version().ok().flatten();
+            let due = new >= every
+                && match *last_auto {
+                    Some((v, tried_at)) if v == version => new >= tried_at + every,
+                    _ => true,
+                };
+            let enough = super::labelled(store)
+                .map(|d| super::check_labels(&d).is_ok())
+                .unwrap_or(false);
+            if due && enough {
+                *last_auto = Some((version, new));
+                log::info!("{new} new label(s) since the last model: retraining");
+                if let Err(e) = start_training(dir, engine, outbox, training, None) {
+                    log::warn!("automatic retraining not started: {e}");
                 }
             }
         }
@@ -226,15 +313,10 @@ fn start_training(
         let enc = engine.encoders()?;
         Ok((store, enc))
     };
-    let (mut store, enc) = match prepare() {
-        Ok(x) => x,
-        Err(e) => {
-            training.store(false, Ordering::SeqCst);
-            return Err(e);
-        }
-    };
+    // From here on the flag clears itself however the training ends.
+    let flag = TrainingFlag(Arc::clone(training));
+    let (mut store, enc) = prepare()?;
     let out = outbox.clone();
-    let flag = Arc::clone(training);
     let spawned = std::thread::Builder::new()
         .name("swipy-train".into())
         .spawn(move || {
@@ -248,8 +330,17 @@ fn start_training(
                     },
                 );
             };
-            let result = super::train(&enc, &mut store, &mut progress);
-            flag.store(false, Ordering::SeqCst);
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                panic_point("train");
+                super::train(&enc, &mut store, &mut progress)
+            }))
+            .unwrap_or_else(|p| {
+                let why = panic_message(&*p);
+                log::error!("the training thread panicked: {why}; no model was stored");
+                Err(LearnError::Other(format!("the training failed: {why}")))
+            });
+            // Cleared before the answer goes out, so a `train` sent on receipt is accepted.
+            drop(flag);
             match result {
                 Ok((model_version, metrics)) => {
                     let _ = out.send(
@@ -267,7 +358,7 @@ fn start_training(
             }
         });
     if let Err(e) = spawned {
-        training.store(false, Ordering::SeqCst);
+        // The closure (and so the flag) was dropped: "training" is clear again.
         return Err(LearnError::Other(format!("cannot start training: {e}")));
     }
     Ok(())

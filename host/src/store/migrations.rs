@@ -114,6 +114,19 @@ pub const MIGRATIONS: &[&str] = &[
         at_ms         REAL NOT NULL
     );
     "#,
+    // 3: every capture of a profile (raw JSON), so a later capture never erases the one a
+    // label was made on; `applied` = it became the profile's fields.
+    r#"
+    CREATE TABLE captures (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        profile_id     TEXT NOT NULL,
+        captured_at_ms REAL NOT NULL,
+        source         TEXT NOT NULL,
+        applied        INTEGER NOT NULL,
+        raw            TEXT NOT NULL
+    );
+    CREATE INDEX captures_profile ON captures(profile_id, id);
+    "#,
 ];
 
 /// Brings the schema up to date. Refuses a database written by a newer build. Each step

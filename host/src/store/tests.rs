@@ -127,20 +127,227 @@ fn fetched_photos_are_not_fetched_again_and_fewer_photos_shrink_the_list() {
         .expect("again");
     assert_eq!(again.to_fetch.len(), 1, "only the photo not yet downloaded");
     assert_eq!(again.to_fetch[0].idx, 1);
-    // A different photo at index 0 (new photo id) forgets the old file and is fetched.
-    let mut changed = p.clone();
+    // A profile without a stored photo or a label follows its latest capture: a different
+    // photo at index 0 (new photo id) is fetched, fewer photos shrink the list.
+    let q = profile("bbb2", "Bea", 2);
+    s.ingest(std::slice::from_ref(&q), 0, false, 1.0, "t")
+        .expect("ingest");
+    let mut changed = q.clone();
     changed.photos[0].id = Some("replaced".into());
+    changed.photos[0].best_url = "https://images-ssl.gotinder.com/bbb2/new.jpg".into();
     let again = s
         .ingest(std::slice::from_ref(&changed), 0, false, 2.5, "t")
         .expect("changed");
     assert_eq!(
-        again.to_fetch.iter().map(|j| j.idx).collect::<Vec<_>>(),
-        vec![0, 1]
+        again
+            .to_fetch
+            .iter()
+            .map(|j| (j.idx, j.url.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            (0, "https://images-ssl.gotinder.com/bbb2/new.jpg"),
+            (1, "https://images-ssl.gotinder.com/bbb2/640x800_1.jpg")
+        ]
     );
-    assert!(s.photo_files("aaa1").expect("files").is_empty());
-    let fewer = profile("aaa1", "Anna", 1);
+    let fewer = profile("bbb2", "Bea", 1);
     s.ingest(&[fewer], 0, false, 3.0, "t").expect("fewer");
-    assert_eq!(s.export_rows().expect("rows")[0].photos, 1);
+    let rows = s.export_rows().expect("rows");
+    let bea = rows.iter().find(|r| r.id == "bbb2").expect("bbb2");
+    assert_eq!(bea.photos, 1);
+}
+
+/// A forged or replayed capture of `id`: other name, bio, raw JSON and photos.
+fn forged(id: &str) -> Profile {
+    let mut f = profile(id, "Mallory", 4);
+    f.bio = "=HYPERLINK(\"http://evil.example\")".into();
+    f.raw = serde_json::json!({"user": {"_id": id, "forged": true}});
+    for ph in &mut f.photos {
+        ph.id = Some(format!("{}-evil", ph.id.clone().unwrap_or_default()));
+        ph.best_url = format!("{}?evil", ph.best_url);
+    }
+    f
+}
+
+/// (name, bio, raw, photo rows as (idx, photo_id, best_url, sha256)).
+#[allow(clippy::type_complexity)]
+fn profile_state(
+    s: &Store,
+    id: &str,
+) -> (
+    String,
+    String,
+    String,
+    Vec<(u32, Option<String>, String, Option<String>)>,
+) {
+    let (name, bio, raw) = s
+        .conn()
+        .query_row(
+            "SELECT name, bio, raw FROM profiles WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("profile");
+    let mut stmt = s
+        .conn()
+        .prepare(
+            "SELECT idx, photo_id, best_url, sha256 FROM photos WHERE profile_id = ?1 ORDER BY idx",
+        )
+        .expect("prepare");
+    let photos = stmt
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .expect("query")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("rows");
+    (name, bio, raw, photos)
+}
+
+#[test]
+fn a_later_capture_never_overwrites_a_labelled_profile_or_one_with_stored_photos() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Store::open(dir.path()).expect("open");
+    let labelled = profile("lab1", "Lena", 2);
+    let photographed = profile("pho2", "Pia", 2);
+    s.ingest(
+        &[labelled.clone(), photographed.clone()],
+        0,
+        false,
+        1.0,
+        "extension",
+    )
+    .expect("first capture");
+    s.add_label(&label("lab1", Verdict::Like, 5.0, "k1"))
+        .expect("label");
+    let photo = StoredPhoto {
+        sha256: "cd".repeat(32),
+        path: "photos/cd/y.jpg".into(),
+        width: 640,
+        height: 800,
+        bytes: 10,
+    };
+    s.record_photo("pho2", 0, &photo).expect("photo");
+    let before_lab = profile_state(&s, "lab1");
+    let before_pho = profile_state(&s, "pho2");
+
+    // A forged page, then the same forged page replayed, then another forgery.
+    for at in [10.0, 11.0, 12.0] {
+        let out = s
+            .ingest(&[forged("lab1"), forged("pho2")], 0, false, at, "extension")
+            .expect("forged capture");
+        assert_eq!((out.profiles, out.new_profiles, out.kept), (2, 0, 2));
+        // Nothing from the forged page is queued for download.
+        assert!(
+            out.to_fetch.iter().all(|j| !j.url.contains("evil")),
+            "{:?}",
+            out.to_fetch
+        );
+    }
+    let mut other = forged("lab1");
+    other.name = "Eve".into();
+    other.raw = serde_json::json!({"user": {"_id": "lab1", "forged": "again"}});
+    s.ingest(&[other], 0, false, 13.0, "import-har")
+        .expect("another forgery");
+
+    // The first capture stays the truth: fields, raw JSON, photo URLs and stored files.
+    assert_eq!(profile_state(&s, "lab1"), before_lab);
+    assert_eq!(profile_state(&s, "pho2"), before_pho);
+    assert_eq!(before_lab.0, "Lena");
+    assert_eq!(before_pho.3.len(), 2);
+    assert_eq!(before_pho.3[0].3.as_deref(), Some("cd".repeat(32).as_str()));
+    assert_eq!(
+        s.photo_files("pho2").expect("files"),
+        vec![(0, "photos/cd/y.jpg".to_owned())]
+    );
+    let row: (f64, u32) = s
+        .conn()
+        .query_row(
+            "SELECT last_seen, times_seen FROM profiles WHERE id = 'lab1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("seen");
+    assert_eq!(row, (13.0, 5), "sightings are still counted");
+
+    // The history keeps every distinct capture (the replay once), flagged as not applied.
+    let lab = s.captures("lab1").expect("captures");
+    assert_eq!(lab.len(), 3, "{lab:?}");
+    assert!(
+        lab[0].2 && lab[0].3.contains("unknown_field"),
+        "first capture applied"
+    );
+    assert!(!lab[1].2 && lab[1].3.contains("forged"));
+    assert_eq!((lab[2].1.as_str(), lab[2].2), ("import-har", false));
+    assert!(lab[2].3.contains("forged"));
+    assert_eq!(s.captures("pho2").expect("captures").len(), 2);
+
+    // The label still points at what the user saw.
+    assert_eq!(
+        s.latest_label("lab1").expect("label"),
+        Some((Verdict::Like, LabelSource::Overlay))
+    );
+}
+
+#[test]
+fn a_label_that_arrives_before_its_profile_keeps_the_first_capture() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Store::open(dir.path()).expect("open");
+    // Labels for profiles not seen yet are stored; the first capture then fills the profile.
+    s.add_label(&label("early1", Verdict::Nope, 1.0, "k"))
+        .expect("label");
+    s.ingest(&[profile("early1", "Ida", 1)], 0, false, 2.0, "extension")
+        .expect("first");
+    s.ingest(&[forged("early1")], 0, false, 3.0, "extension")
+        .expect("forged");
+    assert_eq!(profile_state(&s, "early1").0, "Ida");
+}
+
+#[test]
+fn captures_per_profile_are_bounded_and_the_first_stays() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Store::open(dir.path()).expect("open");
+    for i in 0..(MAX_CAPTURES_PER_PROFILE + 10) {
+        let mut p = profile("many1", "Mia", 1);
+        p.raw = serde_json::json!({"capture": i});
+        s.ingest(&[p], 0, false, f64::from(i), "t").expect("ingest");
+    }
+    let caps = s.captures("many1").expect("captures");
+    assert_eq!(caps.len() as u32, MAX_CAPTURES_PER_PROFILE);
+    assert_eq!(caps[0].3, r#"{"capture":0}"#);
+    assert_eq!(
+        caps.last().map(|c| c.3.as_str()),
+        Some(format!(r#"{{"capture":{}}}"#, MAX_CAPTURES_PER_PROFILE + 9).as_str())
+    );
+}
+
+#[test]
+fn at_most_nine_photos_per_profile_are_kept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Store::open(dir.path()).expect("open");
+    let out = s
+        .ingest(&[profile("lots1", "Lou", 30)], 0, false, 1.0, "t")
+        .expect("ingest");
+    assert_eq!(MAX_PHOTOS_PER_PROFILE, 9);
+    assert_eq!(out.to_fetch.len(), MAX_PHOTOS_PER_PROFILE);
+    assert_eq!(
+        out.to_fetch.iter().map(|j| j.idx).max(),
+        Some(MAX_PHOTOS_PER_PROFILE as u32 - 1)
+    );
+    assert_eq!(s.photos_known().expect("known"), 9);
+}
+
+#[test]
+fn every_connection_commits_with_synchronous_full() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Store::open(dir.path()).expect("open");
+    // 2 = FULL: in WAL mode each commit syncs the log, so an acknowledged label survives a
+    // power loss (NORMAL = 1 may lose the last commits).
+    assert_eq!(SYNCHRONOUS, "FULL");
+    assert_eq!(s.synchronous().expect("pragma"), 2);
+    s.add_label(&label("dur1", Verdict::Like, 1.0, "k"))
+        .expect("label");
+    assert_eq!(s.synchronous().expect("pragma after a label"), 2);
+    // A second connection (the fetcher's, the inference thread's) gets the same.
+    let other = Store::open(dir.path()).expect("second connection");
+    assert_eq!(other.synchronous().expect("pragma"), 2);
 }
 
 #[test]

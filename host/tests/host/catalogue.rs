@@ -642,6 +642,41 @@ fn catalogue_of_hostile_frames_gets_typed_errors_and_bounded_memory() {
         5002,
         "nothing of the refused page was stored"
     );
+    // A recs frame over MAX_RECS_BYTES + RECS_ENVELOPE_SLACK and one nested past
+    // MAX_RECS_DEPTH: refused before the recs parser runs, nothing stored, the host keeps
+    // serving.
+    let mut fat = user("5f1a2b3c4d5e6f7a8b9c0d0c", "Fat", &[]);
+    fat["user"]["bio"] = json!("f".repeat(
+        swipy_shared::protocol::MAX_RECS_BYTES + swipy_shared::protocol::RECS_ENVELOPE_SLACK
+    ));
+    match host.call(
+        "recs",
+        json!({"body": recs(vec![fat]), "captured_at_ms": 1.0}),
+    ) {
+        Response::Error(e) => {
+            assert_eq!(e.code, ErrorCode::BadData.code(), "{e:?}");
+            assert!(e.message.len() <= 1024);
+        }
+        other => panic!("a recs body over the byte cap: {other:?}"),
+    }
+    let mut deep_user = user("5f1a2b3c4d5e6f7a8b9c0d0d", "Deep", &[]);
+    let mut nest = json!("bottom");
+    for _ in 0..swipy_shared::protocol::MAX_RECS_DEPTH {
+        nest = json!([nest]);
+    }
+    deep_user["user"]["spotify"] = nest;
+    let id = host.send(
+        "recs",
+        json!({"body": recs(vec![deep_user]), "captured_at_ms": 1.0}),
+    );
+    let r = host.recv();
+    assert_eq!(code_of(&r.body), ErrorCode::BadJson.code(), "{r:?}");
+    assert_eq!(r.re, None, "refused before the id was read (request {id})");
+    assert_eq!(
+        stats(&mut host).profiles,
+        5002,
+        "nothing of the refused pages was stored"
+    );
 
     // Frame level: a frame exactly at the cap is read; one byte more is refused and skipped.
     let mut at_cap = frame(70, "stats", json!({}));
@@ -878,7 +913,7 @@ impl RecCdn {
             (
                 "SWIPY_TEST_RESOLVE".into(),
                 format!(
-                    "images-ssl.gotinder.com=127.0.0.1:{p},cdn2.gotinder.com=127.0.0.1:{p},api.gotinder.com=127.0.0.1:{p}",
+                    "images-ssl.gotinder.com=127.0.0.1:{p},images.gotinder.com=127.0.0.1:{p},api.gotinder.com=127.0.0.1:{p}",
                     p = self.port
                 ),
             ),
@@ -939,11 +974,15 @@ fn hostile_photo_urls_and_cdn_answers_are_skipped_cleanly() {
         "/ok.jpg" => CdnReply::ok(good2.clone()),
         "/redirect-out.jpg" => CdnReply::redirect("https://evil.example.com/x.jpg"),
         "/redirect-http.jpg" => CdnReply::redirect("http://images-ssl.gotinder.com/ok.jpg"),
+        // Another gotinder.com name: allowed by no exact entry, so never followed.
+        "/redirect-sub.jpg" => CdnReply::redirect("https://static-assets.gotinder.com/ok.jpg"),
+        "/redirect-ip.jpg" => CdnReply::redirect("https://127.0.0.1/ok.jpg"),
         "/huge.jpg" => CdnReply::ok(vec![0xff; 9 * 1024 * 1024]),
         "/bomb.png" => CdnReply::ok(bomb_png()),
         "/truncated.jpg" => CdnReply::ok(truncated.clone()),
         "/html.jpg" => CdnReply::ok(b"<html><body>not an image</body></html>".to_vec()),
         "/empty.jpg" => CdnReply::ok(Vec::new()),
+        p if p.starts_with("/many/") => CdnReply::ok(jpeg_for(p, 32, 40)),
         _ => CdnReply::status(404),
     }));
     let home = tempfile::tempdir().expect("home");
@@ -1016,7 +1055,39 @@ fn hostile_photo_urls_and_cdn_answers_are_skipped_cleanly() {
         (
             "5a000000000000000000000e",
             "https://127.0.0.1/ok.jpg".into(),
+            Some("IP literal"),
+        ),
+        (
+            "5a0000000000000000000010",
+            "https://[::1]/ok.jpg".into(),
+            Some("IP literal"),
+        ),
+        (
+            // A decimal IPv4 address: the URL parser reads it as 127.0.0.1.
+            "5a0000000000000000000011",
+            "https://2130706433/ok.jpg".into(),
+            Some("IP literal"),
+        ),
+        (
+            // Subdomains of gotinder.com are not a pattern the allow-list matches.
+            "5a0000000000000000000012",
+            "https://cdn9.gotinder.com/ok.jpg".into(),
             Some("allow-list"),
+        ),
+        (
+            "5a0000000000000000000013",
+            "https://static-assets.gotinder.com/ok.jpg".into(),
+            Some("allow-list"),
+        ),
+        (
+            "5a0000000000000000000014",
+            format!("{CDN}/redirect-sub.jpg"),
+            Some("redirect"),
+        ),
+        (
+            "5a0000000000000000000015",
+            format!("{CDN}/redirect-ip.jpg"),
+            Some("redirect"),
         ),
         (
             "5a000000000000000000000f",
@@ -1024,15 +1095,20 @@ fn hostile_photo_urls_and_cdn_answers_are_skipped_cleanly() {
             Some("not https"),
         ),
     ];
-    let results: Vec<Value> = cases
+    let mut results: Vec<Value> = cases
         .iter()
         .map(|(id, url, _)| user(id, "Cdn", &[url]))
         .collect();
+    // A profile with 12 photos: only Tinder's maximum of 9 is fetched.
+    const MANY: &str = "5a00000000000000000000ff";
+    let many: Vec<String> = (0..12).map(|i| format!("{CDN}/many/{i}.jpg")).collect();
+    let many_refs: Vec<&str> = many.iter().map(String::as_str).collect();
+    results.push(user(MANY, "Many", &many_refs));
     match host.call(
         "recs",
         json!({"body": recs(results), "captured_at_ms": 1.0}),
     ) {
-        Response::Ingested { profiles, .. } => assert_eq!(profiles as usize, cases.len()),
+        Response::Ingested { profiles, .. } => assert_eq!(profiles as usize, cases.len() + 1),
         other => panic!("{other:?}"),
     }
     stats(&mut host);
@@ -1072,17 +1148,30 @@ fn hostile_photo_urls_and_cdn_answers_are_skipped_cleanly() {
         "photos that should have been refused:\n{}",
         failures.join("\n")
     );
-    // Only the photo that passed every check is on disk.
+    // At most 9 photos per profile: rows 0..9 stored, photos 10–12 never requested.
+    assert_eq!(
+        store.photo_files(MANY).expect("files").len(),
+        swipy_host::store::MAX_PHOTOS_PER_PROFILE
+    );
+    assert!(store.photo_row(MANY, 9).expect("row").is_none());
+    let many_hits: Vec<&String> = paths.iter().filter(|p| p.starts_with("/many/")).collect();
+    assert_eq!(many_hits.len(), 9, "{many_hits:?}");
+    assert!(!paths
+        .iter()
+        .any(|p| p == "/many/9.jpg" || p == "/many/11.jpg"));
+    // Only the photos that passed every check are on disk.
     let files: Vec<PathBuf> = walk(&home.path().join("photos"));
-    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files.len(), 1 + 9, "{files:?}");
 
     assert_only_own_files(home.path());
 }
 
 #[test]
-fn the_token_is_sent_only_to_the_tinder_api_over_https() {
-    // One loopback TLS server plays the image CDN and api.gotinder.com. The API answers
-    // the matches read with a redirect to the CDN: the token must not follow it.
+fn the_host_never_calls_the_tinder_api_and_sends_no_credential() {
+    // One loopback TLS server plays the image CDN and api.gotinder.com (redirecting any API
+    // call to the CDN). The host gets what the page captured — an old extension's token,
+    // a recs page, both matches lists — and must ask the API nothing and send no credential
+    // anywhere: the only requests are the photos, once each.
     let cdn = RecCdn::start(Arc::new(|path: &str| {
         if path.starts_with("/v2/") {
             CdnReply::redirect("https://images-ssl.gotinder.com/after-redirect.jpg")
@@ -1108,7 +1197,7 @@ fn the_token_is_sent_only_to_the_tinder_api_over_https() {
         user(
             "5b0000000000000000000002",
             "U",
-            &["https://cdn2.gotinder.com/u/1.jpg"],
+            &["https://images.gotinder.com/u/1.jpg"],
         ),
     ]);
     host.call("recs", json!({"body": page, "captured_at_ms": 1.0}));

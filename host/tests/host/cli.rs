@@ -474,3 +474,99 @@ fn import_seed_brings_the_prototypes_data_in_as_import_labels() {
     let st: swipy_shared::protocol::Stats = serde_json::from_str(out.trim()).expect("stats");
     assert_eq!((st.labels, st.likes, st.nopes), (2, 2, 0));
 }
+
+#[test]
+fn csv_export_neutralises_formula_cells_and_reads_back_with_a_csv_reader() {
+    let home = tempfile::tempdir().expect("home");
+    let hostile = [
+        (
+            "5e0000000000000000000001",
+            "=HYPERLINK(\"http://evil.example\",\"x\")",
+            "+1 call me",
+        ),
+        (
+            "5e0000000000000000000002",
+            "@SUM(A1:A9)",
+            "-2+3, \"quoted\"\nsecond line",
+        ),
+        // (Names and bios are trimmed on capture: leading tab/CR are covered by the unit
+        // test `cli::tests::csv_cells_that_a_spreadsheet_would_run_get_a_leading_quote`.)
+        ("5e0000000000000000000003", "-Dash", "@mention me"),
+        ("5e0000000000000000000004", "Ann", "a=b is fine"),
+    ];
+    let results: Vec<Value> = hostile
+        .iter()
+        .map(|(id, name, bio)| {
+            serde_json::json!({"type": "user", "user": {"_id": id, "name": name, "bio": bio,
+                "photos": []}})
+        })
+        .collect();
+    let page = serde_json::json!({"meta": {"status": 200}, "data": {"results": results}});
+    let file = home.path().join("recs.json");
+    std::fs::write(&file, page.to_string()).expect("write");
+    let (code, out, err) = swipy(
+        home.path(),
+        &["import-recs", file.to_str().expect("utf8"), "--no-photos"],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("imported 4 profiles"), "{out}");
+    let (code, _, err) = swipy(home.path(), &["label", hostile[0].0, "like"], &[]);
+    assert_eq!(code, 0, "{err}");
+
+    let csv_path = home.path().join("export.csv");
+    let (code, _, err) = swipy(
+        home.path(),
+        &[
+            "export",
+            "--format",
+            "csv",
+            "--output",
+            csv_path.to_str().expect("utf8"),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    let mut reader = csv::Reader::from_path(&csv_path).expect("a CSV file");
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(header, swipy_host::cli::CSV_HEADER);
+    let rows: Vec<csv::StringRecord> = reader
+        .records()
+        .collect::<Result<_, _>>()
+        .expect("every row parses");
+    assert_eq!(rows.len(), hostile.len());
+    for (id, name, bio) in hostile {
+        let row = rows
+            .iter()
+            .find(|r| &r[0] == id)
+            .unwrap_or_else(|| panic!("{id} exported"));
+        let expect = |s: &str| {
+            if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                format!("'{s}")
+            } else {
+                s.to_owned()
+            }
+        };
+        assert_eq!(&row[1], expect(name), "name of {id}");
+        assert_eq!(&row[4], expect(bio), "bio of {id}");
+        for cell in row.iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "cell {cell:?} of {id} would run in a spreadsheet"
+            );
+        }
+    }
+    // Untouched text stays untouched, and the label column is there.
+    let ann = rows.iter().find(|r| &r[1] == "Ann").expect("Ann");
+    assert_eq!(&ann[4], "a=b is fine");
+    let first = rows
+        .iter()
+        .find(|r| &r[0] == hostile[0].0)
+        .expect("labelled");
+    assert_eq!(&first[7], "like");
+}

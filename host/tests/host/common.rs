@@ -288,7 +288,7 @@ pub fn jpeg_for(seed: &str, w: u32, h: u32) -> Vec<u8> {
 
 impl Cdn {
     /// Serves `route(path, hit number)` for `images-ssl.gotinder.com` and
-    /// `cdn2.gotinder.com` (certificate SANs), trusted through a fresh test CA.
+    /// `images.gotinder.com` (certificate SANs), trusted through a fresh test CA.
     pub fn start(route: Route) -> Cdn {
         let (acceptor, ca_file, ca_pem) = test_tls("Swipy test CA");
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -381,7 +381,7 @@ impl Cdn {
     /// The `SWIPY_TEST_RESOLVE` value sending both CDN names here.
     pub fn resolve_spec(&self) -> String {
         format!(
-            "images-ssl.gotinder.com=127.0.0.1:{p},cdn2.gotinder.com=127.0.0.1:{p}",
+            "images-ssl.gotinder.com=127.0.0.1:{p},images.gotinder.com=127.0.0.1:{p}",
             p = self.port
         )
     }
@@ -419,7 +419,7 @@ pub fn test_tls(ca_name: &str) -> (tokio_rustls::TlsAcceptor, tempfile::NamedTem
     let leaf_key = rcgen::KeyPair::generate().expect("leaf key");
     let leaf = rcgen::CertificateParams::new(vec![
         "images-ssl.gotinder.com".to_owned(),
-        "cdn2.gotinder.com".to_owned(),
+        "images.gotinder.com".to_owned(),
         "api.gotinder.com".to_owned(),
     ])
     .expect("leaf params")

@@ -1,9 +1,11 @@
 //! Fault injection: the host is SIGKILLed at random points while labels stream in with
-//! the extension outbox's replay rules, while photos download and while a model trains.
+//! the extension outbox's replay rules (and crash-loops: dies at start-up, then at its
+//! first label, several starts in a row), while photos download and while a model trains.
 //! Nothing acknowledged is lost, nothing is stored twice, partial files never become
-//! photos, and the previous model stays in use.
+//! photos, and the previous model stays in use. Panics on the host's worker threads are
+//! logged and the host keeps serving.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -65,6 +67,20 @@ impl Proc {
             .try_recv()
             .ok()
             .map(|f| decode_response(&f).expect("a response envelope"))
+    }
+
+    /// Whether the process has ended (waits up to 5 s for it to finish dying).
+    fn exited(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     fn sigkill(&mut self) {
@@ -139,6 +155,26 @@ fn stored_labels(home: &Path) -> HashMap<String, (String, String)> {
     out
 }
 
+/// How a crash-loop start of the host ends.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Crash {
+    /// SIGKILLed within a millisecond of its start (store opening, migrations, hello).
+    AtStart,
+    /// Dies by itself right after committing its first label, before the ack
+    /// (`SWIPY_TEST_PANIC=label`).
+    AtLabel,
+}
+
+/// Where the crash loops begin (labels made so far) and what each start does.
+const CRASH_LOOPS_AT: [usize; 3] = [150, 500, 850];
+const CRASH_LOOP: [Crash; 5] = [
+    Crash::AtStart,
+    Crash::AtStart,
+    Crash::AtLabel,
+    Crash::AtLabel,
+    Crash::AtLabel,
+];
+
 /// One outbox entry: a label the user made.
 #[derive(Clone)]
 struct Entry {
@@ -176,6 +212,11 @@ fn a_thousand_labels_survive_random_sigkills_with_outbox_replay() {
     let mut kills = 0u32;
     let mut replays = 0u32;
     let mut connections = 0u32;
+    // Crash loops: starts still to crash in the current loop, loops begun, and how the
+    // crash-loop starts ended.
+    let mut crash_plan: VecDeque<Crash> = VecDeque::new();
+    let mut loops_begun = 0usize;
+    let (mut start_deaths, mut label_deaths) = (0u32, 0u32);
 
     while acked.len() < TOTAL {
         connections += 1;
@@ -183,16 +224,33 @@ fn a_thousand_labels_survive_random_sigkills_with_outbox_replay() {
             connections < 400,
             "no progress after {connections} connections"
         );
-        let mut host = Proc::start(home.path(), &[]);
+        if crash_plan.is_empty()
+            && loops_begun < CRASH_LOOPS_AT.len()
+            && produced >= CRASH_LOOPS_AT[loops_begun]
+        {
+            crash_plan.extend(CRASH_LOOP);
+            loops_begun += 1;
+        }
+        let crash = crash_plan.pop_front();
+        let env: Vec<(String, String)> = match crash {
+            Some(Crash::AtLabel) => vec![("SWIPY_TEST_PANIC".into(), "label".into())],
+            _ => Vec::new(),
+        };
+        let mut host = Proc::start(home.path(), &env);
         // Kill plan for this connection: after this many frames (0 = right at start,
         // maybe while the store opens), plus a random pause so the kill lands at any point
-        // of reading, committing or answering.
-        let kill_after = if kills < 25 {
-            Some(rng.usize(0..120))
-        } else {
-            None
+        // of reading, committing or answering. A crash-loop start that dies at start-up is
+        // killed within a millisecond; one that dies at its first label is not killed.
+        let kill_after = match crash {
+            Some(Crash::AtStart) => Some(0),
+            Some(Crash::AtLabel) => None,
+            None if kills < 25 => Some(rng.usize(0..120)),
+            None => None,
         };
-        let pause = Duration::from_micros(rng.u64(0..4000));
+        let pause = match crash {
+            Some(Crash::AtStart) => Duration::from_micros(rng.u64(0..1000)),
+            _ => Duration::from_micros(rng.u64(0..4000)),
+        };
         let mut next_id = 1u32;
         let mut sent_frames = 0usize;
         let mut alive = host.send(next_id, "hello", &json!({"protocol": 1}));
@@ -209,6 +267,9 @@ fn a_thousand_labels_survive_random_sigkills_with_outbox_replay() {
                     std::thread::sleep(pause);
                     host.sigkill();
                     kills += 1;
+                    if crash == Some(Crash::AtStart) {
+                        start_deaths += 1;
+                    }
                     killed = true;
                     break;
                 }
@@ -241,6 +302,11 @@ fn a_thousand_labels_survive_random_sigkills_with_outbox_replay() {
             if in_flight > 0 {
                 match host.recv(Duration::from_secs(20)) {
                     Some(r) => handle_answer(r, &mut outbox, &mut acked, &all, &mut in_flight),
+                    None if crash == Some(Crash::AtLabel) && host.exited() => {
+                        label_deaths += 1;
+                        killed = true;
+                        break;
+                    }
                     None => {
                         panic!("the host stopped answering with {in_flight} requests in flight")
                     }
@@ -250,7 +316,20 @@ fn a_thousand_labels_survive_random_sigkills_with_outbox_replay() {
             if produced == TOTAL && outbox.is_empty() {
                 break;
             }
+            // The next crash loop is due: this port closes (a browser restart) and the
+            // next starts crash.
+            if crash.is_none()
+                && loops_begun < CRASH_LOOPS_AT.len()
+                && produced >= CRASH_LOOPS_AT[loops_begun]
+            {
+                break;
+            }
             std::thread::yield_now();
+        }
+        if !killed && crash == Some(Crash::AtLabel) && host.exited() {
+            // Died on its label while the test was sending.
+            label_deaths += 1;
+            killed = true;
         }
         if killed {
             // Every acknowledged label is committed: nothing acked is ever lost.
@@ -266,10 +345,21 @@ fn a_thousand_labels_survive_random_sigkills_with_outbox_replay() {
         }
     }
     eprintln!(
-        "1000 labels: {connections} connections, {kills} SIGKILLs, {replays} entries replayed"
+        "1000 labels: {connections} connections, {kills} SIGKILLs, {} crash loops of {} starts ({start_deaths} deaths at start-up, {label_deaths} at a committed but unacknowledged label), {replays} entries replayed",
+        loops_begun,
+        CRASH_LOOP.len()
     );
     assert!(kills >= 10, "the test killed the host only {kills} times");
     assert!(replays > 0, "nothing was ever replayed");
+    assert_eq!(loops_begun, CRASH_LOOPS_AT.len(), "every crash loop ran");
+    assert!(
+        start_deaths >= 6,
+        "the host died at start-up only {start_deaths} times"
+    );
+    assert!(
+        label_deaths >= 6,
+        "the host died at a label only {label_deaths} times"
+    );
 
     // Exactly the 1,000 labels: no loss, no duplicates, the right content.
     let stored = stored_labels(home.path());

@@ -677,3 +677,163 @@ fn doctor_reports_the_runtime_version_its_providers_and_the_models() {
     assert!(line.contains("CPUExecutionProvider"), "{line}");
     assert!(out.contains("e5-small") && out.contains("present"), "{out}");
 }
+
+/// The answer to request `id` (events before it are skipped), within 2 minutes.
+fn answer_to(host: &mut Host, id: u32) -> Response {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no answer to request {id}"
+        );
+        let r = host.recv();
+        if r.re == Some(id) {
+            return r.body;
+        }
+    }
+}
+
+/// The host's log file (what a user sends with a bug report).
+fn log_file(h: &Path) -> String {
+    std::fs::read_to_string(h.join("logs/swipy.log")).unwrap_or_default()
+}
+
+#[test]
+fn a_training_panic_clears_training_already_running_and_the_next_train_works() {
+    if !real_models_or_skip("training panic") {
+        return;
+    }
+    let home = tempfile::tempdir().expect("home");
+    let h = home.path();
+    import_seed(h, 30, &[], false);
+    // The first training of this process panics inside the training thread.
+    let mut host = Host::chromium(h, &[("SWIPY_TEST_PANIC", "train")]);
+    host.hello();
+    let id = host.send("train", json!({}));
+    let failed = answer_to(&mut host, id);
+    match failed {
+        Response::Error(e) => {
+            assert_eq!(e.code, ErrorCode::Internal.code(), "{e:?}");
+            assert!(e.message.contains("injected panic"), "{}", e.message);
+        }
+        other => panic!("a panicking training must answer an error: {other:?}"),
+    }
+    // Not "a training is already running": the second request trains a model.
+    let id = host.send("train", json!({}));
+    let trained = answer_to(&mut host, id);
+    match trained {
+        Response::Trained { model_version, .. } => assert_eq!(model_version, 1),
+        other => panic!("the second training: {other:?}"),
+    }
+    let Response::Stats(s) = host.call("stats", json!({})) else {
+        panic!("stats")
+    };
+    assert_eq!(s.model_version, Some(1));
+    let (code, stderr, _) = host.close();
+    assert_eq!(code, 0, "{stderr}");
+    let log = log_file(h);
+    assert!(
+        log.contains("the training thread panicked: injected panic"),
+        "the panic is in the log file:\n{log}"
+    );
+}
+
+#[test]
+fn a_panic_in_the_inference_thread_is_logged_and_the_host_keeps_serving() {
+    let home = tempfile::tempdir().expect("home");
+    let h = home.path();
+    let mut host = Host::chromium(h, &[("SWIPY_TEST_PANIC", "score")]);
+    host.hello();
+    let ids = json!({"ids": [id(1), id(2)]});
+    match host.call("scores", ids.clone()) {
+        Response::Error(e) => {
+            assert_eq!(e.code, ErrorCode::Internal.code(), "{e:?}");
+            assert!(e.message.contains("`scores`"), "{}", e.message);
+        }
+        other => panic!("the panicking request gets an error answer: {other:?}"),
+    }
+    // The port and the inference thread both go on.
+    let Response::Stats(_) = host.call("stats", json!({})) else {
+        panic!("stats after the panic")
+    };
+    match host.call("scores", ids) {
+        Response::Scores { scores } => {
+            assert_eq!(scores.len(), 2);
+            assert!(scores.iter().all(|s| s.state == "unknown"), "{scores:?}");
+        }
+        other => panic!("scores after the panic: {other:?}"),
+    }
+    let r = host.call(
+        "label",
+        json!({"profile_id": id(1), "verdict": "like", "source": "overlay", "at_ms": 1.0, "key": "after-panic"}),
+    );
+    assert!(matches!(r, Response::Ack { .. }), "{r:?}");
+    let (code, stderr, _) = host.close();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        log_file(h).contains("the inference thread panicked while handling `scores`"),
+        "the panic is in the log file:\n{}",
+        log_file(h)
+    );
+}
+
+#[test]
+fn a_panic_in_a_photo_download_is_logged_and_the_host_keeps_serving() {
+    let cdn = Cdn::start(Arc::new(|p: &str, _| Reply::new(200, jpeg_for(p, 32, 40))));
+    let home = tempfile::tempdir().expect("home");
+    let h = home.path();
+    let resolve = cdn.resolve_spec();
+    let ca = cdn.ca_path();
+    let mut host = Host::chromium(
+        h,
+        &[
+            ("SWIPY_TEST_PANIC", "fetch"),
+            ("SWIPY_TEST_RESOLVE", &resolve),
+            ("SWIPY_TEST_CA", &ca),
+        ],
+    );
+    host.hello();
+    let photos = |p: &str| {
+        (0..3)
+            .map(|i| json!({"id": format!("{p}-{i}"), "url": format!("https://images-ssl.gotinder.com/{p}/{i}.jpg")}))
+            .collect::<Vec<_>>()
+    };
+    let page = json!({"meta": {"status": 200}, "data": {"results": [
+        {"type": "user", "user": {"_id": id(7), "name": "A", "photos": photos("a")}},
+    ]}});
+    let r = host.call("recs", json!({"body": page, "captured_at_ms": 1.0}));
+    assert!(matches!(r, Response::Ingested { profiles: 1, .. }), "{r:?}");
+    // The other downloads finish; the host answers meanwhile.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let Response::Stats(s) = host.call("stats", json!({})) else {
+            panic!("stats")
+        };
+        if s.photos == 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "photos stored: {}",
+            s.photos
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // The port closes: the host does not wait for a download that will never report.
+    let started = std::time::Instant::now();
+    let (code, stderr, _) = host.close();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+    let store = swipy_host::store::Store::open(h).expect("store");
+    let errors: Vec<String> = (0..3)
+        .filter_map(|i| store.photo_row(&id(7), i).expect("row"))
+        .filter_map(|(_, _, _, e)| e)
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("panicked"), "{errors:?}");
+    assert!(
+        log_file(h).contains("injected panic at `fetch`"),
+        "the panic is in the log file:\n{}",
+        log_file(h)
+    );
+}

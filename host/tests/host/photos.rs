@@ -62,7 +62,7 @@ fn cdn() -> Cdn {
         "/redirect-in.jpg" => Reply {
             headers: vec![(
                 "Location".into(),
-                "https://cdn2.gotinder.com/moved.jpg".into(),
+                "https://images.gotinder.com/moved.jpg".into(),
             )],
             ..Reply::new(302, Vec::new())
         },
