@@ -17,6 +17,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::js;
 use crate::logic::auto::{SETTINGS_KEY, STATE_KEY};
 use crate::logic::brain::{Action, Brain, PortKind};
+use crate::logic::intake;
 use crate::logic::outbox::STORAGE_PREFIX;
 
 struct Worker {
@@ -138,8 +139,8 @@ pub async fn worker_start(browser: String) -> Result<(), JsValue> {
 }
 
 /// An event from `background.js`: `connect` (payload: the port, whose name `background.js`
-/// checked against the sender), `message` (payload: the message as JSON text),
-/// `disconnect`, `startup`.
+/// checked against the sender), `message` (payload: the message as JSON text, checked
+/// against the caps before it is parsed), `disconnect`, `startup`.
 #[wasm_bindgen]
 pub fn worker_event(kind: &str, port: u32, payload: JsValue) {
     let now = js::now_ms();
@@ -159,7 +160,7 @@ pub fn worker_event(kind: &str, port: u32, payload: JsValue) {
         }
         "message" => {
             let parsed = match payload.as_string() {
-                Some(text) => serde_json::from_str(&text).map_err(|e| e.to_string()),
+                Some(text) => intake::parse_port_text(&text),
                 None => js::from_js(payload.clone()),
             };
             match parsed {

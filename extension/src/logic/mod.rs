@@ -7,6 +7,7 @@ pub mod cards;
 pub mod conn;
 pub mod dash;
 pub mod dialogs;
+pub mod intake;
 pub mod outbox;
 pub mod page;
 pub mod popup;
