@@ -308,7 +308,7 @@ fn install_text(windows: bool) -> String {
          \x20  The browsers start {exe} from here: moving the folder later needs step 3 again.\n\
          2. Install the extension: from the Chrome Web Store / Edge Add-ons / addons.mozilla.org,\n\
          \x20  or load swipy-{VERSION}-chrome.zip unpacked (chrome://extensions, Developer mode)\n\
-         \x20  or swipy-{VERSION}-firefox.xpi (about:addons, Install Add-on From File).\n\
+         \x20  or swipy-{VERSION}-firefox.xpi (unsigned: about:debugging, Load Temporary Add-on).\n\
          3. In a terminal, in this folder, register the app with your browser:\n\
          \x20     {exe} install --browser chrome      (or edge, chromium, brave, vivaldi, firefox, all)\n\
          \x20  A store install of the Chromium extension adds its id (chrome://extensions):\n\
