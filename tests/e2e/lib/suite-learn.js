@@ -91,10 +91,13 @@ async function waitScoredBadge(driver, timeout = 90000) {
 }
 
 /** Profiles still in the page's stack, in order: served order minus every swiped id. */
+/** The mock's log position of the page's last reload: its stack holds what came after. */
+let stackSince = 0;
+
 async function upcomingIds(mock) {
   const st = await mock.state();
   const swiped = new Set(Object.keys(st.swiped || {}));
-  return servedIds(st.calls).filter((id) => !swiped.has(id));
+  return servedIds(st.calls.filter((c) => c.seq > stackSince)).filter((id) => !swiped.has(id));
 }
 
 /** Where a run starts: the last call's seq and the ids swiped so far. */
@@ -105,7 +108,7 @@ async function runStart(mock) {
 
 /** The stack's order for a run that started at `start`: everything served, minus swiped before. */
 async function stackOrder(mock, start) {
-  return servedIds(await mock.calls()).filter((id) => !start.swiped.has(id));
+  return servedIds(await mock.calls(stackSince)).filter((id) => !start.swiped.has(id));
 }
 
 /** An extension page (popup.html in a tab) to send test-hook messages from. */
@@ -429,7 +432,7 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
     U.assert(Number(shown) === modelVersion, `dashboard shows model v${shown}, swipy stats says v${modelVersion}`);
     const auc = await dash.textContent('#metrics [data-metric="roc_auc"]');
     U.assert(st.metrics && typeof st.metrics.roc_auc === 'number', `swipy stats has no metrics: ${JSON.stringify(st.metrics)}`);
-    U.assert(auc && auc.includes(st.metrics.roc_auc.toFixed(2)), `dashboard ROC AUC "${auc}" is not stats' ${st.metrics.roc_auc.toFixed(3)}`);
+    U.assert(auc && auc.includes(st.metrics.roc_auc.toFixed(3)), `dashboard ROC AUC "${auc}" is not stats' ${st.metrics.roc_auc.toFixed(3)}`);
     const points = Number(await dash.getAttribute('#roc-curve polyline[data-swipy="roc-line"]', 'data-points').catch(() => 0));
     U.assert(points >= 2, `the ROC curve has ${points} points`);
     return `model v${modelVersion}, CV ROC AUC ${st.metrics.roc_auc.toFixed(3)}, ${st.metrics.n_like} likes / ${st.metrics.n_nope} nopes`;
@@ -584,6 +587,8 @@ async function learnSteps({ name, driver, mock, dataDir, extId, artifacts, resul
     const preset = await hook(popup, { kind: 'autoswipe_preset', preset: 'fast_test', threshold: 1, swipes_per_24h: st0.swipes_24h + 1, score_wait_ms: 90000 });
     U.assert(preset.ok, `fast_test preset refused: ${JSON.stringify(preset)}`);
     const start = await runStart(mock);
+    // From now on the page's stack is what it fetches after the reload.
+    stackSince = start.since;
     await driver.goto(`${APP}?autologin=1`);
     const on = await hook(popup, { kind: 'autoswipe_enable', on: true });
     U.assert(on.ok, `autoswipe_enable refused: ${JSON.stringify(on)}`);
