@@ -241,6 +241,49 @@ async function crashLoopSuite(browser) {
       await waitLabels(dataDir, after, 60000, 'the swipes after the trap');
       return `trap: ${String(trap).slice(0, 80)}`;
     });
+
+    await U.check(`${name}: the content script's world gets no popup powers (auto-swipe switch, presets, debug state)`, async () => {
+      const w = await U.waitFor(() => driver.extensionWorker(pre.chromeId), { timeout: 20000, what: 'the service worker' });
+      const before = await w.evaluate(() => globalThis.swipy.autoswipe({ kind: 'autoswipe_state' }));
+      const cdp = await driver.context.newCDPSession(driver.page);
+      try {
+        const contexts = [];
+        cdp.on('Runtime.executionContextCreated', (e) => contexts.push(e.context));
+        await cdp.send('Runtime.enable');
+        const iso = await U.waitFor(() => contexts.find((c) => c.name === 'Swipy' && c.auxData && c.auxData.type === 'isolated'), { timeout: 5000, what: "the content script's isolated world" });
+        // Everything a compromised or confused content script could try.
+        const expression = `new Promise((resolve) => {
+          const out = { popupPortClosed: false, dashboardPortClosed: false };
+          for (const name of ['popup', 'dashboard']) {
+            const p = chrome.runtime.connect({ name });
+            p.onDisconnect.addListener(() => { out[name + 'PortClosed'] = true; });
+            p.postMessage({ kind: 'autoswipe_enable', on: true });
+            p.postMessage({ kind: 'autoswipe_preset', preset: 'fast_test' });
+            p.postMessage({ kind: 'host', req: 1, type: 'settings_set', data: { values: { retrain_every: 1 } } });
+          }
+          chrome.runtime.sendMessage({ kind: 'autoswipe_preset', preset: 'fast_test' }, (a) => {
+            out.presetAnswer = a === undefined ? null : a;
+            void chrome.runtime.lastError;
+            chrome.runtime.sendMessage({ kind: 'debug_state' }, (d) => {
+              out.debugAnswer = d === undefined ? null : d;
+              void chrome.runtime.lastError;
+              setTimeout(() => resolve(JSON.stringify(out)), 1500);
+            });
+          });
+        })`;
+        const r = await cdp.send('Runtime.evaluate', { expression, contextId: iso.id, awaitPromise: true, returnByValue: true });
+        U.assert(!r.exceptionDetails, `the probe failed: ${String(JSON.stringify(r.exceptionDetails)).slice(0, 300)}`);
+        const out = JSON.parse(r.result.value);
+        U.assert(out.popupPortClosed && out.dashboardPortClosed, `a tab's content script kept a popup/dashboard port: ${JSON.stringify(out)}`);
+        U.assert(out.presetAnswer === null && out.debugAnswer === null, `a content script got an answer to a popup request: ${JSON.stringify(out).slice(0, 300)}`);
+        const after = await w.evaluate(() => globalThis.swipy.autoswipe({ kind: 'autoswipe_state' }));
+        U.assert(JSON.stringify(after.settings) === JSON.stringify(before.settings) && after.enabled === before.enabled,
+          `auto-swipe settings changed from a content script: ${JSON.stringify(before.settings)} → ${JSON.stringify(after.settings)}`);
+        return 'ports closed, requests unanswered, settings unchanged';
+      } finally {
+        await cdp.detach().catch(() => {});
+      }
+    });
   }
   await driver.close();
   await mock.stop();
