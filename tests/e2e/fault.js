@@ -226,6 +226,31 @@ async function crashLoopSuite(browser) {
     return 'no label, no profile';
   });
 
+  await U.check(`${name}: the page sees its own fetch and XMLHttpRequest (name, length, toString, prototype chain) and no Swipy global`, async () => {
+    const seen = await driver.eval(() => {
+      const native = (f) => /^function [A-Za-z]*\(\) \{\s*\[native code\]\s*\}$/.test(Function.prototype.toString.call(f));
+      const X = XMLHttpRequest.prototype;
+      return {
+        fetch: [fetch.name, fetch.length, native(fetch), String(fetch) === Function.prototype.toString.call(fetch), Object.getPrototypeOf(fetch) === Function.prototype, 'prototype' in fetch, Object.getOwnPropertyNames(fetch).sort().join(',')],
+        open: [X.open.name, X.open.length, native(X.open)],
+        setRequestHeader: [X.setRequestHeader.name, X.setRequestHeader.length, native(X.setRequestHeader)],
+        send: [X.send.name, X.send.length, native(X.send)],
+        toString: [Function.prototype.toString.name, native(Function.prototype.toString), native(Function.prototype.toString.toString)],
+        globals: Object.getOwnPropertyNames(window).filter((k) => /swipy/i.test(k)),
+      };
+    });
+    const want = {
+      fetch: ['fetch', 1, true, true, true, false, 'length,name'],
+      open: ['open', 2, true],
+      setRequestHeader: ['setRequestHeader', 2, true],
+      send: ['send', 0, true],
+      toString: ['toString', true, true],
+      globals: [],
+    };
+    U.assert(JSON.stringify(seen) === JSON.stringify(want), `the page can tell: ${JSON.stringify(seen)}; a native page sees ${JSON.stringify(want)}`);
+    return 'indistinguishable';
+  });
+
   if (isChromium) {
     await U.check(`${name}: after a trap inside the worker's WebAssembly, the next swipes are still saved`, async () => {
       const w = await U.waitFor(() => driver.extensionWorker(pre.chromeId), { timeout: 20000, what: 'the service worker' });
