@@ -1,21 +1,28 @@
 #!/usr/bin/env python3
 """Python reference for `cargo xtask bench`: onnxruntime + Pillow + tokenizers on the same
-prepared models and the same profiles as the Rust pipeline.
+prepared models, the same Tinder-shaped profiles and the same trained head as the host.
 
-    python models/bench_reference.py make-set --photos DIR --out SET_DIR [--profiles N]
-    python models/bench_reference.py run --models DIR --set SET_DIR [--json OUT]
+    python models/bench_reference.py make-set --photos DIR --out SET_DIR [--profiles N] [--train N]
+    python models/bench_reference.py run --models DIR --set SET_DIR --head HEAD.onnx [--json OUT]
 
-`make-set` writes SET_DIR/profiles.json (a fixed, deterministic set of profiles built from
-the openpeople fixture photos and EN/DE bios) and SET_DIR/head.onnx (a logistic head,
-Gemm + Sigmoid, with fixed pseudo-random weights; the same numbers in SET_DIR/head.json as
-{"w": [1540 floats], "b": float}) — the inputs both implementations use.
-`run` scores every profile end to end, one profile at a time: decode every photo →
-YuNet → align → SFace on the largest face → open-nsfw pool → e5 text → features → head.
+`make-set` builds, from the openpeople fixture photos (10 people x 6 photos), a
+deterministic set of Tinder-shaped profiles: 6 photos of 640x800 each (what Tinder's
+`processedFiles` serve), JPEG and WebP, some photos composed of two people pasted side by
+side (two faces), some cropped to a region without a face, bios in several languages (one
+in fourteen empty, the others all different). It writes them as the prototype's seed
+layout, which `swipy import-seed` reads: SET_DIR/seed/images/{id}_{name}_{n}.{jpeg,webp}, bios.pkl ({id: {name, bio, age}})
+and labels.pkl (labels only for the `--train` profiles: the host trains its head on them;
+the N bench profiles stay unlabelled, so nothing of them is cached before the run), plus
+SET_DIR/profiles.json ({"profiles": [{"id", "bio", "age", "photos": [paths]}]}, bench
+profiles only) for this script.
 
-Feature vector (FEATURES = 1540 floats, in this order):
-  photo mean of L2-normalised `pool` (1024) | L2-normalised SFace embedding of the largest
-  face over all photos, zeros when none (128) | e5 sentence_embedding (384) |
-  meta: age/100, distance_km/100, bio characters/500, photo count/10 (4)
+`run` scores every bench profile the way the host does, one profile at a time: decode every
+photo → open-nsfw `pool` (batched over the profile's photos) → YuNet on each photo → every
+face kept (NMS, at least 20 % of the largest face's area, at most 4) aligned and embedded
+with SFace → the face that recurs across the photos → e5 text of the bio → the host's
+feature vector → the host's trained head (HEAD.onnx, which `swipy bench-score --head-out`
+writes). Feature vector (models/src/head.rs `Layout`): photo mean (1024) | photo max (1024) |
+dominant face (128) | text (384) | meta (10) = 2570 floats.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ T_START = time.perf_counter()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import math  # noqa: E402
+import pickle  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -33,90 +42,120 @@ from pathlib import Path  # noqa: E402
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-PHOTO_DIM, FACE_DIM, TEXT_DIM, META_DIM = 1024, 128, 384, 4
-FEATURES = PHOTO_DIM + FACE_DIM + TEXT_DIM + META_DIM
+PHOTO_DIM, FACE_DIM, TEXT_DIM, META_DIM = 1024, 128, 384, 10
+FEATURES = 2 * PHOTO_DIM + FACE_DIM + TEXT_DIM + META_DIM
+PHOTOS_PER_PROFILE = 6
+# models/src/face.rs and features.rs
+MAX_FACES = 4
+MIN_FACE_AREA_RATIO = 0.2
+SAME_FACE_COSINE = 0.4
 BIOS = [
     "I love hiking in the mountains and cooking Italian food on weekends.",
     "Ich liebe Wandern in den Bergen und koche am Wochenende gern italienisch.",
-    "Coffee first. Then techno, dogs and long walks by the river.",
-    "Erst Kaffee. Dann Techno, Hunde und lange Spaziergänge am Fluss.",
+    "Café le matin, concerts le soir. Je cherche quelqu'un pour découvrir Paris à vélo.",
+    "Me encanta bailar salsa, el mar y las tapas con amigos. ¿Un café?",
     "",
     "Medical student, bookworm, bad at chess but I try.",
-    "Medizinstudentin, Leseratte, schlecht im Schach, aber ich gebe nicht auf.",
+    "Studentessa di medicina, amo i libri e la pizza napoletana 🍕",
     "Looking for someone to travel the world with ✈️🌍",
-    "Suche jemanden, mit dem ich die Welt bereisen kann ✈️🌍",
+    "Szukam kogoś do wspólnych wypraw w góry i wieczorów z planszówkami.",
+    "Люблю путешествия, джаз и долгие прогулки по набережной.",
+    "猫と映画とラーメンが好きです。週末は写真を撮りに出かけます。",
     "Gym, sushi, sunsets. Swipe right if you can cook.",
+    "Kahve, kitaplar ve deniz kenarında uzun yürüyüşler.",
+    "Adoro viajar, praia e música ao vivo. Vamos tomar um açaí?",
 ]
 
 
-def make_set(photos_dir: Path, out: Path, n: int) -> None:
-    import numpy as np
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
+# ---------------------------------------------------------------- the set
+def _tinder_sized(img):
+    """Centre crop to 4:5 and resize to 640x800 (Lanczos)."""
+    from PIL import Image
+
+    w, h = img.size
+    if w * 5 > h * 4:
+        cw = h * 4 // 5
+        img = img.crop(((w - cw) // 2, 0, (w - cw) // 2 + cw, h))
+    else:
+        ch = w * 5 // 4
+        img = img.crop((0, (h - ch) // 2, w, (h - ch) // 2 + ch))
+    return img.resize((640, 800), Image.Resampling.LANCZOS)
+
+
+def _two_faces(a, b):
+    """Person `a` on the left half, person `b` on the right half (centre strips)."""
+    out = a.copy()
+    out.paste(b.crop((160, 0, 480, 800)), (320, 0))
+    out.paste(a.crop((160, 0, 480, 800)), (0, 0))
+    return out
+
+
+def _no_face(a):
+    """The bottom fifth of the photo (clothes, background), stretched to 640x800."""
+    from PIL import Image
+
+    return a.crop((0, 640, 640, 800)).resize((640, 800), Image.Resampling.BILINEAR)
+
+
+def make_set(photos_dir: Path, out: Path, n: int, n_train: int) -> None:
+    from PIL import Image
 
     people = sorted(p for p in photos_dir.iterdir() if p.is_dir() and p.name.startswith("P"))
     if not people:
         raise SystemExit(f"bench: no photos in {photos_dir} (run tests/fixtures/fetch-photos.sh)")
-    from PIL import Image
-
-    # Tinder serves 640x800 JPEGs (processedFiles); the fixtures are ~1700x2500, so the set
-    # uses 640x800 copies (centre crop to 4:5, Lanczos, JPEG quality 90).
-    photo_dir = out / "photos"
-    photo_dir.mkdir(parents=True, exist_ok=True)
-
-    def tinder_sized(src: Path) -> Path:
-        dst = photo_dir / f"{src.parent.name}_{src.name}"
-        if not dst.exists():
-            img = Image.open(src).convert("RGB")
-            w, h = img.size
-            if w * 5 > h * 4:  # too wide: crop width
-                cw = h * 4 // 5
-                img = img.crop(((w - cw) // 2, 0, (w - cw) // 2 + cw, h))
+    base = {}
+    for person in people:
+        base[person.name] = [_tinder_sized(Image.open(p).convert("RGB")) for p in sorted(person.glob("*.jpg"))]
+    seed = out / "seed"
+    images = seed / "images"
+    if images.exists():
+        for f in images.iterdir():
+            f.unlink()
+    images.mkdir(parents=True, exist_ok=True)
+    bios, labels, profiles = {}, {}, []
+    counts = {"jpeg": 0, "webp": 0, "two_faces": 0, "no_face": 0}
+    for i in range(n + n_train):
+        train = i >= n
+        pid = f"{'train' if train else 'bench'}{i:04d}"
+        person = people[i % len(people)].name
+        other = people[(i + 3) % len(people)].name
+        mine = base[person]
+        k = PHOTOS_PER_PROFILE if not train else 2
+        paths = []
+        for j in range(k):
+            img = mine[(i // len(people) + j) % len(mine)]
+            if not train and j == 3 and i % 3 == 0:
+                img = _two_faces(img, base[other][(i + j) % len(base[other])])
+                counts["two_faces"] += 1
+            elif not train and j == 5 and i % 2 == 0:
+                img = _no_face(img)
+                counts["no_face"] += 1
+            ext = "webp" if (i + j) % 2 else "jpeg"
+            counts[ext] += 1
+            path = images / f"{pid}_{person}_{j}.{ext}"
+            if ext == "webp":
+                img.save(path, "WEBP", quality=85)
             else:
-                ch = w * 5 // 4
-                img = img.crop((0, (h - ch) // 2, w, (h - ch) // 2 + ch))
-            img.resize((640, 800), Image.Resampling.LANCZOS).save(dst, "JPEG", quality=90)
-        return dst
-
-    profiles = []
-    for i in range(n):
-        person = people[i % len(people)]
-        jpgs = sorted(person.glob("*.jpg"))
-        k = 1 + i % 3  # 1..3 photos
-        chosen = [tinder_sized(jpgs[(i // len(people) + j) % len(jpgs)]) for j in range(k)]
+                img.save(path, "JPEG", quality=90)
+            paths.append(str(path.resolve()))
         bio = BIOS[i % len(BIOS)]
-        profiles.append(
-            {
-                "id": f"bench{i:04d}",
-                "bio": bio,
-                "photos": [str(p.resolve()) for p in chosen],
-                "meta": [float(20 + i % 15), float(1 + (i * 7) % 60), float(len(bio)), float(k)],
-            }
-        )
+        if bio:  # every bio its own text, as on Tinder (nothing shared through a cache)
+            bio = f"{bio} #{i}"
+        age = 20 + i % 15
+        bios[pid] = {"name": person, "bio": bio, "age": age}
+        if train:
+            # a taste the head can learn: some people liked, the rest not
+            labels[pid] = 1 if int(person[1:]) % 2 == 0 else 0
+        else:
+            profiles.append({"id": pid, "bio": bio, "age": age, "photos": paths})
+    (seed / "bios.pkl").write_bytes(pickle.dumps(bios, protocol=2))
+    (seed / "labels.pkl").write_bytes(pickle.dumps(labels, protocol=2))
     out.mkdir(parents=True, exist_ok=True)
     (out / "profiles.json").write_text(json.dumps({"features": FEATURES, "profiles": profiles}, indent=1) + "\n")
-    rng = np.random.default_rng(20261128)
-    w = (rng.standard_normal((FEATURES, 1)) * 0.05).astype(np.float32)
-    b = np.array([-0.1], dtype=np.float32)
-    graph = helper.make_graph(
-        [
-            helper.make_node("Gemm", ["features", "w", "b"], ["logit"], name="gemm"),
-            helper.make_node("Sigmoid", ["logit"], ["p_like"], name="sigmoid"),
-        ],
-        "bench_head",
-        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", FEATURES])],
-        [helper.make_tensor_value_info("p_like", TensorProto.FLOAT, ["batch", 1])],
-        initializer=[numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="swipy-bench")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    (out / "head.onnx").write_bytes(model.SerializeToString())
-    # the same head as plain numbers, for pipelines that apply it without ONNX Runtime
-    (out / "head.json").write_text(json.dumps({"w": [float(v) for v in w[:, 0]], "b": float(b[0])}) + "\n")
-    print(f"bench: {n} profiles in {out}", file=sys.stderr)
+    print(f"bench: {n} bench + {n_train} training profiles in {out} ({counts})", file=sys.stderr)
 
 
+# ---------------------------------------------------------------- scoring
 def providers_for(device: str) -> list:
     """CPU only, or CUDA first (TF32 off, so results stay comparable with the CPU) + CPU for
     the few shape/integer nodes CUDA does not take."""
@@ -127,7 +166,39 @@ def providers_for(device: str) -> list:
     raise SystemExit(f"bench: unknown device {device!r}")
 
 
-def run(models: Path, set_dir: Path, json_out: Path | None, threads: int, device: str = "cpu") -> dict:
+def dominant_face(per_photo: list[list[tuple[object, float]]]):
+    """models/src/features.rs `dominant_face`: greedy clusters by cosine, the cluster present
+    in most photos wins (ties: higher summed score); its normalised mean."""
+    import numpy as np
+
+    clusters = []  # [sum, photos, score]
+    for p, faces in enumerate(per_photo):
+        for emb, score in faces:
+            best, best_cos = None, None
+            for ci, c in enumerate(clusters):
+                if p in c[1]:
+                    continue
+                s = c[0]
+                cos = float(np.dot(s, emb) / max(np.linalg.norm(s) * np.linalg.norm(emb), 1e-12))
+                if cos >= SAME_FACE_COSINE and (best_cos is None or cos > best_cos):
+                    best, best_cos = ci, cos
+            if best is None:
+                clusters.append([emb.astype(np.float32).copy(), [p], score])
+            else:
+                clusters[best][0] = clusters[best][0] + emb
+                clusters[best][1].append(p)
+                clusters[best][2] += score
+    if not clusters:
+        return None
+    win = clusters[0]
+    for c in clusters[1:]:
+        if (len(c[1]), c[2]) > (len(win[1]), win[2]):
+            win = c
+    v = win[0]
+    return v / max(float(np.linalg.norm(v)), 1e-12)
+
+
+def run(models: Path, set_dir: Path, head_path: Path, json_out: Path | None, threads: int, device: str = "cpu") -> dict:
     import numpy as np
     import onnxruntime as ort
     from tokenizers import Tokenizer
@@ -153,29 +224,71 @@ def run(models: Path, set_dir: Path, json_out: Path | None, threads: int, device
     det = session(models / "yunet" / "model.onnx")
     rec = session(models / "sface" / "model.onnx")
     photo = session(models / "open-nsfw" / "model.onnx")
-    head = session(set_dir / "head.onnx")
+    head = session(head_path)
     det_names = [o.name for o in det.get_outputs()]
+    head_in = head.get_inputs()[0]
+    if head_in.shape[1] != FEATURES:
+        raise SystemExit(f"bench: the head takes {head_in.shape[1]} features, this script builds {FEATURES}")
     load_s = time.perf_counter() - t_load
+    stages = {k: 0.0 for k in ("decode", "detect", "face", "photo", "text", "head")}
+    faces_found = [0, 0, 0]  # photos with 0, 1, 2+ faces
+
+    def timed(stage, f, *a):
+        t = time.perf_counter()
+        r = f(*a)
+        stages[stage] += time.perf_counter() - t
+        return r
 
     def score(p: dict) -> float:
-        imgs = [R.load_rgb(Path(f).read_bytes()) for f in p["photos"]]
-        pools = photo.run(["pool"], {"input:0": np.stack([R.photo_input(im) for im in imgs])})[0]
-        photo_vec = R.l2n(pools).mean(0) if len(imgs) else np.zeros(PHOTO_DIM, np.float32)
-        best, best_area, best_img = None, -1.0, None
+        imgs = timed("decode", lambda: [R.load_rgb(Path(f).read_bytes()) for f in p["photos"]])
+        feats = np.zeros(FEATURES, np.float32)
+        if imgs:
+            pools = timed("photo", lambda: photo.run(["pool"], {"input:0": np.stack([R.photo_input(im) for im in imgs])})[0])
+            pools = R.l2n(pools)
+            feats[:PHOTO_DIM] = pools.mean(0)
+            feats[PHOTO_DIM : 2 * PHOTO_DIM] = pools.max(0)
+        per_photo = []
         for im in imgs:
-            blob, scale = R.yunet_input(im)
-            f = R.largest(R.yunet_decode(dict(zip(det_names, det.run(None, {"input": blob}))), scale))
-            if f is not None and f["box"][2] * f["box"][3] > best_area:
-                best, best_area, best_img = f, f["box"][2] * f["box"][3], im
-        face_vec = np.zeros(FACE_DIM, np.float32)
-        if best is not None:
-            aligned = R.align_face(best_img, best["landmarks"])
-            face_vec = R.l2n(rec.run(["fc1"], {"data": R.sface_input(aligned)})[0][0])
-        text_vec = text.run(["sentence_embedding"], R.e5_batch(tok, [p["bio"]]))[0][0]
-        age, dist, bio_len, n_photos = p["meta"]
-        meta = np.array([age / 100, dist / 100, bio_len / 500, n_photos / 10], np.float32)
-        feats = np.concatenate([photo_vec, face_vec, text_vec, meta]).astype(np.float32)[None]
-        return float(head.run(["p_like"], {"features": feats})[0][0, 0])
+            def detect(im=im):
+                blob, scale = R.yunet_input(im)
+                return R.yunet_decode(dict(zip(det_names, det.run(None, {"input": blob}))), scale)
+
+            dets = timed("detect", detect)
+            if dets:
+                big = max(d["box"][2] * d["box"][3] for d in dets)
+                dets = [d for d in dets if d["box"][2] * d["box"][3] >= MIN_FACE_AREA_RATIO * big][:MAX_FACES]
+            faces_found[min(len(dets), 2)] += 1
+
+            def embed(im=im, dets=dets):
+                return [
+                    (R.l2n(rec.run(["fc1"], {"data": R.sface_input(R.align_face(im, d["landmarks"]))})[0][0]), d["score"])
+                    for d in dets
+                ]
+
+            per_photo.append(timed("face", embed))
+        face = dominant_face(per_photo)
+        o = 2 * PHOTO_DIM
+        if face is not None:
+            feats[o : o + FACE_DIM] = face
+        o += FACE_DIM
+        bio = p["bio"].strip()
+        if bio:
+            feats[o : o + TEXT_DIM] = timed("text", lambda: text.run(["sentence_embedding"], R.e5_batch(tok, [bio]))[0][0])
+        o += TEXT_DIM
+        age = p.get("age")
+        feats[o : o + META_DIM] = [
+            float(age or 0),
+            1.0 if age else 0.0,
+            0.0,
+            0.0,
+            math.log1p(len(bio)),
+            float(len(imgs)),
+            1.0 if imgs else 0.0,
+            1.0 if face is not None else 0.0,
+            1.0 if bio else 0.0,
+            0.0,
+        ]
+        return float(timed("head", lambda: head.run(None, {head_in.name: feats[None]})[0][0, 0]))
 
     scores = []
     t0 = time.perf_counter()
@@ -188,10 +301,10 @@ def run(models: Path, set_dir: Path, json_out: Path | None, threads: int, device
 
     # training reference: logistic regression by gradient descent on 1,000 cached feature rows
     rng = np.random.default_rng(7)
-    x = rng.standard_normal((1000, FEATURES)).astype(np.float32)
+    x = rng.standard_normal((1000, 1540)).astype(np.float32)
     y = (x[:, :8].sum(1) > 0).astype(np.float32)
     t_train = time.perf_counter()
-    w = np.zeros(FEATURES, np.float32)
+    w = np.zeros(1540, np.float32)
     for _ in range(200):
         pr = 1 / (1 + np.exp(-(x @ w)))
         w -= 0.5 * (x.T @ (pr - y) / len(y) + 1e-3 * w)
@@ -205,9 +318,13 @@ def run(models: Path, set_dir: Path, json_out: Path | None, threads: int, device
         "seconds": round(elapsed, 3),
         "profiles_per_second": round(len(profiles) / elapsed, 3),
         "model_load_seconds": round(load_s, 3),
+        # one profile at a time: the first profile's score is also its page's first
+        "page_top_card_seconds": round(first - t0, 3) if first else None,
         "cold_start_to_first_score_seconds": round((first or time.perf_counter()) - T_START, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "train_1000_seconds": round(train_s, 3),
+        "stages": {k: round(v, 3) for k, v in stages.items()},
+        "photos_by_faces": {"0": faces_found[0], "1": faces_found[1], "2+": faces_found[2]},
         "threads": threads or "default",
         "scores": scores,
     }
@@ -223,18 +340,20 @@ def main() -> int:
     a = sub.add_parser("make-set")
     a.add_argument("--photos", type=Path, required=True)
     a.add_argument("--out", type=Path, required=True)
-    a.add_argument("--profiles", type=int, default=30)
+    a.add_argument("--profiles", type=int, default=40)
+    a.add_argument("--train", type=int, default=24)
     b = sub.add_parser("run")
     b.add_argument("--models", type=Path, required=True)
     b.add_argument("--set", type=Path, required=True)
+    b.add_argument("--head", type=Path, required=True)
     b.add_argument("--json", type=Path)
     b.add_argument("--threads", type=int, default=0, help="ONNX Runtime intra-op threads (0 = its default)")
     b.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = ap.parse_args()
     if args.cmd == "make-set":
-        make_set(args.photos, args.out, args.profiles)
+        make_set(args.photos, args.out, args.profiles, args.train)
         return 0
-    r = run(args.models, args.set, args.json, args.threads, args.device)
+    r = run(args.models, args.set, args.head, args.json, args.threads, args.device)
     summary = {k: v for k, v in r.items() if k != "scores"}
     print(json.dumps(summary))
     return 0

@@ -238,7 +238,7 @@ def convert(mid: str, m: dict, work: Path, out: Path) -> None:
     elif mid in ("yunet", "sface"):
         import convert_faces
 
-        convert_faces.fold(str(raw[0]), str(tmp_model))
+        convert_faces.fold(str(raw[0]), str(tmp_model), mid)
     elif mid == "open-nsfw":
         import convert_photo
 

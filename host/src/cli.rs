@@ -128,6 +128,19 @@ pub enum Command {
         #[command(subcommand)]
         action: ModelsAction,
     },
+    /// Times the scoring path on the unlabelled profiles (`cargo xtask bench` runs it).
+    #[command(hide = true)]
+    BenchScore {
+        /// Where the result goes (JSON).
+        #[arg(long)]
+        json: PathBuf,
+        /// Profiles per recs page.
+        #[arg(long, default_value_t = 10)]
+        page: usize,
+        /// Also write the active head (ONNX) here.
+        #[arg(long)]
+        head_out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -490,6 +503,20 @@ pub fn run_command_on(
                     writeln!(out, "{}\t{p}\t{}", s.id, s.state)?;
                 }
             }
+            Ok(())
+        }
+        Command::BenchScore {
+            json,
+            page,
+            head_out,
+        } => {
+            let args = learn::bench::BenchArgs {
+                json,
+                page,
+                head_out,
+            };
+            let summary = learn::bench::run(dir, device, &args)?;
+            writeln!(out, "{summary}")?;
             Ok(())
         }
         Command::Models { action } => match action {

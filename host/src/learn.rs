@@ -15,6 +15,7 @@
 //! prototype's blend of the text part and the image parts replaces the combined head),
 //! `train_on_matches` (`true`: a like that became a match counts double in training).
 
+pub mod bench;
 pub mod manifests;
 pub mod worker;
 

@@ -73,10 +73,19 @@ pub struct StrideOutputs<'a> {
 /// Decodes YuNet outputs of a `size`×`size` input into detections in input pixels
 /// (threshold + NMS applied), best first.
 pub fn decode_yunet(strides: &[StrideOutputs<'_>], size: u32, threshold: f32) -> Vec<Detection> {
+    decode_yunet_on(strides, (size, size), threshold)
+}
+
+/// [`decode_yunet`] for an input of `(width, height)` (multiples of 32).
+pub fn decode_yunet_on(
+    strides: &[StrideOutputs<'_>],
+    (width, height): (u32, u32),
+    threshold: f32,
+) -> Vec<Detection> {
     let mut dets = Vec::new();
     for s in strides {
-        let cols = (size / s.stride) as usize;
-        let n = cols * cols;
+        let cols = (width / s.stride) as usize;
+        let n = cols * (height / s.stride) as usize;
         if s.cls.len() < n || s.obj.len() < n || s.bbox.len() < 4 * n || s.kps.len() < 10 * n {
             continue;
         }

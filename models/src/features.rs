@@ -433,6 +433,10 @@ pub fn featurize_many(
 
 type PhotoSlot = (Option<Vec<f32>>, Option<Vec<Face>>);
 
+/// Photos read, decoded and embedded together: five profiles' worth, enough to keep the
+/// encoders' threads busy, few enough that the decoded photos stay small in memory.
+const PHOTO_CHUNK: usize = 30;
+
 /// Photo embeddings of every profile's photos: cached parts first, the rest computed in
 /// batches. Also returns, per profile, the message of an encoder failure.
 fn photo_slots(
@@ -467,7 +471,7 @@ fn photo_slots(
         slots.push(row);
     }
     let mut failed: Vec<Option<String>> = vec![None; profiles.len()];
-    for chunk in todo.chunks(64) {
+    for chunk in todo.chunks(PHOTO_CHUNK) {
         let bytes: Vec<(usize, usize, Vec<u8>)> = chunk
             .iter()
             .filter_map(|&(i, j)| {

@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::features::{ProfileFeatures, META_DIM, META_HAS_FACE, META_HAS_PHOTO, META_HAS_TEXT};
 use crate::linalg::{axpy, dot, sigmoid, softplus, Rng};
 use crate::onnx::{Attr, Dim, GraphBuilder, FLOAT};
+use rayon::prelude::*;
 
 /// Input name of the exported head.
 pub const HEAD_INPUT: &str = "features";
@@ -306,10 +307,77 @@ fn fold_assignment(y: &[f64], rows: &[usize], folds: usize, seed: u64) -> Vec<us
     fold
 }
 
-/// Gradient fit of one head on `train` (row ids into the full data).
+/// One fold's contiguous training design (X, m×d, for primal; K_TT, m×m, for dual) and
+/// the largest eigenvalue of XᵀX (= of K_TT): built once and shared by every L2 value of
+/// the fold's path.
+struct FoldDesign {
+    mat: Vec<f32>,
+    width: usize,
+    primal: bool,
+    lmax: f64,
+}
+
+impl FoldDesign {
+    fn new(design: &Design<'_>, train: &[usize]) -> Self {
+        let m = train.len();
+        let (mat, width) = match design {
+            Design::Primal { z, d, cols } => {
+                let w = cols.len();
+                let mut x = Vec::with_capacity(m * w);
+                for &i in train {
+                    x.extend_from_slice(&z[i * d + cols.start..i * d + cols.end]);
+                }
+                (x, w)
+            }
+            Design::Dual { k, n } => {
+                let mut x = Vec::with_capacity(m * m);
+                for &i in train {
+                    let row = &k[i * n..(i + 1) * n];
+                    x.extend(train.iter().map(|&j| row[j]));
+                }
+                (x, m)
+            }
+        };
+        let primal = matches!(design, Design::Primal { .. });
+        // Largest eigenvalue by power iteration, with a safety margin.
+        let lmax = {
+            let mut v = vec![1f32; width];
+            let mut est = 0f64;
+            let mut tmp = vec![0f32; m];
+            for _ in 0..30 {
+                let nv: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-30);
+                v.iter_mut().for_each(|x| *x /= nv);
+                let mut nvv = vec![0f32; width];
+                if primal {
+                    for (r, t) in tmp.iter_mut().enumerate() {
+                        *t = dot(&mat[r * width..(r + 1) * width], &v);
+                    }
+                    for (r, t) in tmp.iter().enumerate() {
+                        axpy(*t, &mat[r * width..(r + 1) * width], &mut nvv);
+                    }
+                } else {
+                    for (r, o) in nvv.iter_mut().enumerate() {
+                        *o = dot(&mat[r * width..(r + 1) * width], &v);
+                    }
+                }
+                est = f64::from(dot(&nvv, &v));
+                v = nvv;
+            }
+            est.max(0.0) * 1.25 + 1e-9
+        };
+        Self {
+            mat,
+            width,
+            primal,
+            lmax,
+        }
+    }
+}
+
+/// Gradient fit of one head on `train` (row ids into the full data; `fd` its design).
 #[allow(clippy::too_many_arguments)]
 fn fit(
-    design: &Design<'_>,
+    fd: &FoldDesign,
     train: &[usize],
     y: &[f64],
     c: &[f64],
@@ -318,55 +386,10 @@ fn fit(
     warm: Option<&Fit>,
 ) -> Fit {
     let m = train.len();
-    // Contiguous training design: X (m×d) for primal, K_TT (m×m) for dual.
-    let (mat, width) = match design {
-        Design::Primal { z, d, cols } => {
-            let w = cols.len();
-            let mut x = Vec::with_capacity(m * w);
-            for &i in train {
-                x.extend_from_slice(&z[i * d + cols.start..i * d + cols.end]);
-            }
-            (x, w)
-        }
-        Design::Dual { k, n } => {
-            let mut x = Vec::with_capacity(m * m);
-            for &i in train {
-                let row = &k[i * n..(i + 1) * n];
-                x.extend(train.iter().map(|&j| row[j]));
-            }
-            (x, m)
-        }
-    };
-    let primal = matches!(design, Design::Primal { .. });
+    let (mat, width, primal) = (&fd.mat, fd.width, fd.primal);
     let lam = l2 * m as f64;
     let cmax = train.iter().map(|&i| c[i]).fold(0.0, f64::max);
-    // Largest eigenvalue of XᵀX (= of K_TT) by power iteration, with a safety margin.
-    let lmax = {
-        let mut v = vec![1f32; width];
-        let mut est = 0f64;
-        let mut tmp = vec![0f32; m];
-        for _ in 0..30 {
-            let nv: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-30);
-            v.iter_mut().for_each(|x| *x /= nv);
-            let mut nvv = vec![0f32; width];
-            if primal {
-                for (r, t) in tmp.iter_mut().enumerate() {
-                    *t = dot(&mat[r * width..(r + 1) * width], &v);
-                }
-                for (r, t) in tmp.iter().enumerate() {
-                    axpy(*t, &mat[r * width..(r + 1) * width], &mut nvv);
-                }
-            } else {
-                for (r, o) in nvv.iter_mut().enumerate() {
-                    *o = dot(&mat[r * width..(r + 1) * width], &v);
-                }
-            }
-            est = f64::from(dot(&nvv, &v));
-            v = nvv;
-        }
-        est.max(0.0) * 1.25 + 1e-9
-    };
-    let lip = cmax / 4.0 * (lmax + m as f64) + lam;
+    let lip = cmax / 4.0 * (fd.lmax + m as f64) + lam;
     let eta = 1.0 / lip;
     let mut theta = match warm {
         Some(w) if w.theta.len() == width => w.theta.clone(),
@@ -378,6 +401,7 @@ fn fit(
     let mut f = vec![0f64; m];
     let mut g = vec![0f32; m];
     let mut phi = vec![0f32; width];
+    let mut f_prev = vec![f64::NAN; m];
     for it in 0..iters {
         let mom = it as f32 / (it as f32 + 3.0);
         for ((p, t), tp) in phi.iter_mut().zip(&theta).zip(&theta_prev) {
@@ -387,6 +411,18 @@ fn fit(
         for (r, fr) in f.iter_mut().enumerate() {
             *fr = f64::from(dot(&mat[r * width..(r + 1) * width], &phi)) + beta;
         }
+        // Converged: no training logit moved by more than STOP_LOGIT_CHANGE in a step
+        // (the same test in the primal and the dual, whose logits are the same; strong
+        // penalties get there in a few dozen steps, weak ones may use them all).
+        let moved = f
+            .iter()
+            .zip(&f_prev)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        if it >= MIN_STEPS && moved <= STOP_LOGIT_CHANGE {
+            break;
+        }
+        f_prev.copy_from_slice(&f);
         let mut gb = 0f64;
         for (r, &i) in train.iter().enumerate() {
             let gi = c[i] * (sigmoid(f[r]) - y[i]);
@@ -419,6 +455,11 @@ fn fit(
     }
     Fit { theta, b }
 }
+
+/// Gradient steps every fit takes before it may stop early.
+const MIN_STEPS: u32 = 10;
+/// A fit stops once a step moves no training logit by more than this.
+const STOP_LOGIT_CHANGE: f64 = 1e-4;
 
 /// Logits of `rows` under a fit trained on `train`.
 fn predict_rows(design: &Design<'_>, fitted: &Fit, train: &[usize], rows: &[usize]) -> Vec<f64> {
@@ -672,48 +713,28 @@ fn log_loss(p: &[f64], y: &[f64]) -> f64 {
         / n
 }
 
-/// Symmetric Gram matrix over `cols` of the standardised rows (parallel over rows).
-fn gram(z: &[f32], n: usize, d: usize, cols: &Range<usize>, threads: usize) -> Vec<f32> {
+/// Symmetric Gram matrix over `cols` of the standardised rows (rows in parallel).
+fn gram(z: &[f32], n: usize, d: usize, cols: &Range<usize>) -> Vec<f32> {
     let w = cols.len();
     let mut block = Vec::with_capacity(n * w);
     for i in 0..n {
         block.extend_from_slice(&z[i * d + cols.start..i * d + cols.end]);
     }
+    let block = &block;
+    let rows: Vec<Vec<f32>> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let ri = &block[i * w..(i + 1) * w];
+            (0..=i)
+                .map(|j| dot(ri, &block[j * w..(j + 1) * w]))
+                .collect()
+        })
+        .collect();
     let mut k = vec![0f32; n * n];
-    let threads = threads.clamp(1, n.max(1));
-    // Interleave rows over threads so the triangular work is balanced.
-    let mut parts: Vec<Vec<(usize, Vec<f32>)>> = Vec::new();
-    std::thread::scope(|s| {
-        let block = &block;
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                s.spawn(move || {
-                    let mut out = Vec::new();
-                    let mut i = t;
-                    while i < n {
-                        let ri = &block[i * w..(i + 1) * w];
-                        let row: Vec<f32> = (0..=i)
-                            .map(|j| dot(ri, &block[j * w..(j + 1) * w]))
-                            .collect();
-                        out.push((i, row));
-                        i += threads;
-                    }
-                    out
-                })
-            })
-            .collect();
-        for h in handles {
-            if let Ok(v) = h.join() {
-                parts.push(v);
-            }
-        }
-    });
-    for part in parts {
-        for (i, row) in part {
-            for (j, v) in row.into_iter().enumerate() {
-                k[i * n + j] = v;
-                k[j * n + i] = v;
-            }
+    for (i, row) in rows.into_iter().enumerate() {
+        for (j, v) in row.into_iter().enumerate() {
+            k[i * n + j] = v;
+            k[j * n + i] = v;
         }
     }
     k
@@ -732,7 +753,6 @@ fn train_head(
     c: &[f64],
     cfg: &TrainConfig,
     folds: usize,
-    progress: &mut dyn FnMut(u32),
 ) -> HeadResult {
     let design = match k {
         Some(k) => Design::Dual { k, n },
@@ -754,52 +774,36 @@ fn train_head(
     };
     // OOF logits per grid value.
     let mut oof = vec![vec![0f64; rows.len()]; grid.len()];
-    let threads = cfg.threads.clamp(1, folds);
-    let fold_ids: Vec<usize> = (0..folds).collect();
-    // (fold, per grid value: (row position, OOF logit)).
+    // Folds in parallel; per fold, per grid value: (row position, OOF logit).
     type FoldOof = (usize, Vec<Vec<(usize, f64)>>);
-    let mut results: Vec<FoldOof> = Vec::new();
-    for batch in fold_ids.chunks(threads) {
-        std::thread::scope(|s| {
-            let design = &design;
-            let grid = &grid;
-            let fold = &fold;
-            let handles: Vec<_> = batch
-                .iter()
-                .map(|&f| {
-                    s.spawn(move || {
-                        let train: Vec<usize> = (0..rows.len())
-                            .filter(|&i| fold[i] != f)
-                            .map(|i| rows[i])
-                            .collect();
-                        let held: Vec<usize> = (0..rows.len()).filter(|&i| fold[i] == f).collect();
-                        let held_ids: Vec<usize> = held.iter().map(|&i| rows[i]).collect();
-                        let mut per_grid = Vec::with_capacity(grid.len());
-                        let mut warm: Option<Fit> = None;
-                        for &l2 in grid {
-                            // Warm-started fits along the path need fewer steps.
-                            let iters = if warm.is_some() {
-                                cfg.max_iter.div_ceil(2)
-                            } else {
-                                cfg.max_iter
-                            };
-                            let fitted = fit(design, &train, y, c, l2, iters, warm.as_ref());
-                            let logits = predict_rows(design, &fitted, &train, &held_ids);
-                            per_grid.push(held.iter().copied().zip(logits).collect::<Vec<_>>());
-                            warm = Some(fitted);
-                        }
-                        (f, per_grid)
-                    })
-                })
+    let design_ref = &design;
+    let results: Vec<FoldOof> = (0..folds)
+        .into_par_iter()
+        .map(|f| {
+            let train: Vec<usize> = (0..rows.len())
+                .filter(|&i| fold[i] != f)
+                .map(|i| rows[i])
                 .collect();
-            for h in handles {
-                if let Ok(r) = h.join() {
-                    results.push(r);
-                }
+            let held: Vec<usize> = (0..rows.len()).filter(|&i| fold[i] == f).collect();
+            let held_ids: Vec<usize> = held.iter().map(|&i| rows[i]).collect();
+            let fd = FoldDesign::new(design_ref, &train);
+            let mut per_grid = Vec::with_capacity(grid.len());
+            let mut warm: Option<Fit> = None;
+            for &l2 in &grid {
+                // Warm-started fits along the path need fewer steps.
+                let iters = if warm.is_some() {
+                    cfg.max_iter.div_ceil(2)
+                } else {
+                    cfg.max_iter
+                };
+                let fitted = fit(&fd, &train, y, c, l2, iters, warm.as_ref());
+                let logits = predict_rows(design_ref, &fitted, &train, &held_ids);
+                per_grid.push(held.iter().copied().zip(logits).collect::<Vec<_>>());
+                warm = Some(fitted);
             }
-        });
-        progress(batch.len() as u32);
-    }
+            (f, per_grid)
+        })
+        .collect();
     for (_, per_grid) in results {
         for (gi, pairs) in per_grid.into_iter().enumerate() {
             for (i, v) in pairs {
@@ -828,7 +832,15 @@ fn train_head(
     let (a, pb) = platt(&oof[best], &yr);
     let auc = roc_auc(&oof[best], &yr);
     // Final fit on all rows.
-    let fitted = fit(&design, rows, y, c, l2, cfg.max_iter * 2, None);
+    let fitted = fit(
+        &FoldDesign::new(&design, rows),
+        rows,
+        y,
+        c,
+        l2,
+        cfg.max_iter * 2,
+        None,
+    );
     let w = weights_of(&design, z, d, &cols, &fitted, rows);
     HeadResult {
         w,
@@ -948,29 +960,44 @@ pub fn train_weighted(
     let folds = (cfg.folds as usize).clamp(2, min_class.max(2));
     progress("prepare", 1, 1);
     let total_steps = (PARTS.len() * folds) as u32;
-    let mut done = 0u32;
-    let threads = cfg.threads.max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads.max(1))
+        .build()
+        .map_err(|e| Error::Runtime(format!("cannot start the training threads: {e}")))?;
+    progress("cv", 0, total_steps);
     // The photo part outnumbers the rows: fit it in the dual, over its Gram matrix.
     let photo_cols = layout.block(Part::Photo);
-    let k_photo = (photo_cols.len() > n).then(|| gram(&z, n, d, &photo_cols, threads));
-    let mut step = |k: u32| {
-        done += k;
-        progress("cv", done.min(total_steps), total_steps);
-    };
-    log::debug!("train: gram matrix after {:?}", started.elapsed());
-    // Part heads, each on the rows that have the part, with its own L2.
+    // Part heads, each on the rows that have the part, with its own L2; the parts and their
+    // folds run in parallel (deterministic: every fit depends only on its inputs).
+    let fitted: Vec<(Vec<usize>, Option<HeadResult>)> = pool.install(|| {
+        let k_photo = (photo_cols.len() > n).then(|| gram(&z, n, d, &photo_cols));
+        log::debug!("train: gram matrix after {:?}", started.elapsed());
+        PARTS
+            .par_iter()
+            .map(|part| {
+                let rows: Vec<usize> = (0..n).filter(|&i| part.present(feats[i])).collect();
+                let cols = layout.block(*part);
+                let likes = rows.iter().filter(|&&i| y[i] > 0.5).count();
+                let nopes = rows.len() - likes;
+                if cols.is_empty() || likes < 2 || nopes < 2 {
+                    return (rows, None);
+                }
+                let pf = folds.min(likes.min(nopes)).max(2);
+                let k = match part {
+                    Part::Photo => k_photo.as_deref(),
+                    _ => None,
+                };
+                let r = train_head(&z, d, n, cols, k, &rows, &y, &c, cfg, pf);
+                (rows, Some(r))
+            })
+            .collect()
+    });
     let mut part_results: Vec<Option<HeadResult>> = Vec::new();
     let mut part_metrics = Vec::new();
     // Stacking inputs: each part's out-of-fold logit per row (0 where the part is absent).
     let mut stack_x = vec![vec![0f64; PARTS.len()]; n];
-    for (pi, part) in PARTS.iter().enumerate() {
-        let rows: Vec<usize> = (0..n).filter(|&i| part.present(feats[i])).collect();
-        let cols = layout.block(*part);
-        let likes = rows.iter().filter(|&&i| y[i] > 0.5).count();
-        let nopes = rows.len() - likes;
-        let ok = !cols.is_empty() && likes >= 2 && nopes >= 2;
-        if !ok {
-            step(folds as u32);
+    for (pi, (part, (rows, r))) in PARTS.iter().zip(fitted).enumerate() {
+        let Some(r) = r else {
             part_results.push(None);
             part_metrics.push(PartMetrics {
                 part: part.name().into(),
@@ -979,13 +1006,7 @@ pub fn train_weighted(
                 ..Default::default()
             });
             continue;
-        }
-        let pf = folds.min(likes.min(nopes)).max(2);
-        let k = match part {
-            Part::Photo => k_photo.as_deref(),
-            _ => None,
         };
-        let r = train_head(&z, d, n, cols, k, &rows, &y, &c, cfg, pf, &mut step);
         for (&i, &s) in rows.iter().zip(&r.oof_logit) {
             stack_x[i][pi] = s;
         }

@@ -11,6 +11,7 @@ pub const MAX_ALLOC: u64 = 256 * 1024 * 1024;
 
 /// Decodes JPEG, PNG or WebP bytes into RGB, refusing oversized images.
 pub fn decode(bytes: &[u8]) -> Result<RgbImage> {
+    let _t = crate::stats::time(crate::stats::Stage::Decode);
     let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| Error::Image(format!("cannot read image: {e}")))?;
@@ -101,20 +102,42 @@ pub fn resize_rgb_f32(img: &RgbImage, ow: u32, oh: u32) -> Vec<f32> {
 /// YuNet input: letterboxed to `size`×`size` (top-left, black border), BGR, 0–255, CHW.
 /// Returns the tensor data and the scale (model pixels per photo pixel).
 pub fn letterbox_bgr_chw(img: &RgbImage, size: u32) -> (Vec<f32>, f32) {
+    letterbox_bgr_chw_on(img, size, (size, size))
+}
+
+/// The canvas YuNet needs for `img` at `size`: the scaled photo's sides rounded up to
+/// multiples of 32 (what the model's strides need), at most `size`. A 640×800 photo at 640
+/// gets 512×640 instead of 640×640, with exactly the same pixels where the photo is: the
+/// trimmed border is black (zero) either way, as the convolutions' padding is.
+pub fn trimmed_canvas(img: &RgbImage, size: u32) -> (u32, u32) {
     let (w, h) = img.dimensions();
     let scale = size as f32 / w.max(h) as f32;
-    let nw = ((w as f32 * scale).round() as u32).clamp(1, size);
-    let nh = ((h as f32 * scale).round() as u32).clamp(1, size);
+    let side = |v: u32| {
+        let n = ((v as f32 * scale).round() as u32).clamp(1, size);
+        n.div_ceil(32).saturating_mul(32).min(size)
+    };
+    (side(w), side(h))
+}
+
+/// [`letterbox_bgr_chw`] on a `canvas` (width, height) at least as large as the scaled
+/// photo (scale = `size` / longest side).
+pub fn letterbox_bgr_chw_on(img: &RgbImage, size: u32, canvas: (u32, u32)) -> (Vec<f32>, f32) {
+    let (w, h) = img.dimensions();
+    let (cw, ch) = canvas;
+    let scale = size as f32 / w.max(h) as f32;
+    let nw = ((w as f32 * scale).round() as u32).clamp(1, cw);
+    let nh = ((h as f32 * scale).round() as u32).clamp(1, ch);
     let resized = resize_rgb_f32(img, nw, nh);
-    let plane = (size * size) as usize;
+    let plane = (cw * ch) as usize;
     let mut out = vec![0f32; 3 * plane];
     for y in 0..nh as usize {
-        for x in 0..nw as usize {
-            let p = (y * nw as usize + x) * 3;
-            let i = y * size as usize + x;
-            out[i] = resized[p + 2];
-            out[plane + i] = resized[p + 1];
-            out[2 * plane + i] = resized[p];
+        let src = &resized[y * nw as usize * 3..(y + 1) * nw as usize * 3];
+        let row = y * cw as usize;
+        for (x, px) in src.chunks_exact(3).enumerate() {
+            let i = row + x;
+            out[i] = px[2];
+            out[plane + i] = px[1];
+            out[2 * plane + i] = px[0];
         }
     }
     (out, scale)
@@ -123,13 +146,23 @@ pub fn letterbox_bgr_chw(img: &RgbImage, size: u32) -> (Vec<f32>, f32) {
 /// open-nsfw input for one photo: resize to 256×256, centre crop 224, BGR minus
 /// `[104, 117, 123]`, HWC (append to `out`).
 pub fn nsfw_hwc(img: &RgbImage, out: &mut Vec<f32>) {
+    let start = out.len();
+    out.resize(start + NSFW_LEN, 0.0);
+    nsfw_hwc_into(img, &mut out[start..]);
+}
+
+/// Values of one open-nsfw input (224×224×3).
+pub const NSFW_LEN: usize = 224 * 224 * 3;
+
+/// [`nsfw_hwc`] written straight into its slot of a batch (`out` is [`NSFW_LEN`] long).
+pub fn nsfw_hwc_into(img: &RgbImage, out: &mut [f32]) {
     let resized = resize_rgb_f32(img, 256, 256);
-    for y in 16..240usize {
-        for x in 16..240usize {
-            let p = (y * 256 + x) * 3;
-            out.push(resized[p + 2] - 104.0);
-            out.push(resized[p + 1] - 117.0);
-            out.push(resized[p] - 123.0);
+    for (y, dst) in (16..240usize).zip(out.chunks_exact_mut(224 * 3)) {
+        let src = &resized[(y * 256 + 16) * 3..(y * 256 + 240) * 3];
+        for (d, s) in dst.chunks_exact_mut(3).zip(src.chunks_exact(3)) {
+            d[0] = s[2] - 104.0;
+            d[1] = s[1] - 117.0;
+            d[2] = s[0] - 123.0;
         }
     }
 }
@@ -216,6 +249,26 @@ mod tests {
                 worst <= 3.0,
                 "{w}x{h} -> {ow}x{oh}: worst difference {worst}"
             );
+        }
+    }
+
+    #[test]
+    fn a_trimmed_canvas_holds_the_same_pixels_as_the_square_letterbox() {
+        let img = gradient(640, 800);
+        assert_eq!(trimmed_canvas(&img, 640), (512, 640));
+        assert_eq!(trimmed_canvas(&gradient(700, 300), 640), (640, 288));
+        let (square, s1) = letterbox_bgr_chw(&img, 640);
+        let (trim, s2) = letterbox_bgr_chw_on(&img, 640, (512, 640));
+        assert_eq!(s1, s2);
+        for c in 0..3 {
+            for y in 0..640 {
+                let a = &square[c * 640 * 640 + y * 640..][..512];
+                let b = &trim[c * 512 * 640 + y * 512..][..512];
+                assert_eq!(a, b);
+                assert!(square[c * 640 * 640 + y * 640 + 512..][..128]
+                    .iter()
+                    .all(|v| *v == 0.0));
+            }
         }
     }
 

@@ -23,6 +23,7 @@
 //! [`Encoders`] and [`Scorer`] are `Send + Sync` (each session behind its own mutex): share
 //! one of each behind an `Arc`. Nothing here prints to stdout; logs go through `log`.
 
+pub mod bench;
 pub mod encoders;
 pub mod error;
 pub mod face;
@@ -33,10 +34,11 @@ pub mod linalg;
 pub mod onnx;
 pub mod runtime;
 pub mod scorer;
+pub mod stats;
 pub mod text;
 pub mod tiny;
 
-pub use encoders::{EncoderOptions, Encoders, EncodersInfo, PhotoEmbedding, PhotoRef};
+pub use encoders::{EncoderOptions, Encoders, EncodersInfo, PhotoEmbedding, PhotoRef, Pipeline};
 pub use error::{Error, Result};
 pub use face::{Face, FaceHint};
 pub use features::{

@@ -242,6 +242,19 @@ pub(crate) fn create_session(
     threads: usize,
     what: &str,
 ) -> Result<(Session, &'static str)> {
+    create_session_with(src, device, threads, what, true)
+}
+
+/// [`create_session`]; `arena: false` gives the session no CPU memory arena (ONNX Runtime
+/// keeps an arena at its high-water mark, grown in powers of two; without one, the image
+/// models' large activations go back to the system after each run) and no memory pattern.
+pub(crate) fn create_session_with(
+    src: ModelSource<'_>,
+    device: Device,
+    threads: usize,
+    what: &str,
+    arena: bool,
+) -> Result<(Session, &'static str)> {
     let env = environment()?;
     let commit = |b: ort::session::builder::SessionBuilder| -> Result<Session> {
         let mut b = b;
@@ -256,8 +269,16 @@ pub(crate) fn create_session(
     };
     let cpu_builder = || -> Result<ort::session::builder::SessionBuilder> {
         let b = Session::builder(env).map_err(|e| Error::ort("session builder", e))?;
-        b.with_intra_threads(threads.max(1))
-            .map_err(|e| Error::ort("session threads", e))
+        let mut b = b
+            .with_intra_threads(threads.max(1))
+            .map_err(|e| Error::ort("session threads", e))?;
+        if !arena {
+            b = b
+                .with_memory_pattern(false)
+                .map_err(|e| Error::ort("session memory pattern", e))?;
+            disable_cpu_arena(&mut b)?;
+        }
+        Ok(b)
     };
     match device {
         Device::Cpu => {
@@ -283,13 +304,39 @@ pub(crate) fn create_session(
     }
 }
 
+/// Turns ONNX Runtime's CPU memory arena off for sessions built from `b`.
+#[allow(unsafe_code)]
+fn disable_cpu_arena(b: &mut ort::session::builder::SessionBuilder) -> Result<()> {
+    use ort::AsPointer;
+    let api = ort::api();
+    // SAFETY: `b` owns a valid OrtSessionOptions for the whole call; DisableCpuMemArena only
+    // clears a flag on it. A non-null status is read and then released exactly once.
+    unsafe {
+        let status = (api.DisableCpuMemArena)(b.ptr_mut());
+        if !status.0.is_null() {
+            let msg = std::ffi::CStr::from_ptr((api.GetErrorMessage)(status.0))
+                .to_string_lossy()
+                .into_owned();
+            (api.ReleaseStatus)(status.0);
+            return Err(Error::Runtime(format!(
+                "cannot turn the CPU memory arena off: {msg}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(feature = "cuda")]
 fn cuda_session(
     b: ort::session::builder::SessionBuilder,
     commit: &dyn Fn(ort::session::builder::SessionBuilder) -> Result<Session>,
     what: &str,
 ) -> Result<Session> {
-    let ep = ort::ep::CUDA::default().build().error_on_failure();
+    // TF32 off: scores on the GPU stay within 1e-3 of the CPU's (models/gpu_check.sh checks it).
+    let ep = ort::ep::CUDA::default()
+        .with_tf32(false)
+        .build()
+        .error_on_failure();
     let b = b
         .with_execution_providers([ep])
         .map_err(|e| Error::Provider {

@@ -64,6 +64,7 @@ impl Scorer {
     /// Raw head outputs `[p_like, photo, face, text, meta]` per profile (parts computed
     /// even without input).
     pub fn raw(&self, features: &[ProfileFeatures]) -> Result<Vec<[f64; 5]>> {
+        let _t = crate::stats::time(crate::stats::Stage::Head);
         let d = self.layout.dim();
         let mut out = Vec::with_capacity(features.len());
         for chunk in features.chunks(SCORE_BATCH) {

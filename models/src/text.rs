@@ -97,6 +97,7 @@ impl TextEncoder {
     /// L2-normalised embeddings of `texts` (each prefixed with `"query: "`), in order.
     /// Texts are batched by similar length; an empty text is valid input.
     pub fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+        let _t = crate::stats::time(crate::stats::Stage::Text);
         let tokens: Vec<Vec<i64>> = texts
             .iter()
             .map(|t| self.tokenize(t))

@@ -2,6 +2,7 @@
 //! it is missing, so a fresh machine can run `cargo xtask test` or `cargo xtask run`.
 #![allow(clippy::print_stdout)]
 
+mod bench;
 mod build;
 mod dist;
 mod fuzz;
@@ -40,7 +41,7 @@ fn main() -> ExitCode {
         "build" => build::build(rest),
         "dist" => dist::dist(rest),
         "models" => models::models(rest),
-        "bench" => models::bench(rest),
+        "bench" => bench::bench(rest),
         "fuzz" => fuzz::fuzz(rest),
         "fixtures-from-har" => har::fixtures_from_har(rest),
         "-h" | "--help" | "help" => {

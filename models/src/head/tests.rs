@@ -145,10 +145,13 @@ fn dual_and_primal_fits_agree() {
         d,
         cols: 0..d,
     };
-    let k = gram(&z, n, d, &(0..d), 2);
+    let k = gram(&z, n, d, &(0..d));
     let dual = Design::Dual { k: &k, n };
-    let fp = fit(&primal, &train_rows, &y, &c, 0.05, 100, None);
-    let fd = fit(&dual, &train_rows, &y, &c, 0.05, 100, None);
+    let fit_on = |design: &Design<'_>| {
+        let fd = FoldDesign::new(design, &train_rows);
+        fit(&fd, &train_rows, &y, &c, 0.05, 100, None)
+    };
+    let (fp, fd) = (fit_on(&primal), fit_on(&dual));
     let pp = predict_rows(&primal, &fp, &train_rows, &held);
     let pd = predict_rows(&dual, &fd, &train_rows, &held);
     for (a, b) in pp.iter().zip(&pd) {

@@ -181,93 +181,6 @@ fn golden_dominant_face_of_a_profile_is_its_person() {
     assert_eq!(f.text.as_ref().map(Vec::len), Some(384));
 }
 
-/// Stage timings on the real models (`cargo test --release -p swipy-models --test models
-/// -- --ignored stage_timings --nocapture`); informational, asserts nothing about speed.
-#[test]
-#[ignore]
-fn stage_timings() {
-    let Some(enc) = real_encoders() else { return };
-    let set = workspace_root().join("target/bench/photos");
-    let Ok(rd) = std::fs::read_dir(&set) else {
-        return;
-    };
-    let files: Vec<Vec<u8>> = rd
-        .filter_map(|e| e.ok())
-        .take(12)
-        .filter_map(|e| std::fs::read(e.path()).ok())
-        .collect();
-    let t = std::time::Instant::now();
-    let imgs: Vec<_> = files
-        .iter()
-        .map(|b| swipy_models::imaging::decode(b).expect("decode"))
-        .collect();
-    eprintln!("decode: {:?}/photo", t.elapsed() / files.len() as u32);
-    let t = std::time::Instant::now();
-    for im in &imgs {
-        let _ = swipy_models::imaging::letterbox_bgr_chw(im, 640);
-    }
-    eprintln!("letterbox: {:?}/photo", t.elapsed() / files.len() as u32);
-    let t = std::time::Instant::now();
-    for im in &imgs {
-        let mut v = Vec::new();
-        swipy_models::imaging::nsfw_hwc(im, &mut v);
-    }
-    eprintln!(
-        "nsfw preprocess: {:?}/photo",
-        t.elapsed() / files.len() as u32
-    );
-    let t = std::time::Instant::now();
-    let mut nfaces = 0;
-    for im in &imgs {
-        nfaces += enc.detect_faces(im, &[]).expect("detect").len();
-    }
-    eprintln!(
-        "detect (incl. letterbox): {:?}/photo, {nfaces} faces",
-        t.elapsed() / files.len() as u32
-    );
-    let t = std::time::Instant::now();
-    let m = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0];
-    for im in &imgs {
-        let _ = enc.sface_embed(im, &m).expect("sface");
-    }
-    eprintln!("sface: {:?}/face", t.elapsed() / files.len() as u32);
-    let t = std::time::Instant::now();
-    for b in &files {
-        let _ = enc.embed_photo(b, &[]).expect("embed");
-    }
-    eprintln!(
-        "embed_photo total: {:?}/photo",
-        t.elapsed() / files.len() as u32
-    );
-    let refs: Vec<PhotoRef<'_>> = files
-        .iter()
-        .map(|b| PhotoRef {
-            bytes: b,
-            hints: &[],
-        })
-        .collect();
-    let t = std::time::Instant::now();
-    let _ = enc.embed_photos(&refs);
-    eprintln!(
-        "embed_photos batch: {:?}/photo",
-        t.elapsed() / files.len() as u32
-    );
-    let texts: Vec<String> = (0..16)
-        .map(|i| format!("I love hiking in the mountains, number {i}."))
-        .collect();
-    let t = std::time::Instant::now();
-    for tx in &texts {
-        let _ = enc.embed_texts(std::slice::from_ref(tx)).expect("text");
-    }
-    eprintln!(
-        "text one by one: {:?}/text",
-        t.elapsed() / texts.len() as u32
-    );
-    let t = std::time::Instant::now();
-    let _ = enc.embed_texts(&texts).expect("text");
-    eprintln!("text batch: {:?}/text", t.elapsed() / texts.len() as u32);
-}
-
 #[test]
 fn golden_bio_preference_is_learned_across_english_and_german() {
     let Some(enc) = real_encoders() else { return };
@@ -399,5 +312,123 @@ fn golden_bio_preference_is_learned_across_english_and_german() {
                 );
             }
         }
+    }
+}
+
+/// The fast pipeline (parallel decoding, batched SFace, trimmed YuNet canvases, the
+/// encoders' thread pool) scores Tinder-shaped profiles exactly as the plain one (one
+/// photo and one face at a time, 640×640 letterboxes): every p_like within 1e-3.
+#[test]
+fn golden_fast_pipeline_scores_equal_the_plain_pipeline() {
+    if !runtime() {
+        return;
+    }
+    let Some(dir) = real_models() else { return };
+    let Some(fx) = fixtures() else { return };
+    let load = |pipeline| {
+        Encoders::load_with(
+            &dir,
+            EncoderOptions {
+                pipeline,
+                ..Default::default()
+            },
+        )
+        .expect("encoders")
+    };
+    let (plain, fast) = (load(Pipeline::Plain), load(Pipeline::Fast));
+    // Tinder-sized photos (640×800), JPEG and WebP, one with two people side by side.
+    let tinder = |p: &str, f: &str| {
+        let img = image::open(fx.join(p).join(f)).expect("fixture").to_rgb8();
+        image::imageops::resize(&img, 640, 800, image::imageops::FilterType::Triangle)
+    };
+    let encode = |img: &image::RgbImage, fmt: image::ImageFormat| {
+        let mut out = Vec::new();
+        image::DynamicImage::ImageRgb8(img.clone())
+            .write_to(&mut std::io::Cursor::new(&mut out), fmt)
+            .expect("encode");
+        out
+    };
+    let kinds = ["studio_portrait.jpg", "amateur_selfie.jpg"];
+    let bios = [
+        "Ich liebe Berge.",
+        "",
+        "Café le matin, concerts le soir.",
+        "Gym, sushi, sunsets.",
+    ];
+    let mut profiles = Vec::new();
+    for (i, person) in [
+        "P001", "P002", "P003", "P004", "P005", "P006", "P007", "P008", "P009", "P010",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut photos = Vec::new();
+        for (j, kind) in kinds.iter().enumerate() {
+            let mut img = tinder(person, kind);
+            if i % 3 == 0 && j == 1 {
+                // a second person pasted on the right half
+                let other = tinder(if i == 0 { "P002" } else { "P001" }, kinds[0]);
+                let strip = image::imageops::crop_imm(&other, 160, 0, 320, 800).to_image();
+                image::imageops::replace(&mut img, &strip, 320, 0);
+            }
+            let fmt = if (i + j) % 2 == 0 {
+                image::ImageFormat::Jpeg
+            } else {
+                image::ImageFormat::WebP
+            };
+            photos.push(PhotoInput {
+                sha256: format!("{person}/{kind}"),
+                source: PhotoSource::Bytes(encode(&img, fmt)),
+                face_hints: vec![],
+            });
+        }
+        let bio = bios[i % bios.len()];
+        profiles.push(ProfileInput {
+            id: (*person).into(),
+            text: bio.into(),
+            photos,
+            age: Some(20.0 + i as f64),
+            distance_km: None,
+            bio_len: bio.chars().count(),
+            interests: 0,
+        });
+    }
+    let a: Vec<ProfileFeatures> = featurize_many(&plain, &NoCache, &profiles)
+        .into_iter()
+        .collect::<Result<_>>()
+        .expect("plain features");
+    let b: Vec<ProfileFeatures> = featurize_many(&fast, &NoCache, &profiles)
+        .into_iter()
+        .collect::<Result<_>>()
+        .expect("fast features");
+    let with_face = |f: &[ProfileFeatures]| f.iter().filter(|p| p.face.is_some()).count();
+    assert_eq!(
+        with_face(&a),
+        with_face(&b),
+        "the same profiles have a face"
+    );
+    // A head trained on the plain features scores both.
+    let data: Vec<(ProfileFeatures, bool)> = a
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.clone(), i % 2 == 0))
+        .collect();
+    let model = train(&data, &TrainConfig::default(), &mut |_, _, _| {}).expect("train");
+    let scorer = Scorer::from_onnx(&model.onnx).expect("scorer");
+    let sa = scorer.score(&a, None).expect("plain scores");
+    let sb = scorer.score(&b, None).expect("fast scores");
+    for ((p, (x, _)), (y, _)) in profiles.iter().zip(&sa).zip(&sb) {
+        assert!((x - y).abs() <= 1e-3, "{}: plain {x} vs fast {y}", p.id);
+    }
+    for (x, y) in a.iter().zip(&b) {
+        let d = |u: &Option<Vec<f32>>, v: &Option<Vec<f32>>| match (u, v) {
+            (Some(u), Some(v)) => max_abs_diff(u, v),
+            (None, None) => 0.0,
+            _ => f32::INFINITY,
+        };
+        assert!(d(&x.photo_mean, &y.photo_mean) < 1e-4);
+        assert!(d(&x.face, &y.face) < 1e-3, "face {}", d(&x.face, &y.face));
+        assert!(d(&x.text, &y.text) < 1e-4);
+        assert_eq!(x.meta, y.meta);
     }
 }

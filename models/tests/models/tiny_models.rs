@@ -312,3 +312,73 @@ fn onnx_head_equals_the_in_rust_logistic_prediction() {
         .expect("score profiles with photos");
     assert!(with_photos.iter().all(|(_, parts)| parts.photo.is_none()));
 }
+
+#[test]
+fn fast_and_plain_pipelines_give_the_same_embeddings() {
+    if !runtime() {
+        return;
+    }
+    let load = |pipeline| {
+        Encoders::load_with(
+            &tiny_dir(),
+            EncoderOptions {
+                pipeline,
+                ..Default::default()
+            },
+        )
+        .expect("tiny encoders")
+    };
+    let (plain, fast) = (load(Pipeline::Plain), load(Pipeline::Fast));
+    let photos = [
+        png_with_square(640, 800, 100, 120, 90),
+        png_with_square(640, 800, 400, 500, 60),
+        png_with_square(800, 640, 30, 30, 200),
+        b"broken".to_vec(),
+    ];
+    let refs: Vec<PhotoRef<'_>> = photos
+        .iter()
+        .map(|b| PhotoRef {
+            bytes: b,
+            hints: &[],
+        })
+        .collect();
+    let (a, b) = (plain.embed_photos(&refs), fast.embed_photos(&refs));
+    assert_eq!(a.len(), 4);
+    assert!(matches!(
+        (&a[3], &b[3]),
+        (Err(Error::Image(_)), Err(Error::Image(_)))
+    ));
+    for (x, y) in a.iter().zip(&b).take(3) {
+        let (x, y) = (x.as_ref().expect("plain"), y.as_ref().expect("fast"));
+        assert!(max_abs_diff(x.photo.as_ref().expect("p"), y.photo.as_ref().expect("p")) < 1e-5);
+        assert_eq!(x.faces.len(), y.faces.len());
+        for (f, g) in x.faces.iter().zip(&y.faces) {
+            assert!(max_abs_diff(&f.embedding, &g.embedding) < 1e-4);
+        }
+    }
+}
+
+#[test]
+fn the_photo_encoder_is_released_when_idle_and_reloaded_on_use() {
+    if !runtime() {
+        return;
+    }
+    let enc = Encoders::load_with(
+        &tiny_dir(),
+        EncoderOptions {
+            photo_idle_release: Some(std::time::Duration::from_millis(40)),
+            ..Default::default()
+        },
+    )
+    .expect("tiny encoders");
+    let photo = png_with_square(320, 400, 50, 50, 80);
+    let first = enc.embed_photo(&photo, &[]).expect("embed");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while enc.photo_loaded() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!enc.photo_loaded(), "released after being idle");
+    // Loaded again on use (and released again when idle long enough).
+    let again = enc.embed_photo(&photo, &[]).expect("embed after release");
+    assert_eq!(first.photo, again.photo);
+}
