@@ -17,7 +17,7 @@ use std::sync::Arc;
 use swipy_shared::protocol::{ErrorBody, Response};
 
 use super::{Engine, LearnError};
-use crate::serve::Outbox;
+use crate::outbox::Outbox;
 use crate::store::faults::{panic_message, panic_point};
 use crate::store::Store;
 
@@ -46,6 +46,8 @@ enum Job {
 pub struct Worker {
     tx: Sender<Job>,
     training: Arc<AtomicBool>,
+    /// Answers requests itself when the thread is gone, so none waits forever.
+    outbox: Outbox,
 }
 
 impl Worker {
@@ -57,16 +59,23 @@ impl Worker {
         let dir = data_dir.to_path_buf();
         let spawned = std::thread::Builder::new()
             .name("swipy-infer".into())
-            .spawn(move || run(dir, device, outbox, rx, t));
+            .spawn({
+                let outbox = outbox.clone();
+                move || run(dir, device, outbox, rx, t)
+            });
         if let Err(e) = spawned {
             log::error!("cannot start the inference thread: {e}");
         }
-        Self { tx, training }
+        Self {
+            tx,
+            training,
+            outbox,
+        }
     }
 
     /// Queues scoring; the answer (or an error) is sent with `re`.
     pub fn score(&self, re: Option<u32>, ids: Vec<String>) {
-        let _ = self.tx.send(Job::Score { re, ids });
+        self.send(Job::Score { re, ids });
     }
 
     /// Queues training; refused at once while a training runs.
@@ -74,23 +83,38 @@ impl Worker {
         if self.training.load(Ordering::SeqCst) {
             return Err(LearnError::Busy("a training is already running".into()));
         }
-        let _ = self.tx.send(Job::Train { re });
+        self.send(Job::Train { re });
         Ok(())
     }
 
     /// Loads the models in the background when a trained model exists.
     pub fn warm(&self) {
-        let _ = self.tx.send(Job::Warm);
+        self.send(Job::Warm);
     }
 
     /// Tells the worker the `device` setting changed.
     pub fn device_changed(&self) {
-        let _ = self.tx.send(Job::Device);
+        self.send(Job::Device);
     }
 
     /// Tells the worker a label was stored (automatic retraining).
     pub fn labelled(&self) {
-        let _ = self.tx.send(Job::Labelled);
+        self.send(Job::Labelled);
+    }
+
+    /// Queues a job; when the thread is gone (it could not start), logs it and answers the
+    /// job's request with error `internal` instead of dropping it silently.
+    fn send(&self, job: Job) {
+        if let Err(std::sync::mpsc::SendError(job)) = self.tx.send(job) {
+            let kind = job.kind();
+            log::error!("the inference thread is not running: `{kind}` not handled");
+            if let Some(re) = job.re() {
+                let e = LearnError::Other(format!(
+                    "the host's inference thread is not running; `{kind}` was not handled"
+                ));
+                let _ = self.outbox.send(Some(re), error(&e));
+            }
+        }
     }
 
     /// A function other threads (the photo fetcher) call to queue unsolicited scoring.
