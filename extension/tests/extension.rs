@@ -93,7 +93,8 @@ struct World {
     /// Idempotency keys the host has committed (a replay is a no-op).
     host_keys: HashSet<String>,
     host_labels: Vec<(String, String, String)>,
-    host_token: Option<String>,
+    /// Captured matches answers the host received.
+    host_matches: Vec<Value>,
     posted: Vec<(u32, Value)>,
     now: f64,
     /// P(like) the host knows per profile (a model exists when not empty).
@@ -111,7 +112,7 @@ impl World {
             host_open: false,
             host_keys: HashSet::new(),
             host_labels: Vec::new(),
-            host_token: None,
+            host_matches: Vec::new(),
             posted: Vec::new(),
             now: 1_764_331_200_000.0,
             scores: BTreeMap::new(),
@@ -161,14 +162,19 @@ impl World {
         let reply = |kind: &str, data: Value| {
             Some(json!({"v": 1, "id": 10_000 + id, "re": id, "type": kind, "data": data}))
         };
+        let text = serde_json::to_string(&req).unwrap_or_default();
+        assert!(
+            !text.contains("tok-"),
+            "the page's token reached the host: {text}"
+        );
         match req {
             Request::Hello { .. } => reply(
                 "hello",
                 json!({"protocol": 1, "host_version": "test",
                        "model_version": if self.scores.is_empty() { None } else { Some(1) }}),
             ),
-            Request::Token { token } => {
-                self.host_token = Some(token);
+            Request::Matches { body, .. } => {
+                self.host_matches.push(body);
                 reply("ack", json!({"key": null}))
             }
             Request::Recs { body, .. } => {
@@ -264,6 +270,10 @@ fn nothing_is_lost_when_the_host_crashes_and_the_worker_restarts() {
     w.tab(&mut brain, json!({"kind": "token", "token": "tok-abc"}));
     w.tab(
         &mut brain,
+        json!({"kind": "matches", "body": {"data": {"matches": []}}, "at_ms": w.now}),
+    );
+    w.tab(
+        &mut brain,
         json!({"kind": "recs", "body": recs(), "at_ms": w.now}),
     );
     w.tab(
@@ -279,7 +289,7 @@ fn nothing_is_lost_when_the_host_crashes_and_the_worker_restarts() {
     w.tab(&mut brain, json!({"kind": "swipe", "profile_id": "5f0000000000000000000001", "verdict": "like", "at_ms": w.now, "status": 200}));
     assert_eq!(w.host_labels.len(), 2);
     assert!(w.outbox().is_empty(), "acknowledged entries leave storage");
-    assert_eq!(w.host_token.as_deref(), Some("tok-abc"));
+    assert_eq!(w.host_matches, [json!({"data": {"matches": []}})]);
 
     // The host crashes; the user labels Bea and swipes her.
     w.crash_host(&mut brain);
@@ -305,7 +315,6 @@ fn nothing_is_lost_when_the_host_crashes_and_the_worker_restarts() {
 
     // The worker is killed too; a new one starts from storage while the host is back.
     w.host_up = true;
-    w.host_token = None;
     let mut brain = Brain::new("chrome", 12);
     let stored = w.outbox();
     let a = brain.start(stored, w.now);
@@ -325,8 +334,7 @@ fn nothing_is_lost_when_the_host_crashes_and_the_worker_restarts() {
             ("2", "nope", "swipe")
         ]
     );
-    // The token lived in memory only: the new worker has none until the page sends it.
-    assert_eq!(w.host_token, None);
+    // The token never left the page's tab (the fake host asserts it on every request).
     assert!(!w
         .storage
         .values()

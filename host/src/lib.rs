@@ -20,7 +20,7 @@
 //! - [`learn`]: encoders, training and scoring through the `swipy-models` crate; one
 //!   inference thread per served port ([`learn::worker`]), training on its own thread;
 //!   the built-in model manifests ([`learn::manifests`]).
-//! - [`matches`]: reads Tinder's matches list with the page's token while a port is open.
+//! - [`matches`]: records matches from the page's own `/v2/matches` answers.
 //! - [`cli`]: the `swipy` commands and their exit codes.
 //! - [`logger`], [`paths`]: logging to stderr + `<data dir>/logs/swipy.log`; where things
 //!   live.
@@ -31,7 +31,7 @@
 //! <data dir>/            --data-dir, else $SWIPY_HOME, else the platform data dir
 //!   swipy.db             SQLite database (+ swipy.db-wal, swipy.db-shm)
 //!   photos/ab/abcd….jpg  photos, named by the sha256 of their bytes
-//!   logs/swipy.log       log (never contains the token)
+//!   logs/swipy.log       log
 //! ```
 //!
 //! # Environment
@@ -40,22 +40,21 @@
 //! `SWIPY_MODELS_DIR` (ONNX Runtime and the prepared models; without them the host looks
 //! beside its executable, then in the data dir), `SWIPY_REPO` (source tree for
 //! `swipy models prepare`), and — for tests only — `SWIPY_TEST_RESOLVE` /
-//! `SWIPY_TEST_CA` (see [`fetch`]; they apply to the matches read too).
+//! `SWIPY_TEST_CA` (see [`fetch`]).
 //!
 //! # Settings read by the host
 //!
 //! `device` (`cpu`|`cuda`|`auto`), `text_weight` + `image_weight` (the prototype's blend
 //! of the text and image parts instead of the combined head, when both are set),
 //! `retrain_every` (retrain in the background after this many new labels; default 20,
-//! 0 = never), `matches_every_s` (seconds between matches reads; default 300),
-//! `train_on_matches` (`true`: likes that became matches count double in training;
+//! 0 = never), `train_on_matches` (`true`: likes that became matches count double in training;
 //! default off).
 //!
 //! # Privacy
 //!
-//! The page's auth token arrives in a `token` request and stays in the memory of the
-//! serving process ([`serve::Session`]); it is never logged, written to the store, echoed in
-//! an error message or sent anywhere.
+//! The host never sees the page's auth token and never calls Tinder's API: every Tinder
+//! answer it uses (recs, likes, matches) is one the page fetched, handed over by the
+//! extension. Only photos are downloaded, from the CDN URLs in those answers.
 
 pub mod cli;
 pub mod counts;

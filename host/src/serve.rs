@@ -28,7 +28,8 @@
 //! unknown `type` or bad `data` gets a typed `error` (with `re` when the request id could
 //! be read) and the host reads the next frame. `ack`s are sent only after the store has
 //! committed; a replayed idempotency key is acknowledged again without a second write.
-//! The `token` is kept in memory for this process only. Labels for profiles the store has
+//! The host holds no Tinder token and never calls Tinder's API: recs, likes and matches
+//! come from the page's own answers. Labels for profiles the store has
 //! not seen (yet) are stored and acknowledged all the same.
 //!
 //! Host → browser frames all go through one [`Outbox`] (a mutex around stdout), which
@@ -150,14 +151,10 @@ impl BrowserLaunch {
     }
 }
 
-/// One port's state: the store, the photo fetcher, the token (memory only).
+/// One port's state: the store, the photo fetcher, the inference worker.
 pub struct Session {
     store: Store,
     fetcher: Option<Fetcher>,
-    /// The page's auth token. Memory only: never logged, never stored, never echoed.
-    token: crate::matches::TokenCell,
-    /// Reads the matches list while the port is connected (started with the token).
-    matches: Option<crate::matches::MatchesPoller>,
     hello: bool,
     caller: Option<String>,
     /// Ids of host → browser messages (shared with the [`Outbox`]).
@@ -175,8 +172,6 @@ impl Session {
         Self {
             store,
             fetcher,
-            token: Arc::new(Mutex::new(None)),
-            matches: None,
             hello: false,
             caller,
             ids: Arc::new(AtomicU32::new(1)),
@@ -204,11 +199,6 @@ impl Session {
         self.worker.as_ref()
     }
 
-    /// Whether a token has been received on this port.
-    pub fn has_token(&self) -> bool {
-        self.token.lock().map(|t| t.is_some()).unwrap_or(false)
-    }
-
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -231,16 +221,12 @@ impl Session {
                 test_crash(self.store.data_dir(), env.body.kind());
                 (Some(re), self.handle(env))
             }
-            Err(mut e) => {
+            Err(e) => {
                 log::info!(
                     "refused a frame: code {} ({} bytes)",
                     e.error.code,
                     body.len()
                 );
-                if e.error.code == ErrorCode::BadData.code() && is_token_frame(body) {
-                    // serde's message may quote the value: never echo a token.
-                    e.error.message = "bad `data` for `token`: expected {\"token\": string}".into();
-                }
                 (e.id, vec![Response::Error(e.error)])
             }
         };
@@ -302,39 +288,26 @@ impl Session {
                     model_version,
                 }]
             }
-            Request::Token { token } => {
-                if token.is_empty() || token.len() > 4096 || token.chars().any(char::is_control) {
-                    return Err(ErrorBody::new(
-                        ErrorCode::BadData,
-                        "the token is empty, too long or not printable",
-                    ));
-                }
-                if let Ok(mut t) = self.token.lock() {
-                    *t = Some(token);
-                }
-                log::info!("token received (kept in memory only)");
-                match (&self.matches, &self.outbox) {
-                    (Some(m), _) => m.poke(),
-                    (None, Some(o)) => {
-                        self.matches = Some(crate::matches::MatchesPoller::start(
-                            self.store.data_dir(),
-                            Arc::clone(&self.token),
-                            o.clone(),
-                        ));
-                    }
-                    (None, None) => {}
-                }
+            Request::Matches {
+                body,
+                captured_at_ms,
+            } => {
+                let at = capture_time(captured_at_ms);
+                let r =
+                    crate::matches::record_answer(&mut self.store, &body, at).map_err(storage)?;
+                log::info!(
+                    "matches: {} listed ({} new), {} skipped",
+                    r.listed,
+                    r.new,
+                    r.skipped
+                );
                 vec![Response::Ack { key: None }]
             }
             Request::Recs {
                 body,
                 captured_at_ms,
             } => {
-                let at = if captured_at_ms.is_finite() && captured_at_ms > 0.0 {
-                    captured_at_ms
-                } else {
-                    now_ms()
-                };
+                let at = capture_time(captured_at_ms);
                 let results = swipy_shared::tinder::recs_results(&body).len();
                 if results > MAX_RECS_RESULTS {
                     return Err(ErrorBody::new(
@@ -598,8 +571,6 @@ impl Session {
 
     /// Waits (bounded) for photo downloads still running.
     pub fn finish(&mut self, grace: Duration) {
-        // The port is closed: no more matches reads.
-        self.matches = None;
         if let Some(f) = &self.fetcher {
             let n = f.pending();
             if n > 0 {
@@ -650,12 +621,13 @@ fn storage(e: StoreError) -> ErrorBody {
     ErrorBody::new(ErrorCode::Storage, format!("the store failed: {e}"))
 }
 
-/// Whether a frame is a `token` request (read only to redact error messages).
-fn is_token_frame(body: &[u8]) -> bool {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v.get("type").and_then(Value::as_str).map(|t| t == "token"))
-        .unwrap_or(false)
+/// A page capture's time: as sent when plausible (finite, after the epoch), else now.
+fn capture_time(captured_at_ms: f64) -> f64 {
+    if captured_at_ms.is_finite() && captured_at_ms > 0.0 {
+        captured_at_ms
+    } else {
+        now_ms()
+    }
 }
 
 /// Whether a like response reports a match (`match` is `true` or a match object).
@@ -729,7 +701,7 @@ fn known_setting_refuses(k: &str, v: &Value) -> Option<&'static str> {
             .is_some_and(|s| swipy_models::Device::parse(s).is_some()),
         "text_weight" | "image_weight" => num_in(0.0, 10.0),
         "threshold" => num_in(0.0, 1.0),
-        "retrain_every" | "matches_every_s" => v.as_u64().is_some_and(|n| n <= 1_000_000),
+        "retrain_every" => v.as_u64().is_some_and(|n| n <= 1_000_000),
         "train_on_matches" => v.is_boolean(),
         _ => return None,
     };
@@ -737,7 +709,7 @@ fn known_setting_refuses(k: &str, v: &Value) -> Option<&'static str> {
         "device" => "one of \"cpu\", \"cuda\" (or \"gpu\"), \"auto\"",
         "text_weight" | "image_weight" => "a number from 0 to 10",
         "threshold" => "a number from 0 to 1",
-        "retrain_every" | "matches_every_s" => "a whole number from 0 to 1000000",
+        "retrain_every" => "a whole number from 0 to 1000000",
         _ => "true or false",
     })
 }

@@ -204,10 +204,16 @@ pub enum Request {
         #[serde(default)]
         client: Option<String>,
     },
-    /// The page's `X-Auth-Token`. Kept in host memory only; never logged, never stored.
-    Token { token: String },
     /// A raw `/v2/recs/core` response body as the page received it.
     Recs {
+        body: Value,
+        /// Capture time, ms since the Unix epoch.
+        captured_at_ms: f64,
+    },
+    /// A raw `/v2/matches` response body as the page received it (either list:
+    /// `message=0`, new matches, or `message=1`, conversations). The host records which
+    /// profiles became matches; it never asks Tinder itself.
+    Matches {
         body: Value,
         /// Capture time, ms since the Unix epoch.
         captured_at_ms: f64,
@@ -289,8 +295,8 @@ impl Request {
     pub fn kind(&self) -> &'static str {
         match self {
             Request::Hello { .. } => "hello",
-            Request::Token { .. } => "token",
             Request::Recs { .. } => "recs",
+            Request::Matches { .. } => "matches",
             Request::SwipeSeen { .. } => "swipe_seen",
             Request::Label { .. } => "label",
             Request::Scores { .. } => "scores",
@@ -308,8 +314,8 @@ impl Request {
 /// All request `type`s, for telling "unknown type" apart from "bad data".
 pub const REQUEST_TYPES: &[&str] = &[
     "hello",
-    "token",
     "recs",
+    "matches",
     "swipe_seen",
     "label",
     "scores",
@@ -546,8 +552,10 @@ pub enum ErrorCode {
     ResponseTooLarge = 15,
     /// A URL was refused (not https, not on the allow-list).
     UrlRefused = 16,
-    /// No token, or the token was rejected (401).
+    /// Retired: the host no longer holds a token (it never calls Tinder). Kept so the number
+    /// is never reused.
     TokenMissing = 17,
+
     /// A setting name or value is invalid.
     BadSetting = 18,
     /// Anything else; the message says what.

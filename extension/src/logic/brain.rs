@@ -28,6 +28,9 @@ const SCORE_RETRY_MS: f64 = 5_000.0;
 /// The same for the card auto-swipe waits on (the host answers, it never pushes, a score).
 const AUTO_SCORE_RETRY_MS: f64 = 1_500.0;
 
+/// Captured matches answers kept while the host is away (both lists, twice over).
+const MAX_MATCHES_WAITING: usize = 4;
+
 /// Scores asked ahead for the cards after the top one.
 const PREFETCH_SCORES: usize = 3;
 
@@ -144,7 +147,10 @@ pub struct Brain {
     outbox: Outbox,
     tabs: BTreeMap<u32, TabState>,
     popups: BTreeMap<u32, Option<PopupView>>,
-    token: Option<String>,
+    /// Whether the page showed a login token (the value itself is never kept or sent).
+    token_known: bool,
+    /// Captured `/v2/matches` answers not yet handed to the host (newest last).
+    matches_waiting: Vec<(Value, f64)>,
     next_id: u32,
     pending: HashMap<u32, Pending>,
     sent_this_conn: HashSet<String>,
@@ -182,7 +188,8 @@ impl Brain {
             outbox: Outbox::new(),
             tabs: BTreeMap::new(),
             popups: BTreeMap::new(),
-            token: None,
+            token_known: false,
+            matches_waiting: Vec::new(),
             next_id: 1,
             pending: HashMap::new(),
             sent_this_conn: HashSet::new(),
@@ -356,14 +363,21 @@ impl Brain {
 
     fn tab_message(&mut self, port: u32, m: TabMsg, now_ms: f64, out: &mut Vec<Action>) {
         match m {
-            TabMsg::Token(t) => {
+            TabMsg::Token(_) => {
+                // Only "logged in" matters here: the token never leaves the page's tab.
+                self.token_known = true;
                 let cmds = self.auto.machine.handle(Event::TokenSeen, now_ms);
                 self.apply_auto(cmds, now_ms, out);
-                if self.token.as_deref() != Some(t.as_str()) {
-                    self.token = Some(t);
-                    if self.conn.is_ready() {
-                        self.send_token(out);
-                    }
+            }
+            TabMsg::Matches { body, at_ms } => {
+                self.matches_waiting.push((body, at_ms));
+                let extra = self
+                    .matches_waiting
+                    .len()
+                    .saturating_sub(MAX_MATCHES_WAITING);
+                self.matches_waiting.drain(..extra);
+                if self.conn.is_ready() {
+                    self.send_matches(out);
                 }
             }
             TabMsg::Recs {
@@ -1018,9 +1032,7 @@ impl Brain {
                 msg: conn.clone(),
             });
         }
-        if self.token.is_some() {
-            self.send_token(out);
-        }
+        self.send_matches(out);
         self.pump(now_ms, out);
         if !self.popups.is_empty() {
             self.ask_stats(out);
@@ -1028,14 +1040,17 @@ impl Brain {
         self.score_asked.clear();
     }
 
-    fn send_token(&mut self, out: &mut Vec<Action>) {
-        if let Some(t) = self.token.clone() {
+    /// Hands the captured matches answers to the host (the page re-reads its matches on
+    /// every load, so these are not kept in storage).
+    fn send_matches(&mut self, out: &mut Vec<Action>) {
+        for (body, at_ms) in std::mem::take(&mut self.matches_waiting) {
             let id = self.take_id();
             self.pending.insert(id, Pending::Other);
-            out.push(Action::ToHost(value(&Envelope::new(
-                id,
-                Request::Token { token: t },
-            ))));
+            let req = Request::Matches {
+                body,
+                captured_at_ms: at_ms,
+            };
+            out.push(Action::ToHost(value(&Envelope::new(id, req))));
         }
     }
 
@@ -1733,7 +1748,7 @@ impl Brain {
             "attempts": self.conn.attempts,
             "last_error": self.last_error,
             "host_error": self.conn.last_error,
-            "token_known": self.token.is_some(),
+            "token_known": self.token_known,
             "outbox": self.outbox.pending().map(|e| e.key.clone()).collect::<Vec<_>>(),
             "tabs": tabs,
             "popups": self.popups.len(),

@@ -297,37 +297,71 @@ fn the_same_page_call_reported_twice_is_stored_once() {
 }
 
 #[test]
-fn the_token_goes_to_the_host_only_and_never_into_storage() {
+fn the_token_never_leaves_the_tab_and_matches_answers_reach_the_host() {
     let mut b = Brain::new("chrome", 3);
     b.start(vec![], T0);
     b.host_opened(T0);
     b.port_connected(TAB, PortKind::Tab, T0);
-    let a = b.port_message(TAB, &json!({"kind": "token", "token": TOKEN}), T0);
+    let new_matches = json!({"meta": {"status": 200}, "data": {"matches": [
+        {"_id": "m1", "person": {"_id": "5f1a2b3c4d5e6f7a8b9c0d01", "name": "Ana"}}]}});
+    let talks = json!({"meta": {"status": 200}, "data": {"matches": []}});
+    let mut all = Vec::new();
+    all.extend(b.port_message(TAB, &json!({"kind": "token", "token": TOKEN}), T0));
+    let a = b.port_message(
+        TAB,
+        &json!({"kind": "matches", "body": new_matches, "at_ms": T0 + 1.0}),
+        T0,
+    );
     assert!(to_host(&a).is_empty(), "not before hello");
+    all.extend(a);
     // Re-read: the hello id is the first id of this brain.
     let a = answer_hello(&mut b, &json!({"id": 1}));
     let sent = to_host(&a);
-    assert_eq!(kinds(&sent), ["token"]);
-    assert_eq!(sent[0]["data"]["token"], TOKEN);
-    // Seen again: not re-sent; a new token is.
-    assert!(
-        to_host(&b.port_message(TAB, &json!({"kind": "token", "token": TOKEN}), T0)).is_empty()
+    assert_eq!(kinds(&sent), ["matches"], "{sent:?}");
+    assert_eq!(sent[0]["data"]["body"], new_matches);
+    assert_eq!(sent[0]["data"]["captured_at_ms"], T0 + 1.0);
+    all.extend(a);
+    // The second list (conversations) goes at once while the host is there.
+    let a = b.port_message(
+        TAB,
+        &json!({"kind": "matches", "body": talks, "at_ms": T0 + 2.0}),
+        T0,
     );
+    assert_eq!(kinds(&to_host(&a)), ["matches"]);
+    all.extend(a);
+    // A new token is still only a "logged in" fact: nothing goes to the host.
     let a = b.port_message(TAB, &json!({"kind": "token", "token": "new-token"}), T0);
-    assert_eq!(kinds(&to_host(&a)), ["token"]);
-    // After a reconnect the host (which keeps it in memory only) gets it again.
+    assert!(to_host(&a).is_empty());
+    all.extend(a);
+    // After a reconnect the host gets no token either.
     b.host_lost("Native host has exited.", T0);
     b.tick(T0 + 2_000.0);
     let hello = to_host(&b.host_opened(T0 + 2_000.0)).remove(0);
-    assert_eq!(kinds(&to_host(&answer_hello(&mut b, &hello))), ["token"]);
-    let state = b.debug_state(T0).to_string();
+    let a = answer_hello(&mut b, &hello);
+    assert!(kinds(&to_host(&a)).iter().all(|k| k != "token"));
+    all.extend(a);
+    // A matches message that is no answer is refused.
+    let a = b.port_message(
+        TAB,
+        &json!({"kind": "matches", "body": "x", "at_ms": T0}),
+        T0,
+    );
+    assert!(to_host(&a).is_empty());
+    let state = b.debug_state(T0);
+    assert_eq!(state["token_known"], true);
+    let state = state.to_string();
     assert!(!state.contains(TOKEN) && !state.contains("new-token"));
-    for a in [&a] {
-        for x in a.iter() {
-            if let Action::Store { value, .. } = x {
-                assert!(!value.to_string().contains("new-token"));
-            }
-        }
+    for x in &all {
+        let text = match x {
+            Action::Store { value, .. } | Action::ToHost(value) => value.to_string(),
+            Action::Post { msg, .. } => msg.to_string(),
+            Action::Log(l) => l.clone(),
+            _ => String::new(),
+        };
+        assert!(
+            !text.contains(TOKEN) && !text.contains("new-token"),
+            "the token left the brain: {x:?}"
+        );
     }
 }
 

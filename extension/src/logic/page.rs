@@ -34,6 +34,8 @@ pub enum TabMsg {
     },
     /// The page's own `/v2/profile` answer (its `data.likes` tells the likes left).
     Profile { body: Value, at_ms: f64 },
+    /// A `/v2/matches` response body (either list) as the page received it.
+    Matches { body: Value, at_ms: f64 },
     /// The page's own like/pass/superlike call (after its response, or its failure).
     Swipe {
         profile_id: String,
@@ -186,6 +188,16 @@ impl TabMsg {
                     return Err(Refused("profile `body` must be a JSON object".into()));
                 }
                 Ok(TabMsg::Profile {
+                    body,
+                    at_ms: time_field(obj, "at_ms")?,
+                })
+            }
+            "matches" => {
+                let body = obj.get("body").cloned().unwrap_or(Value::Null);
+                if !body.is_object() {
+                    return Err(Refused("matches `body` must be a JSON object".into()));
+                }
+                Ok(TabMsg::Matches {
                     body,
                     at_ms: time_field(obj, "at_ms")?,
                 })

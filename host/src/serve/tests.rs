@@ -240,31 +240,31 @@ fn labels_are_acked_after_commit_and_replays_are_no_ops() {
 }
 
 #[test]
-fn token_is_kept_in_memory_and_never_echoed() {
+fn a_token_request_is_refused_never_echoed_and_never_stored() {
+    // The host holds no Tinder token: an older extension's `token` request is an unknown
+    // type, and neither the answer nor any file of the data dir carries the value.
     let (dir, mut s) = session();
     hello(&mut s);
     let secret = "TOKEN-SECRET-0f9e8d7c";
-    let r = one(
-        &mut s,
-        json!({"v": 1, "id": 2, "type": "token", "data": {"token": secret}}),
-    );
-    assert_eq!(r.body, Response::Ack { key: None });
-    assert!(s.has_token());
-    // A malformed token message must not echo the secret back either: serde's own message
-    // for a string where an object belongs quotes the string.
     for bad in [
+        format!(r#"{{"v":1,"id":2,"type":"token","data":{{"token":"{secret}"}}}}"#),
         format!(r#"{{"v":1,"id":3,"type":"token","data":"{secret}"}}"#),
-        format!(r#"{{"v":1,"id":3,"type":"token","data":["{secret}"]}}"#),
         format!(r#"{{"v":1,"id":3,"type":"token","data":{{"token":["{secret}"]}}}}"#),
-        format!(r#"{{"v":1,"id":3,"type":"token","data":{{"tok":"{secret}"}}}}"#),
     ] {
         let frames = s.handle_frame(bad.as_bytes());
         assert_eq!(frames.len(), 1, "{bad}");
-        let answer = String::from_utf8_lossy(&frames[0]).into_owned();
-        assert!(answer.contains(r#""type":"error""#), "{bad} → {answer}");
-        assert!(!answer.contains(secret), "{bad} echoed the token: {answer}");
+        let answer: Value = serde_json::from_slice(&frames[0]).expect("json");
+        assert_eq!(answer["type"], "error", "{bad} → {answer}");
+        assert_eq!(
+            answer["data"]["code"],
+            ErrorCode::UnknownType.code(),
+            "{bad} → {answer}"
+        );
+        assert!(
+            !answer.to_string().contains(secret),
+            "{bad} echoed the token: {answer}"
+        );
     }
-    assert!(s.has_token(), "a bad token message keeps the good token");
     for entry in walk(dir.path()) {
         let bytes = std::fs::read(&entry).expect("read");
         assert!(
@@ -273,6 +273,39 @@ fn token_is_kept_in_memory_and_never_echoed() {
             entry.display()
         );
     }
+}
+
+#[test]
+fn captured_matches_answers_of_both_lists_record_matches() {
+    let (_dir, mut s) = session();
+    hello(&mut s);
+    let list = |ids: &[&str]| {
+        let matches: Vec<Value> = ids
+            .iter()
+            .map(|id| json!({"_id": format!("{id}{id}"), "person": {"_id": id, "name": "A"}}))
+            .collect();
+        json!({"meta": {"status": 200}, "data": {"matches": matches}})
+    };
+    let a = "5f1a2b3c4d5e6f7a8b9c0d01";
+    let b = "5f1a2b3c4d5e6f7a8b9c0d02";
+    // message=0 (new matches) then message=1 (conversations), which lists `a` again.
+    for (id, body) in [(2, list(&[a])), (3, list(&[a, b]))] {
+        let r = one(
+            &mut s,
+            json!({"v": 1, "id": id, "type": "matches", "data": {"body": body, "captured_at_ms": 1.7e12}}),
+        );
+        assert_eq!(r.body, Response::Ack { key: None });
+    }
+    let ids = s.store().matched_ids().expect("matched");
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(ids.contains(a) && ids.contains(b), "{ids:?}");
+    // A body that is no matches answer records nothing and still answers.
+    let r = one(
+        &mut s,
+        json!({"v": 1, "id": 4, "type": "matches", "data": {"body": {"error": "x"}, "captured_at_ms": 1.7e12}}),
+    );
+    assert_eq!(r.body, Response::Ack { key: None });
+    assert_eq!(s.store().stats(0.0).expect("stats").matches, 2);
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
