@@ -2,7 +2,7 @@
 'use strict';
 // End-to-end tests of Swipy in real browsers against the mock tinder.com.
 //
-//   node tests/e2e/run.js [--browser chromium|firefox|all] [--only mock|ext|learn|fault|all] [--keep] [--verbose]
+//   node tests/e2e/run.js [--browser chromium|firefox|all] [--only mock|ext|learn|modes|fault|all] [--keep] [--verbose]
 //
 // For each browser: first "the mock behaves like the real app" (no extension), then the
 // extension + host checks (capture, swipe labels, overlay labels, host killed mid-session,
@@ -22,7 +22,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const U = require('./lib/util');
 
-const GROUPS = ['mock', 'ext', 'learn', 'fault', 'all'];
+const GROUPS = ['mock', 'ext', 'learn', 'modes', 'fault', 'all'];
 const FAULT = path.join(__dirname, 'fault.js');
 
 function parseArgs(argv) {
@@ -51,7 +51,7 @@ function parseArgs(argv) {
 
 function usage(err) {
   if (err) console.error(`run.js: ${err}`);
-  console.error('usage: node tests/e2e/run.js [--browser chromium|firefox|all] [--only mock|ext|learn|fault|all] [--keep] [--verbose]');
+  console.error('usage: node tests/e2e/run.js [--browser chromium|firefox|all] [--only mock|ext|learn|modes|fault|all] [--keep] [--verbose]');
   process.exit(err ? 2 : 0);
 }
 
@@ -128,9 +128,10 @@ async function main() {
         await U.runCleanups();
       }
     }
-    if (opts.only === 'learn' || opts.only === 'all') {
+    if (opts.only === 'learn' || opts.only === 'modes' || opts.only === 'all') {
       try {
-        await require('./lib/suite-learn').learnSuite(opts);
+        // `modes`: the learn checks, then auto-swipe in each of the mock's input modes.
+        await require('./lib/suite-learn').learnSuite({ ...opts, modes: opts.only === 'modes' });
       } catch (e) {
         await U.check('learn: suite', () => {
           throw e;

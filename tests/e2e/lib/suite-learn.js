@@ -853,6 +853,8 @@ async function learnSuite(opts) {
     trained = r && r.dataDir;
   }
   if (opts.browsers.includes('firefox')) await learnFirefox(trained);
+  // Auto-swipe in each of the mock's input modes, in every browser asked for (`--only modes`).
+  if (opts.modes) await require('./suite-modes').modesSuite(opts, trained);
 }
 
 module.exports = { learnSuite, modelPrerequisites, hostScores };
