@@ -20,10 +20,12 @@ use swipy_shared::protocol::{LabelSource, Verdict};
 use crate::fetch::{FetchConfig, Fetcher};
 use crate::ingest::{self, IngestError};
 use crate::install::{self, Browser, InstallSpec};
+use crate::launch::{self, BrowserLaunch};
 use crate::learn::{self, LearnError};
 use crate::paths;
-use crate::serve::{self, BrowserLaunch};
+use crate::serve;
 use crate::store::{now_ms, ExportRow, NewLabel, Store};
+use crate::validate;
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURE: i32 = 1;
@@ -264,7 +266,7 @@ pub fn main_entry(args: Vec<String>) -> i32 {
                 log::error!(
                     "refusing {origin}: `swipy install` registered other extensions for this data dir"
                 );
-                return serve::refuse(
+                return launch::refuse(
                     origin,
                     "run `swipy install --extension-id <id>` for this one",
                 );
@@ -274,7 +276,7 @@ pub fn main_entry(args: Vec<String>) -> i32 {
                     "refusing the Firefox add-on {addon_id}: Swipy's add-on is {}",
                     install::FIREFOX_ADDON_ID
                 );
-                return serve::refuse(
+                return launch::refuse(
                     addon_id,
                     "only Swipy's own add-on (swipy@swipy.app) is served",
                 );
@@ -368,7 +370,7 @@ pub fn run_command_on(
             Ok(())
         }
         Command::Label { id, verdict } => {
-            serve::check_id(&id).map_err(|e| Failure::new(EXIT_USAGE, e.message))?;
+            validate::check_id(&id).map_err(|e| Failure::new(EXIT_USAGE, e.message))?;
             let mut store = Store::open(dir)?;
             if !store.profile_exists(&id)? {
                 return Err(Failure::new(
@@ -461,7 +463,7 @@ pub fn run_command_on(
         Command::Score { ids, json } => {
             let mut store = Store::open(dir)?;
             for id in &ids {
-                serve::check_id(id).map_err(|e| Failure::new(EXIT_USAGE, e.message))?;
+                validate::check_id(id).map_err(|e| Failure::new(EXIT_USAGE, e.message))?;
             }
             let ids = if ids.is_empty() {
                 let unlabelled = store.profile_ids(true)?;

@@ -7,10 +7,22 @@
 //!
 //! # Modules
 //!
-//! - [`transport`]: native messaging framing (4-byte native-endian length + UTF-8 JSON),
-//!   with the size caps of both directions.
-//! - [`serve`]: serve mode — launch detection, the request dispatcher ([`serve::Session`]),
-//!   frame limits and exit codes (see its module docs).
+//! The layers, top to bottom (`cargo xtask layers` fails on an import that points up;
+//! `docs/ARCHITECTURE.md` has the picture):
+//!
+//! - entry: [`cli`] (the `swipy` commands and their exit codes) and [`launch`] (browser
+//!   launch detection, refused callers); `main.rs` only calls [`cli::main_entry`].
+//! - dispatch: [`serve`] — the serve loop and the request dispatcher
+//!   ([`serve::Session`]), frame limits and exit codes (see its module docs).
+//! - transport: [`transport`] — native messaging framing (4-byte native-endian length +
+//!   UTF-8 JSON), with the size caps of both directions.
+//! - services: the modules below.
+//! - wire: [`outbox`] (answers and events to the browser from any thread) and
+//!   [`validate`] (checks services and the dispatcher share), above the contract crate
+//!   `swipy-shared`.
+//!
+//! Services:
+//!
 //! - [`store`]: SQLite (WAL, migrations in [`store::migrations`]) + content-addressed photo
 //!   files.
 //! - [`ingest`]: recs bodies, HAR exports and the prototype's seed layout into the store.
@@ -21,7 +33,7 @@
 //!   inference thread per served port ([`learn::worker`]), training on its own thread;
 //!   the built-in model manifests ([`learn::manifests`]).
 //! - [`matches`]: records matches from the page's own `/v2/matches` answers.
-//! - [`cli`]: the `swipy` commands and their exit codes.
+//! - [`counts`]: the counts the popup, the dashboard and `swipy stats` show.
 //! - [`logger`], [`paths`]: logging to stderr + `<data dir>/logs/swipy.log`; where things
 //!   live.
 //!
@@ -61,10 +73,13 @@ pub mod counts;
 pub mod fetch;
 pub mod ingest;
 pub mod install;
+pub mod launch;
 pub mod learn;
 pub mod logger;
 pub mod matches;
+pub mod outbox;
 pub mod paths;
 pub mod serve;
 pub mod store;
 pub mod transport;
+pub mod validate;

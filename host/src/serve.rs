@@ -5,7 +5,7 @@
 //! Browsers start `swipy` with the caller's origin as the first argument:
 //! Chromium-family browsers pass `chrome-extension://<id>/` (on Windows followed by
 //! `--parent-window=<n>`), Firefox passes `<path of the host manifest> <add-on id>`.
-//! `swipy serve` does the same by hand. See [`BrowserLaunch::detect`].
+//! `swipy serve` does the same by hand. See [`crate::launch::BrowserLaunch::detect`].
 //!
 //! # Frames
 //!
@@ -15,7 +15,7 @@
 //! - browser → host: at most [`MAX_FRAME_FROM_BROWSER`] (16 MiB). A longer frame is
 //!   answered with error `frame_too_large` (code 2); its body is read and discarded in
 //!   64 KiB pieces (never held in memory) and the host keeps serving.
-//! - host → browser: at most [`MAX_FRAME_TO_BROWSER`] (1 MiB, Chrome's limit). A `scores`
+//! - host → browser: at most [`swipy_shared::protocol::MAX_FRAME_TO_BROWSER`] (1 MiB, Chrome's limit). A `scores`
 //!   answer that would be longer is split into several `scores` messages answering the
 //!   same request (`re`); any other oversized answer becomes error `response_too_large`
 //!   (code 15).
@@ -32,7 +32,8 @@
 //! come from the page's own answers. Labels for profiles the store has
 //! not seen (yet) are stored and acknowledged all the same.
 //!
-//! Host → browser frames all go through one [`Outbox`] (a mutex around stdout), which
+//! Host → browser frames all go through one [`Outbox`] (a mutex around stdout, in
+//! [`crate::outbox`]), which
 //! [`Session::events`] also hands to background work for unsolicited events such as
 //! `train_progress`.
 //!
@@ -51,22 +52,23 @@
 //! The CLI's exit codes are listed in [`crate::cli`] and `swipy --help`.
 
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicU32;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 use swipy_shared::protocol::{
     Envelope, ErrorBody, ErrorCode, LabelSource, Request, Response, MAX_FRAME_FROM_BROWSER,
-    MAX_FRAME_TO_BROWSER, MAX_IDS_PER_REQUEST, MAX_PROFILES_PER_PAGE, MAX_RECS_RESULTS,
-    PROTOCOL_VERSION,
+    MAX_IDS_PER_REQUEST, MAX_PROFILES_PER_PAGE, MAX_RECS_RESULTS, PROTOCOL_VERSION,
 };
 
 use crate::fetch::Fetcher;
 use crate::ingest;
 use crate::learn::{self, worker::Worker};
+use crate::outbox::{encode_response, Outbox};
 use crate::store::{now_ms, NewLabel, NewSwipe, Store, StoreError};
 use crate::transport::{FrameError, FrameReader, FrameWriter};
+use crate::validate::check_id;
 
 /// Exit code when a Chromium caller is not an extension `swipy install` registered for
 /// this data dir (see [`crate::install::origin_recorded`]), or a Firefox caller is not
@@ -109,46 +111,6 @@ fn test_crash(data_dir: &std::path::Path, kind: &str) {
         done + 1
     );
     std::process::exit(70);
-}
-
-/// How the browser started us.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BrowserLaunch {
-    /// `chrome-extension://ID/` (Chromium family).
-    Chromium { origin: String },
-    /// `<manifest path> <add-on id>` (Firefox).
-    Firefox { manifest: String, addon_id: String },
-}
-
-impl BrowserLaunch {
-    /// Recognizes a browser launch from the arguments after the program name.
-    pub fn detect(args: &[String]) -> Option<Self> {
-        let first = args.first()?;
-        if first.starts_with("chrome-extension://") {
-            return Some(BrowserLaunch::Chromium {
-                origin: first.clone(),
-            });
-        }
-        let second = args.get(1)?;
-        let is_manifest = std::path::Path::new(first)
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        if is_manifest && !second.starts_with('-') && !second.is_empty() {
-            return Some(BrowserLaunch::Firefox {
-                manifest: first.clone(),
-                addon_id: second.clone(),
-            });
-        }
-        None
-    }
-
-    /// The caller, as recorded in the log.
-    pub fn caller(&self) -> String {
-        match self {
-            BrowserLaunch::Chromium { origin } => origin.clone(),
-            BrowserLaunch::Firefox { addon_id, .. } => format!("firefox add-on {addon_id}"),
-        }
-    }
 }
 
 /// One port's state: the store, the photo fetcher, the inference worker.
@@ -635,19 +597,6 @@ fn response_matched(v: &Value) -> bool {
     swipy_shared::tinder::parse_like_response(v).matched
 }
 
-/// A plausible Tinder profile id: 1–64 ASCII letters, digits, `_` or `-`.
-pub fn check_id(id: &str) -> Result<(), ErrorBody> {
-    if swipy_shared::tinder::is_plausible_profile_id(id) {
-        Ok(())
-    } else {
-        let shown: String = id.chars().take(64).collect();
-        Err(ErrorBody::new(
-            ErrorCode::InvalidId,
-            format!("`{shown}` is not a profile id"),
-        ))
-    }
-}
-
 fn check_key(key: &str) -> Result<(), ErrorBody> {
     if key.is_empty() || key.len() > MAX_KEY_LEN {
         Err(ErrorBody::new(
@@ -714,88 +663,6 @@ fn known_setting_refuses(k: &str, v: &Value) -> Option<&'static str> {
     })
 }
 
-/// Serializes a response as one frame, or several `scores` frames when one would exceed
-/// [`MAX_FRAME_TO_BROWSER`]; any other oversized answer becomes `response_too_large`.
-pub fn encode_response(ids: &AtomicU32, re: Option<u32>, body: Response) -> Vec<Vec<u8>> {
-    let id = ids.fetch_add(1, Ordering::Relaxed);
-    let env = Envelope {
-        v: PROTOCOL_VERSION,
-        id,
-        re,
-        body,
-    };
-    match serde_json::to_vec(&env) {
-        Ok(bytes) if bytes.len() <= MAX_FRAME_TO_BROWSER => vec![bytes],
-        Ok(bytes) => match env.body {
-            Response::Scores { mut scores } if scores.len() > 1 => {
-                let tail = scores.split_off(scores.len() / 2);
-                let mut out = encode_response(ids, re, Response::Scores { scores });
-                out.extend(encode_response(ids, re, Response::Scores { scores: tail }));
-                out
-            }
-            _ => {
-                log::warn!(
-                    "a response of {} bytes exceeded the browser's limit",
-                    bytes.len()
-                );
-                encode_response(
-                    ids,
-                    re,
-                    Response::Error(ErrorBody::new(
-                        ErrorCode::ResponseTooLarge,
-                        format!(
-                            "the answer would be {} bytes; the browser accepts at most {MAX_FRAME_TO_BROWSER}",
-                            bytes.len()
-                        ),
-                    )),
-                )
-            }
-        },
-        Err(e) => encode_response(
-            ids,
-            re,
-            Response::Error(ErrorBody::new(
-                ErrorCode::Internal,
-                format!("cannot serialize the answer: {e}"),
-            )),
-        ),
-    }
-}
-
-/// Sends frames to the browser from any thread; the serve loop and background work
-/// share it (one mutex keeps frames whole).
-#[derive(Clone)]
-pub struct Outbox {
-    writer: Arc<Mutex<FrameWriter<Box<dyn Write + Send>>>>,
-    ids: Arc<AtomicU32>,
-}
-
-impl Outbox {
-    fn new(output: Box<dyn Write + Send>, ids: Arc<AtomicU32>) -> Self {
-        Self {
-            writer: Arc::new(Mutex::new(FrameWriter::new(output))),
-            ids,
-        }
-    }
-
-    /// Writes one already encoded frame.
-    pub fn send_frame(&self, frame: &[u8]) -> Result<(), FrameError> {
-        let mut w = self
-            .writer
-            .lock()
-            .map_err(|_| FrameError::Io(std::io::Error::other("writer lock poisoned")))?;
-        w.send_bytes(frame)
-    }
-
-    /// Sends a response (`re` = the request answered) or an event (`re` = `None`).
-    pub fn send(&self, re: Option<u32>, body: Response) -> Result<(), FrameError> {
-        for f in encode_response(&self.ids, re, body) {
-            self.send_frame(&f)?;
-        }
-        Ok(())
-    }
-}
-
 /// How a serve loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServeEnd {
@@ -815,7 +682,7 @@ pub fn serve_loop<R: Read, W: Write + Send + 'static>(
     session: &mut Session,
 ) -> std::io::Result<ServeEnd> {
     let mut reader = FrameReader::new(input, MAX_FRAME_FROM_BROWSER);
-    let writer = Outbox::new(Box::new(output), Arc::clone(&session.ids));
+    let writer = Outbox::new(Box::new(FrameWriter::new(output)), Arc::clone(&session.ids));
     session.outbox = Some(writer.clone());
     loop {
         let frames = match reader.read_frame() {
@@ -849,34 +716,6 @@ pub fn serve_loop<R: Read, W: Write + Send + 'static>(
             }
         }
     }
-}
-
-/// Answers every request of a refused caller with error `caller_refused` until EOF;
-/// returns [`EXIT_CALLER_REFUSED`]. Nothing is stored.
-pub fn refuse(origin: &str, hint: &str) -> i32 {
-    let mut reader = FrameReader::new(std::io::stdin().lock(), MAX_FRAME_FROM_BROWSER);
-    let writer = Outbox::new(Box::new(std::io::stdout()), Arc::new(AtomicU32::new(1)));
-    let shown: String = origin.chars().take(80).collect();
-    let message =
-        format!("this Swipy host was installed for another extension, not {shown}; {hint}");
-    loop {
-        let re = match reader.read_frame() {
-            Ok(Some(body)) => serde_json::from_slice::<Value>(&body)
-                .ok()
-                .and_then(|v| v.get("id").and_then(Value::as_u64))
-                .and_then(|n| u32::try_from(n).ok()),
-            Ok(None) => break,
-            Err(FrameError::TooLarge { .. }) => None,
-            Err(_) => break,
-        };
-        if writer
-            .send(re, err(ErrorCode::CallerRefused, message.clone()))
-            .is_err()
-        {
-            break;
-        }
-    }
-    EXIT_CALLER_REFUSED
 }
 
 /// Serve mode on stdin/stdout. Returns the process exit code.

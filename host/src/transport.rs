@@ -158,6 +158,16 @@ impl<W: Write> FrameWriter<W> {
     }
 }
 
+/// The outbox writes through a frame writer in serve mode.
+impl<W: Write + Send> crate::outbox::FrameSink for FrameWriter<W> {
+    fn send_frame(&mut self, frame: &[u8]) -> io::Result<()> {
+        self.send_bytes(frame).map_err(|e| match e {
+            FrameError::Io(e) => e,
+            other => io::Error::other(other.to_string()),
+        })
+    }
+}
+
 /// Encodes one frame into bytes (length prefix + body); used by tests and clients.
 pub fn encode_frame(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() + 4);

@@ -7,6 +7,7 @@ mod build;
 mod dist;
 mod fuzz;
 mod har;
+mod layers;
 mod models;
 mod run;
 mod test;
@@ -25,6 +26,7 @@ commands:
   models [--gpu]                                fetch the ONNX Runtime library and prepare the offline models
   bench                                         end-to-end scoring benchmark against the Python reference
   fuzz --seconds N                              run every fuzz target for N seconds each
+  layers                                        fail on an import from a lower layer of the host to a higher one
   fixtures-from-har FILE [--out DIR]            anonymised test fixtures from a HAR of your own tinder.com session
 ";
 
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         "models" => models::models(rest),
         "bench" => bench::bench(rest),
         "fuzz" => fuzz::fuzz(rest),
+        "layers" => layers::layers(rest),
         "fixtures-from-har" => har::fixtures_from_har(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");

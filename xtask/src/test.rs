@@ -1,7 +1,8 @@
 //! `cargo xtask test`: every check and test, in the order a failure is cheapest to find.
 //!
 //! 1. toolchain pieces (wasm32 target) and system packages (browsers) when missing,
-//! 2. `cargo fmt --check`, `cargo clippy -D warnings` (native and wasm32),
+//! 2. `cargo fmt --check`, the host's layers (`cargo xtask layers`), `cargo clippy -D
+//!    warnings` (native and wasm32),
 //! 3. ONNX Runtime library, offline models and photo fixtures (`cargo xtask models`),
 //! 4. unit and integration tests of every crate,
 //! 5. the release files (`cargo xtask dist --check`): extension packages (`web-ext lint`
@@ -34,6 +35,8 @@ pub fn test(args: &[String]) -> Result<(), String> {
     if !e2e_only {
         step("format");
         run(cargo().args(["fmt", "--all", "--check"]))?;
+        step("layers (no upward import in host/src)");
+        crate::layers::layers(&[])?;
         step("clippy (native)");
         run(cargo().args([
             "clippy",
