@@ -1,5 +1,5 @@
 //! Where Swipy keeps things: the data dir and the lookup paths for ONNX Runtime and the
-//! prepared models (see the team contract for the order).
+//! prepared models (the order is listed in `docs/ARCHITECTURE.md` and below).
 
 use std::path::{Path, PathBuf};
 
