@@ -10,6 +10,8 @@ use swipy_shared::protocol::{
     decode_request, json_depth_exceeds, DecodeError, Envelope, ErrorBody, ErrorCode, LabelSource,
     Request, Verdict, MAX_FRAME_DEPTH, MAX_RECS_BYTES, RECS_ENVELOPE_SLACK,
 };
+/// HAR `startedDateTime` values are ISO 8601; the one reader is the contract's.
+pub use swipy_shared::tinder::parse_iso8601_ms;
 use swipy_shared::tinder::{is_plausible_profile_id, Photo, Profile};
 
 use crate::store::{IngestOutcome, NewLabel, Store, StoreError, StoredPhoto};
@@ -156,66 +158,6 @@ pub fn recs_from_har(har: &Value) -> Result<(Vec<HarRecs>, u32), IngestError> {
         });
     }
     Ok((out, unreadable))
-}
-
-/// Parses an ISO 8601 / RFC 3339 timestamp (`2026-11-28T12:00:00.123Z`, offsets allowed)
-/// to ms since the Unix epoch.
-pub fn parse_iso8601_ms(s: &str) -> Option<f64> {
-    let s = s.trim();
-    let (date, rest) = s.split_at(s.find(['T', ' '])?);
-    let mut d = date.split('-');
-    let y: i64 = d.next()?.parse().ok()?;
-    let m: i64 = d.next()?.parse().ok()?;
-    let day: i64 = d.next()?.parse().ok()?;
-    let rest = &rest[1..];
-    let tz_pos = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
-    let (time, tz) = rest.split_at(tz_pos);
-    let mut t = time.split(':');
-    let hh: f64 = t.next()?.parse().ok()?;
-    let mm: f64 = t.next()?.parse().ok()?;
-    let ss: f64 = t.next().unwrap_or("0").parse().ok()?;
-    // Four-digit years and clock ranges only: a crafted HAR must not overflow the day
-    // count (a panic in debug builds) or give NaN/infinite times ("NaN", "inf" parse).
-    if !(0..=9999).contains(&y)
-        || !(0.0..24.0).contains(&hh)
-        || !(0.0..60.0).contains(&mm)
-        || !(0.0..61.0).contains(&ss)
-    {
-        return None;
-    }
-    let offset_min: f64 = match tz.chars().next() {
-        None | Some('Z') | Some('z') => 0.0,
-        Some(sign) => {
-            let digits: String = tz[1..].chars().filter(char::is_ascii_digit).collect();
-            if digits.len() < 4 {
-                return None;
-            }
-            let h: f64 = digits[..2].parse().ok()?;
-            let mi: f64 = digits[2..4].parse().ok()?;
-            let v = h * 60.0 + mi;
-            if sign == '-' {
-                -v
-            } else {
-                v
-            }
-        }
-    };
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let days = days_from_civil(y, m, day) as f64;
-    Some(((days * 86_400.0 + hh * 3600.0 + mm * 60.0 + ss) - offset_min * 60.0) * 1000.0)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// What `import-seed` stored.

@@ -8,6 +8,8 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
 
+use swipy_shared::tinder::Date;
+
 struct Logger {
     file: Mutex<Option<File>>,
     level: log::LevelFilter,
@@ -71,32 +73,26 @@ pub fn init(data_dir: Option<&Path>, default_level: log::LevelFilter) {
     }
 }
 
-/// `2026-11-28T12:00:00.123Z` for ms since the epoch.
+/// `2026-11-28T12:00:00.123Z` for ms since the epoch (the date from the contract's
+/// calendar helper, [`swipy_shared::tinder::civil_from_ms`]).
 pub fn timestamp(ms: f64) -> String {
     let total_ms = ms.max(0.0) as i64;
-    let days = total_ms.div_euclid(86_400_000);
     let rem = total_ms.rem_euclid(86_400_000);
-    let (y, m, d) = civil_from_days(days);
+    let date = swipy_shared::tinder::civil_from_ms(total_ms as f64).unwrap_or(Date {
+        year: 1970,
+        month: 1,
+        day: 1,
+    });
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        date.year,
+        date.month,
+        date.day,
         rem / 3_600_000,
         rem / 60_000 % 60,
         rem / 1000 % 60,
         rem % 1000
     )
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]
@@ -108,5 +104,11 @@ mod tests {
             super::timestamp(1_795_867_200_123.0),
             "2026-11-28T12:00:00.123Z"
         );
+        // Leap day, the end of a day, before the epoch (clamped).
+        assert_eq!(
+            super::timestamp(951_868_799_999.0),
+            "2000-02-29T23:59:59.999Z"
+        );
+        assert_eq!(super::timestamp(-5.0), "1970-01-01T00:00:00.000Z");
     }
 }

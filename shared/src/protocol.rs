@@ -555,7 +555,6 @@ pub enum ErrorCode {
     /// Retired: the host no longer holds a token (it never calls Tinder). Kept so the number
     /// is never reused.
     TokenMissing = 17,
-
     /// A setting name or value is invalid.
     BadSetting = 18,
     /// Anything else; the message says what.
