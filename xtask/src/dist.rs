@@ -605,21 +605,34 @@ pub fn check_linux_archive(archive: &Path, work: &Path) -> Result<(), String> {
         ok(&["label", id, verdict]).map_err(|e| format!("label {i}: {e}"))?;
     }
     ok(&["train"])?;
+    // The recs fixture (Tinder's shape) parses; its profiles wait for photos this check
+    // does not download, so they are `pending`.
     let fixture = root().join("host/tests/fixtures/recs_core.json");
     ok(&["import-recs", &fixture.display().to_string(), "--no-photos"])?;
-    let scored = ok(&["score", "5f1a2b3c4d5e6f7a8b9c0d01", "--json"])?;
-    let line: Value = scored
-        .lines()
-        .find_map(|l| serde_json::from_str(l).ok())
-        .ok_or("`swipy score --json` printed no JSON line")?;
-    let p = line["p_like"]
-        .as_f64()
-        .ok_or_else(|| format!("the fixture profile got no score: {line}"))?;
-    if !(0.0..=1.0).contains(&p) {
-        return Err(format!("p_like {p} is not a probability"));
+    let pending = score_line(&ok(&["score", "5f1a2b3c4d5e6f7a8b9c0d01", "--json"])?)?;
+    if pending["state"] != "pending" {
+        return Err(format!("a profile without its photos scored: {pending}"));
+    }
+    // Two new text-only profiles: the outdoor bio scores above the sofa bio.
+    let fresh = work.join("fresh-recs.json");
+    write(&fresh, &recs_of(&fresh_profiles()).to_string())?;
+    ok(&["import-recs", &fresh.display().to_string(), "--no-photos"])?;
+    let outdoor = score_line(&ok(&["score", &fresh_profiles()[0].0, "--json"])?)?;
+    let sofa = score_line(&ok(&["score", &fresh_profiles()[1].0, "--json"])?)?;
+    let p_of = |line: &Value| {
+        line["p_like"]
+            .as_f64()
+            .filter(|p| (0.0..=1.0).contains(p))
+            .ok_or_else(|| format!("a text-only profile got no probability: {line}"))
+    };
+    let (p, p_sofa) = (p_of(&outdoor)?, p_of(&sofa)?);
+    if p <= p_sofa {
+        return Err(format!(
+            "the trained taste is not applied: outdoor bio {p:.3} <= sofa bio {p_sofa:.3}"
+        ));
     }
     eprintln!(
-        "xtask: the unpacked Linux archive works without a toolchain: doctor all good, profile scored p_like {p:.3} ({:.0} s)",
+        "xtask: the unpacked Linux archive works without a toolchain: doctor all good, outdoor bio scored {p:.3} over sofa bio {p_sofa:.3} ({:.0} s)",
         started.elapsed().as_secs_f64()
     );
     Ok(())
@@ -658,9 +671,37 @@ fn training_profiles() -> Vec<(String, String, bool)> {
         .collect()
 }
 
+/// Two unlabelled profiles: one outdoor bio, one sofa bio.
+fn fresh_profiles() -> Vec<(String, String, bool)> {
+    vec![
+        (
+            "6a00000000000000000000f0".to_owned(),
+            "Mountain hikes, camping by the lake and skiing in winter.".to_owned(),
+            true,
+        ),
+        (
+            "6a00000000000000000000f1".to_owned(),
+            "Sofa, series and pizza delivery every night.".to_owned(),
+            false,
+        ),
+    ]
+}
+
+/// The first JSON line `swipy score --json` printed.
+fn score_line(out: &str) -> Result<Value, String> {
+    out.lines()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .ok_or_else(|| "`swipy score --json` printed no JSON line".to_owned())
+}
+
 fn training_recs() -> Value {
-    let results: Vec<Value> = training_profiles()
-        .into_iter()
+    recs_of(&training_profiles())
+}
+
+/// A `/v2/recs/core` answer of text-only profiles.
+fn recs_of(profiles: &[(String, String, bool)]) -> Value {
+    let results: Vec<Value> = profiles
+        .iter()
         .enumerate()
         .map(|(i, (id, bio, _))| {
             json!({

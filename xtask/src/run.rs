@@ -168,7 +168,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         chromium_args.push("--window-size=1280,900".into());
         if let Some(file) = &opts.screenshot {
             chromium_args.push(format!("--screenshot={}", file.display()));
-            chromium_args.push("--virtual-time-budget=8000".into());
+            // Long enough for the host to fetch the first photos, load the encoders and
+            // score the top card on a small, busy machine.
+            chromium_args.push("--virtual-time-budget=30000".into());
         }
         chromium_args.push(url);
         let mut r = sh(Command::new("chromium")
