@@ -1,4 +1,7 @@
+use super::calibrate::platt;
+use super::solver::{fit, gram, predict_rows, weights_of, Design, FoldDesign};
 use super::*;
+use crate::linalg::{sigmoid, Rng};
 use crate::tiny::synthetic_profiles;
 
 fn no_progress() -> impl FnMut(&str, u32, u32) {

@@ -1,0 +1,274 @@
+//! The part heads' solver: class-balanced L2 logistic regression by accelerated gradient
+//! descent, in the primal (rows × columns) or, with more columns than rows, the dual
+//! (Gram matrix) parametrisation; stratified fold assignment and the per-fold designs.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use crate::linalg::{axpy, dot, sigmoid, Rng};
+
+/// How features are presented to one fit.
+pub(super) enum Design<'a> {
+    /// Standardised rows, columns `cols`.
+    Primal {
+        z: &'a [f32],
+        d: usize,
+        cols: Range<usize>,
+    },
+    /// Gram matrix `N×N` over the head's columns.
+    Dual { k: &'a [f32], n: usize },
+}
+
+pub(super) struct Fit {
+    /// Primal weights (len = cols) or dual coefficients (len = train rows).
+    pub(super) theta: Vec<f32>,
+    pub(super) b: f64,
+}
+
+pub(super) fn fold_assignment(y: &[f64], rows: &[usize], folds: usize, seed: u64) -> Vec<usize> {
+    // Stratified: shuffle each class, deal round-robin.
+    let mut rng = Rng::new(seed);
+    let mut fold = vec![0usize; rows.len()];
+    for class in [1.0, 0.0] {
+        let mut idx: Vec<usize> = (0..rows.len()).filter(|&i| y[rows[i]] == class).collect();
+        rng.shuffle(&mut idx);
+        for (k, i) in idx.into_iter().enumerate() {
+            fold[i] = k % folds;
+        }
+    }
+    fold
+}
+
+/// One fold's contiguous training design (X, m×d, for primal; K_TT, m×m, for dual) and
+/// the largest eigenvalue of XᵀX (= of K_TT): built once and shared by every L2 value of
+/// the fold's path.
+pub(super) struct FoldDesign {
+    mat: Vec<f32>,
+    width: usize,
+    primal: bool,
+    lmax: f64,
+}
+
+impl FoldDesign {
+    pub(super) fn new(design: &Design<'_>, train: &[usize]) -> Self {
+        let m = train.len();
+        let (mat, width) = match design {
+            Design::Primal { z, d, cols } => {
+                let w = cols.len();
+                let mut x = Vec::with_capacity(m * w);
+                for &i in train {
+                    x.extend_from_slice(&z[i * d + cols.start..i * d + cols.end]);
+                }
+                (x, w)
+            }
+            Design::Dual { k, n } => {
+                let mut x = Vec::with_capacity(m * m);
+                for &i in train {
+                    let row = &k[i * n..(i + 1) * n];
+                    x.extend(train.iter().map(|&j| row[j]));
+                }
+                (x, m)
+            }
+        };
+        let primal = matches!(design, Design::Primal { .. });
+        // Largest eigenvalue by power iteration, with a safety margin.
+        let lmax = {
+            let mut v = vec![1f32; width];
+            let mut est = 0f64;
+            let mut tmp = vec![0f32; m];
+            for _ in 0..30 {
+                let nv: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-30);
+                v.iter_mut().for_each(|x| *x /= nv);
+                let mut nvv = vec![0f32; width];
+                if primal {
+                    for (r, t) in tmp.iter_mut().enumerate() {
+                        *t = dot(&mat[r * width..(r + 1) * width], &v);
+                    }
+                    for (r, t) in tmp.iter().enumerate() {
+                        axpy(*t, &mat[r * width..(r + 1) * width], &mut nvv);
+                    }
+                } else {
+                    for (r, o) in nvv.iter_mut().enumerate() {
+                        *o = dot(&mat[r * width..(r + 1) * width], &v);
+                    }
+                }
+                est = f64::from(dot(&nvv, &v));
+                v = nvv;
+            }
+            est.max(0.0) * 1.25 + 1e-9
+        };
+        Self {
+            mat,
+            width,
+            primal,
+            lmax,
+        }
+    }
+}
+
+/// Gradient fit of one head on `train` (row ids into the full data; `fd` its design).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn fit(
+    fd: &FoldDesign,
+    train: &[usize],
+    y: &[f64],
+    c: &[f64],
+    l2: f64,
+    iters: u32,
+    warm: Option<&Fit>,
+) -> Fit {
+    let m = train.len();
+    let (mat, width, primal) = (&fd.mat, fd.width, fd.primal);
+    let lam = l2 * m as f64;
+    let cmax = train.iter().map(|&i| c[i]).fold(0.0, f64::max);
+    let lip = cmax / 4.0 * (fd.lmax + m as f64) + lam;
+    let eta = 1.0 / lip;
+    let mut theta = match warm {
+        Some(w) if w.theta.len() == width => w.theta.clone(),
+        _ => vec![0f32; width],
+    };
+    let mut b = warm.map_or(0.0, |w| w.b);
+    let mut theta_prev = theta.clone();
+    let mut b_prev = b;
+    let mut f = vec![0f64; m];
+    let mut g = vec![0f32; m];
+    let mut phi = vec![0f32; width];
+    let mut f_prev = vec![f64::NAN; m];
+    for it in 0..iters {
+        let mom = it as f32 / (it as f32 + 3.0);
+        for ((p, t), tp) in phi.iter_mut().zip(&theta).zip(&theta_prev) {
+            *p = t + mom * (t - tp);
+        }
+        let beta = b + f64::from(mom) * (b - b_prev);
+        for (r, fr) in f.iter_mut().enumerate() {
+            *fr = f64::from(dot(&mat[r * width..(r + 1) * width], &phi)) + beta;
+        }
+        // Converged: no training logit moved by more than STOP_LOGIT_CHANGE in a step
+        // (the same test in the primal and the dual, whose logits are the same; strong
+        // penalties get there in a few dozen steps, weak ones may use them all).
+        let moved = f
+            .iter()
+            .zip(&f_prev)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        if it >= MIN_STEPS && moved <= STOP_LOGIT_CHANGE {
+            break;
+        }
+        f_prev.copy_from_slice(&f);
+        let mut gb = 0f64;
+        for (r, &i) in train.iter().enumerate() {
+            let gi = c[i] * (sigmoid(f[r]) - y[i]);
+            g[r] = gi as f32;
+            gb += gi;
+        }
+        let mut dir = vec![0f32; width];
+        if primal {
+            for r in 0..m {
+                axpy(g[r], &mat[r * width..(r + 1) * width], &mut dir);
+            }
+            let lam32 = lam as f32;
+            for (dv, p) in dir.iter_mut().zip(&phi) {
+                *dv += lam32 * p;
+            }
+        } else {
+            // Function-space step: same iterate as the primal one with w = Zᵀα.
+            let lam32 = (l2 * m as f64) as f32;
+            for ((dv, gr), p) in dir.iter_mut().zip(&g).zip(&phi) {
+                *dv = gr + lam32 * p;
+            }
+        }
+        theta_prev = std::mem::replace(&mut theta, phi.clone());
+        let e32 = eta as f32;
+        for (t, dv) in theta.iter_mut().zip(&dir) {
+            *t -= e32 * dv;
+        }
+        b_prev = b;
+        b = beta - eta * gb;
+    }
+    Fit { theta, b }
+}
+
+/// Gradient steps every fit takes before it may stop early.
+const MIN_STEPS: u32 = 10;
+/// A fit stops once a step moves no training logit by more than this.
+const STOP_LOGIT_CHANGE: f64 = 1e-4;
+
+/// Logits of `rows` under a fit trained on `train`.
+pub(super) fn predict_rows(
+    design: &Design<'_>,
+    fitted: &Fit,
+    train: &[usize],
+    rows: &[usize],
+) -> Vec<f64> {
+    match design {
+        Design::Primal { z, d, cols } => rows
+            .iter()
+            .map(|&i| {
+                f64::from(dot(&z[i * d + cols.start..i * d + cols.end], &fitted.theta)) + fitted.b
+            })
+            .collect(),
+        Design::Dual { k, n } => rows
+            .iter()
+            .map(|&i| {
+                let row = &k[i * n..(i + 1) * n];
+                let s: f32 = train
+                    .iter()
+                    .zip(&fitted.theta)
+                    .map(|(&j, a)| row[j] * a)
+                    .sum();
+                f64::from(s) + fitted.b
+            })
+            .collect(),
+    }
+}
+
+/// Standardised-space weights of a fit.
+pub(super) fn weights_of(
+    design: &Design<'_>,
+    z: &[f32],
+    d: usize,
+    cols: &Range<usize>,
+    fitted: &Fit,
+    train: &[usize],
+) -> Vec<f64> {
+    match design {
+        Design::Primal { .. } => fitted.theta.iter().map(|&v| f64::from(v)).collect(),
+        Design::Dual { .. } => {
+            let mut w = vec![0f64; cols.len()];
+            for (&i, &a) in train.iter().zip(&fitted.theta) {
+                for (wk, zk) in w.iter_mut().zip(&z[i * d + cols.start..i * d + cols.end]) {
+                    *wk += f64::from(a) * f64::from(*zk);
+                }
+            }
+            w
+        }
+    }
+}
+
+/// Symmetric Gram matrix over `cols` of the standardised rows (rows in parallel).
+pub(super) fn gram(z: &[f32], n: usize, d: usize, cols: &Range<usize>) -> Vec<f32> {
+    let w = cols.len();
+    let mut block = Vec::with_capacity(n * w);
+    for i in 0..n {
+        block.extend_from_slice(&z[i * d + cols.start..i * d + cols.end]);
+    }
+    let block = &block;
+    let rows: Vec<Vec<f32>> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let ri = &block[i * w..(i + 1) * w];
+            (0..=i)
+                .map(|j| dot(ri, &block[j * w..(j + 1) * w]))
+                .collect()
+        })
+        .collect();
+    let mut k = vec![0f32; n * n];
+    for (i, row) in rows.into_iter().enumerate() {
+        for (j, v) in row.into_iter().enumerate() {
+            k[i * n + j] = v;
+            k[j * n + i] = v;
+        }
+    }
+    k
+}
