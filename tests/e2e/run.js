@@ -130,8 +130,8 @@ async function main() {
     }
     if (opts.only === 'learn' || opts.only === 'modes' || opts.only === 'all') {
       try {
-        // `modes`: the learn checks, then auto-swipe in each of the mock's input modes.
-        await require('./lib/suite-learn').learnSuite({ ...opts, modes: opts.only === 'modes' });
+        // `modes` (and `all`): the learn checks, then auto-swipe in each of the mock's input modes.
+        await require('./lib/suite-learn').learnSuite({ ...opts, modes: opts.only === 'modes' || opts.only === 'all' });
       } catch (e) {
         await U.check('learn: suite', () => {
           throw e;

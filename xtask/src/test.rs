@@ -93,7 +93,7 @@ pub fn test(args: &[String]) -> Result<(), String> {
         step("end-to-end (Chromium, Firefox)");
         ensure_browsers()?;
         ensure_node_modules()?;
-        for group in ["mock", "ext", "learn", "fault"] {
+        for group in ["mock", "ext", "modes", "fault"] {
             run(Command::new("node").current_dir(root()).args([
                 "tests/e2e/run.js",
                 "--browser",

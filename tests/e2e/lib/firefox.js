@@ -133,7 +133,10 @@ async function launchFirefox({ profileDir, extDir, env = {}, addonId = 'swipy@sw
   if (!exe) throw new CheckError('firefox-esr is not installed (apt-get install -y firefox-esr)');
   writeUserJs(profileDir, { addonId, addonUuid: addonUuid || '4b5c6d7e-0000-4000-8000-000000000001', proxyPort });
   const port = await freePort();
-  const child = spawnTracked(exe, ['--headless', '--no-remote', '--profile', profileDir, '--remote-debugging-port', String(port), '--width', '1100', '--height', '820', 'about:blank'], {
+  const child = spawnTracked(exe, ['--headless', '--no-remote', '--profile', profileDir, '--remote-debugging-port', String(port), '--width', '1100', '--height', '820',
+    // The tests open the add-on's own pages in a tab through the browser window (BiDi refuses
+    // to navigate to moz-extension:// URLs); only with an add-on, and only in this test profile.
+    ...(extDir ? ['--remote-allow-system-access'] : []), 'about:blank'], {
     env: { ...process.env, MOZ_HEADLESS: '1', MOZ_CRASHREPORTER_DISABLE: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   onCleanup(() => stopChild(child, 5000));
@@ -234,6 +237,33 @@ async function launchFirefox({ profileDir, extDir, env = {}, addonId = 'swipy@sw
     },
     async reload() {
       await bidi.send('browsingContext.reload', { context, wait: 'complete' }, 30000);
+    },
+    /**
+     * Opens `url` (one of the add-on's pages) in a background tab, as a user would from the
+     * toolbar, and returns its browsing context. WebDriver BiDi refuses to navigate a tab to a
+     * moz-extension:// URL, so the browser window (system access) opens it.
+     */
+    async openExtensionPage(url) {
+      if (!extDir) throw new CheckError('openExtensionPage: this Firefox has no add-on');
+      const chrome = await bidi.send('browsingContext.getTree', { 'moz:scope': 'chrome' });
+      const win = chrome.contexts.find((c) => c.url === 'chrome://browser/content/browser.xhtml');
+      if (!win) throw new CheckError(`no browser window among ${JSON.stringify(chrome.contexts.map((c) => c.url))}`);
+      const r = await bidi.send('script.callFunction', {
+        functionDeclaration: '(u) => { gBrowser.addTab(u, { triggeringPrincipal: Services.scriptSecurityManager.getSystemPrincipal() }); }',
+        arguments: [{ type: 'string', value: url }], awaitPromise: false, target: { context: win.context },
+      });
+      if (r.type === 'exception') throw new CheckError(`the browser window did not open ${url}: ${JSON.stringify(r.exceptionDetails).slice(0, 300)}`);
+      return withTimeout((async () => {
+        for (;;) {
+          const tree = await bidi.send('browsingContext.getTree', {});
+          const tab = tree.contexts.find((c) => c.url === url);
+          if (tab) {
+            const ready = await bidi.send('script.evaluate', { expression: 'document.readyState', awaitPromise: false, target: { context: tab.context } }).catch(() => null);
+            if (ready && ready.result && ready.result.value === 'complete') return tab.context;
+          }
+          await new Promise((res) => setTimeout(res, 200));
+        }
+      })(), 30000, `${url} to load in a tab`);
     },
     async close() {
       await bidi.send('session.end', {}, 5000).catch(() => {});

@@ -48,9 +48,7 @@ async function hookChannel(driver, browser, extId) {
   const { bidi } = driver;
   const tree = await bidi.send('browsingContext.getTree', {});
   const tinder = tree.contexts[0].context;
-  const created = await bidi.send('browsingContext.create', { type: 'tab', background: true }).catch(() => bidi.send('browsingContext.create', { type: 'tab' }));
-  const ctx = created.context;
-  await bidi.send('browsingContext.navigate', { context: ctx, url: `moz-extension://${ADDON_UUID}/popup.html`, wait: 'complete' }, 30000);
+  const ctx = await driver.openExtensionPage(`moz-extension://${ADDON_UUID}/popup.html`);
   await bidi.send('browsingContext.activate', { context: tinder }).catch(() => {});
   return async (msg) => {
     const r = await bidi.send('script.callFunction', {
