@@ -45,7 +45,9 @@ pub fn reason_name(r: DecisionReason) -> &'static str {
 #[derive(Debug)]
 pub struct AutoDriver {
     pub machine: AutoSwipe,
-    /// The tab port auto-swipe drives (the last tab that reported a card while visible).
+    /// The tab port auto-swipe drives: the tab that last reported a card while auto-swipe
+    /// was off (or had no tab), preferring a visible tab; never switched while it runs (see
+    /// `brain/tab.rs`).
     pub tab: Option<u32>,
     /// The last top card fed to the machine.
     fed: Option<Option<Card>>,
@@ -243,7 +245,7 @@ pub fn card_score(s: Option<&Score>) -> CardScore {
 }
 
 /// Merge `patch` (popup fields, only known ones) into `base`. Values are numbers or bools;
-/// the popup sends seconds for delays, the settings hold ms.
+/// the popup converts its seconds to ms before sending (`glue/popup.rs` `FIELDS`).
 pub fn merge_settings(base: &Settings, patch: &Map<String, Value>) -> Result<Settings, String> {
     let mut v = serde_json::to_value(base).map_err(|e| e.to_string())?;
     let Some(obj) = v.as_object_mut() else {

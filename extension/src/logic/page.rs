@@ -1,8 +1,8 @@
 //! Messages between the content script (`content.js`, one port per tab) and the worker.
 //!
-//! Everything a tab sends is treated as untrusted: the page could forge the window messages
-//! `hook.js` posts, so each message is parsed into a typed shape and validated here before
-//! the brain acts on it.
+//! Everything a tab sends is treated as untrusted (the hook's channel is private, but the
+//! content script runs beside a page that is not ours), so each message is parsed into a
+//! typed shape and validated here before the brain acts on it.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
