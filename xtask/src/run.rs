@@ -10,7 +10,7 @@
 //!
 //! `--headless --screenshot FILE` is for machines without a display: it loads the page,
 //! waits for the extension to draw, and writes a PNG; with `--demo` also `<FILE>-popup.png`
-//! and `<FILE>-dashboard.png` (the README's screenshots: `docs/screenshots/`).
+//! and `<FILE>-dashboard.png`.
 
 use crate::util::{cargo, have, is_root, root, run as sh};
 use std::io::{BufRead, BufReader};
