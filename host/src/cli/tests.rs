@@ -1,4 +1,7 @@
+use serde_json::Value;
+
 use super::*;
+use crate::store::ExportRow;
 
 fn row(id: &str, bio: &str, age: Option<u32>, km: Option<f64>) -> ExportRow {
     ExportRow {
