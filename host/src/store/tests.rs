@@ -1,5 +1,8 @@
+use sha2::{Digest, Sha256};
+use swipy_shared::protocol::{LabelSource, Metrics};
+use swipy_shared::tinder::{Photo, Profile};
+
 use super::*;
-use swipy_shared::tinder::Photo;
 
 fn profile(id: &str, name: &str, photos: usize) -> Profile {
     Profile {
