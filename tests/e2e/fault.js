@@ -11,7 +11,8 @@
 // Then, in each selected browser (Chromium and Firefox), a crash loop: a host that exits on
 // every `label`/`swipe_seen` frame for its first 4 starts (the host's test switch
 // SWIPY_TEST_CRASH_ON) and then works; every swipe made meanwhile is in the store afterwards
-// (none dropped by a guess). In the same page, messages a page script forges with
+// (none dropped by a guess), and the popup, open beside the page, says which labels wait and
+// sends them with its Retry button once the host works. In the same page, messages a page script forges with
 // window.postMessage (a swipe, a recs page, a token, in the shape the hook once used) reach
 // nothing: no label, no profile.
 //
@@ -127,6 +128,33 @@ async function rowsFor(dataDir, ids) {
   return JSON.parse(stdout);
 }
 
+/**
+ * The extension's popup in a tab beside tinder.com (which stays in front); `eval(fn)` runs
+ * `fn` in the popup and returns its JSON result.
+ */
+async function openPopup(driver, isChromium, pre) {
+  if (isChromium) {
+    const page = await driver.context.newPage();
+    await page.goto(`chrome-extension://${pre.chromeId}/popup.html`, { waitUntil: 'load', timeout: 15000 });
+    await driver.page.bringToFront();
+    return { eval: (fn) => page.evaluate(fn) };
+  }
+  const { bidi } = driver;
+  const tinder = (await bidi.send('browsingContext.getTree', {})).contexts[0].context;
+  const ctx = await driver.openExtensionPage('moz-extension://5d1f7a2e-3c4b-4e6f-9a8b-7c6d5e4f3a21/popup.html');
+  await bidi.send('browsingContext.activate', { context: tinder }).catch(() => {});
+  return {
+    async eval(fn) {
+      const r = await bidi.send('script.callFunction', {
+        functionDeclaration: `(async () => JSON.stringify(await (${fn.toString()})()))`,
+        awaitPromise: true, target: { context: ctx }, resultOwnership: 'none',
+      });
+      if (r.type === 'exception') throw new U.CheckError(`popup script failed: ${JSON.stringify(r.exceptionDetails).slice(0, 300)}`);
+      return r.result && r.result.type === 'string' ? JSON.parse(r.result.value) : undefined;
+    },
+  };
+}
+
 const CRASHES = 4;
 const CRASH_SWIPES = 12;
 const FORGED_SWIPE = 'f0f0f0f0f0f0f0f0f0f0f0f0';
@@ -179,6 +207,38 @@ async function crashLoopSuite(browser) {
 
   const expected = [];
   const crashFile = path.join(dataDir, 'test-crashes');
+  const crashes = () => (fs.existsSync(crashFile) ? Number(fs.readFileSync(crashFile, 'utf8').trim()) || 0 : 0);
+  // The popup, open in a tab the whole time, as a user would keep it: what it says while the
+  // host keeps dying, and its Retry button once the host works again.
+  let popup = null;
+  const watch = { seen: null, retried: false, done: false, error: null, polls: 0 };
+  let watcher = Promise.resolve();
+  await U.check(`${name}: the popup opens beside tinder.com`, async () => {
+    popup = await openPopup(driver, isChromium, pre);
+  });
+  const popupQuarantine = () => popup.eval(() => {
+    const q = document.getElementById('quarantine');
+    return q && !q.hidden ? document.getElementById('quarantine-text').textContent : null;
+  });
+  if (popup) {
+    watcher = (async () => {
+      while (!watch.done) {
+        try {
+          const text = await popupQuarantine();
+          watch.polls++;
+          if (text && !watch.seen) watch.seen = text;
+          // Retry once the host works again (it died CRASHES times), as the popup asks.
+          if (text && !watch.retried && crashes() >= CRASHES) {
+            await popup.eval(() => document.getElementById('retry-waiting').click());
+            watch.retried = true;
+          }
+        } catch (e) {
+          watch.error = e.message;
+        }
+        await U.sleep(200);
+      }
+    })();
+  }
   await U.check(`${name}: ${CRASH_SWIPES} page swipes while the host dies on every label for its first ${CRASHES} starts`, async () => {
     await driver.goto(`${APP}?autologin=1&lang=en`);
     await P.waitTopCard(driver, { timeout: 30000 });
@@ -209,12 +269,30 @@ async function crashLoopSuite(browser) {
     U.assert(expected.length === CRASH_SWIPES, `only ${expected.length} of ${CRASH_SWIPES} swipes were made`);
     const t0 = Date.now();
     await waitLabels(dataDir, expected, 150000, 'every swipe as a label');
-    const crashed = fs.existsSync(crashFile) ? Number(fs.readFileSync(crashFile, 'utf8').trim()) : 0;
+    const crashed = crashes();
     U.assert(crashed === CRASHES, `the host exited ${crashed} times on a label frame, expected ${CRASHES} (the test switch did not fire)`);
     const f = await storeFacts(dataDir);
     U.assert(f.rows === CRASH_SWIPES && f.keys === CRASH_SWIPES, `label rows ${f.rows}, keys ${f.keys}; want ${CRASH_SWIPES} of each`);
     return `all ${CRASH_SWIPES} stored ${U.fmtMs(Date.now() - t0)} after the last swipe, after ${crashed} host deaths`;
   });
+
+  await U.check(`${name}: the popup said which labels wait after the host's deaths, its Retry sent them, and it is clear afterwards`, async () => {
+    U.assert(popup, 'the popup did not open');
+    // Every swipe is stored by now (the check above): the quarantine must clear.
+    let last = null;
+    await U.waitFor(async () => {
+      last = await popupQuarantine();
+      return last === null;
+    }, { timeout: 20000, interval: 250, what: () => `the popup's waiting line to clear (it says "${last}")` });
+    watch.done = true;
+    await watcher;
+    U.assert(watch.polls > 0, `the popup was never read: ${watch.error}`);
+    U.assert(watch.seen && /wait/.test(watch.seen) && /stopped while saving/.test(watch.seen), `the popup never said that labels wait after the app stopped (last error: ${watch.error}); it said ${JSON.stringify(watch.seen)}`);
+    U.assert(watch.retried, 'the waiting line was gone before the host worked again, so Retry was never pressed');
+    return `"${watch.seen}" — Retry pressed once the host worked; clear afterwards (${watch.polls} reads)`;
+  });
+  watch.done = true;
+  await watcher;
 
   await U.check(`${name}: forged window messages (swipe, recs, token) reach nothing`, async () => {
     const r = await rowsFor(dataDir, [FORGED_SWIPE, FORGED_RECS]);
