@@ -329,22 +329,29 @@ async function crashLoopSuite(browser) {
     return 'indistinguishable';
   });
 
-  if (isChromium) {
-    await U.check(`${name}: after a trap inside the worker's WebAssembly, the next swipes are still saved`, async () => {
+  await U.check(`${name}: after a trap inside the worker's WebAssembly, the next swipes are still saved`, async () => {
+    let trap;
+    if (isChromium) {
       const w = await U.waitFor(() => driver.extensionWorker(pre.chromeId), { timeout: 20000, what: 'the service worker' });
-      const trap = await w.evaluate(() => globalThis.swipy.trap());
-      U.assert(trap !== 'no trap', 'the test trap did not trap');
-      const after = [];
-      for (let i = 0; i < 3; i++) {
-        if (await P.dialog(driver)) await P.closeDialog(driver);
-        const s = await P.swipeTop(driver, mock, 'key:ArrowLeft');
-        after.push({ id: s.id, verdict: 'nope', source: 'swipe' });
-        await U.sleep(300);
-      }
-      await waitLabels(dataDir, after, 60000, 'the swipes after the trap');
-      return `trap: ${String(trap).slice(0, 80)}`;
-    });
+      trap = await w.evaluate(() => globalThis.swipy.trap());
+    } else {
+      // Firefox runs the background as an event page: the popup reaches it.
+      U.assert(popup, 'the popup did not open');
+      trap = await popup.eval(async () => String((await browser.runtime.getBackgroundPage()).swipy.trap()));
+    }
+    U.assert(trap !== 'no trap', 'the test trap did not trap');
+    const after = [];
+    for (let i = 0; i < 3; i++) {
+      if (await P.dialog(driver)) await P.closeDialog(driver);
+      const s = await P.swipeTop(driver, mock, 'key:ArrowLeft');
+      after.push({ id: s.id, verdict: 'nope', source: 'swipe' });
+      await U.sleep(300);
+    }
+    await waitLabels(dataDir, after, 60000, 'the swipes after the trap');
+    return `trap: ${String(trap).slice(0, 80)}`;
+  });
 
+  if (isChromium) {
     await U.check(`${name}: the content script's world gets no popup powers (auto-swipe switch, presets, debug state)`, async () => {
       const w = await U.waitFor(() => driver.extensionWorker(pre.chromeId), { timeout: 20000, what: 'the service worker' });
       const before = await w.evaluate(() => globalThis.swipy.autoswipe({ kind: 'autoswipe_state' }));
