@@ -150,8 +150,6 @@ pub(super) fn cmd_import_har(
     finish_fetch(fetcher, queued, out)
 }
 
-/// JSON Lines: one object per profile.
-
 pub(super) fn cmd_import_seed(
     dir: &Path,
     seed: PathBuf,
