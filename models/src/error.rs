@@ -66,6 +66,8 @@ impl Error {
     pub(crate) fn ort(context: &str, e: impl std::fmt::Display) -> Self {
         Error::Runtime(format!("{context}: {e}"))
     }
+    /// Only `tiny` (the test fixtures) writes files.
+    #[cfg(any(test, feature = "test-fixtures"))]
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             context: context.into(),

@@ -36,6 +36,8 @@ pub mod runtime;
 pub mod scorer;
 pub mod stats;
 pub mod text;
+/// Test fixtures (tiny models, synthetic profiles): only with the `test-fixtures` feature.
+#[cfg(any(test, feature = "test-fixtures"))]
 pub mod tiny;
 
 pub use encoders::{EncoderOptions, Encoders, EncodersInfo, PhotoEmbedding, PhotoRef, Pipeline};
