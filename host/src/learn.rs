@@ -25,7 +25,7 @@ use std::sync::Arc;
 use swipy_models::{
     Device, Encoders, PhotoSource, ProfileFeatures, ProfileInput, Scorer, TrainConfig, UserWeights,
 };
-use swipy_shared::protocol::{ErrorCode, Metrics, Parts, Score};
+use swipy_shared::protocol::{ErrorCode, HostSetting, Metrics, Parts, Score, ScoreState};
 
 use crate::store::{now_ms, LearnProfile, Store, StoreError};
 
@@ -109,7 +109,7 @@ pub fn init_runtime(data_dir: &Path) -> Result<swipy_models::RuntimeInfo, LearnE
 pub fn device(store: &Store, explicit: Option<&str>) -> Result<Device, LearnError> {
     let setting = store
         .settings()?
-        .get("device")
+        .get(HostSetting::Device.name())
         .and_then(|v| v.as_str().map(str::to_owned));
     let parse = |s: &str| {
         Device::parse(s)
@@ -131,14 +131,16 @@ pub fn device(store: &Store, explicit: Option<&str>) -> Result<Device, LearnErro
 /// The prototype's weights from the settings, when both are numbers.
 pub fn user_weights(store: &Store) -> Result<Option<UserWeights>, LearnError> {
     let s = store.settings()?;
-    let num = |k: &str| s.get(k).and_then(serde_json::Value::as_f64);
-    Ok(match (num("text_weight"), num("image_weight")) {
-        (Some(t), Some(i)) if t >= 0.0 && i >= 0.0 && t + i > 0.0 => Some(UserWeights {
-            text_weight: t,
-            image_weight: i,
-        }),
-        _ => None,
-    })
+    let num = |k: HostSetting| s.get(k.name()).and_then(serde_json::Value::as_f64);
+    Ok(
+        match (num(HostSetting::TextWeight), num(HostSetting::ImageWeight)) {
+            (Some(t), Some(i)) if t >= 0.0 && i >= 0.0 && t + i > 0.0 => Some(UserWeights {
+                text_weight: t,
+                image_weight: i,
+            }),
+            _ => None,
+        },
+    )
 }
 
 /// Loads the encoders from the prepared models dir on `device`.
@@ -265,19 +267,29 @@ impl Engine {
     /// ready ones as their last score.
     pub fn scores(&mut self, store: &mut Store, ids: &[String]) -> Result<Vec<Score>, LearnError> {
         let stored = store.learn_profiles(ids)?;
-        let blank = |id: &str, state: &str, v: Option<u32>| Score {
+        let blank = |id: &str, state: ScoreState, v: Option<u32>| Score {
             id: id.to_owned(),
             p_like: None,
             parts: Parts::default(),
             model_version: v,
-            state: state.to_owned(),
+            state,
         };
         let version = store.active_model_version()?;
         if version.is_none() {
             return Ok(ids
                 .iter()
                 .zip(&stored)
-                .map(|(id, p)| blank(id, if p.is_some() { "no_model" } else { "unknown" }, None))
+                .map(|(id, p)| {
+                    blank(
+                        id,
+                        if p.is_some() {
+                            ScoreState::NoModel
+                        } else {
+                            ScoreState::Unknown
+                        },
+                        None,
+                    )
+                })
                 .collect());
         }
         let weights = user_weights(store)?;
@@ -316,15 +328,15 @@ impl Engine {
             .iter()
             .zip(&stored)
             .map(|(id, p)| match (p, by_id.get(id)) {
-                (None, _) => blank(id, "unknown", Some(v)),
+                (None, _) => blank(id, ScoreState::Unknown, Some(v)),
                 (Some(_), Some((p, parts))) => Score {
                     id: id.clone(),
                     p_like: Some(*p),
                     parts: parts.clone(),
                     model_version: Some(v),
-                    state: "ready".into(),
+                    state: ScoreState::Ready,
                 },
-                (Some(_), None) => blank(id, "pending", Some(v)),
+                (Some(_), None) => blank(id, ScoreState::Pending, Some(v)),
             })
             .collect();
         store.save_scores(&out)?;
@@ -387,7 +399,7 @@ pub fn match_weights(
 ) -> Result<Option<Vec<f64>>, LearnError> {
     let on = store
         .settings()?
-        .get("train_on_matches")
+        .get(HostSetting::TrainOnMatches.name())
         .and_then(serde_json::Value::as_bool)
         .unwrap_or(false);
     if !on {

@@ -58,8 +58,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 use swipy_shared::protocol::{
-    Envelope, ErrorBody, ErrorCode, LabelSource, Request, Response, MAX_FRAME_FROM_BROWSER,
-    MAX_IDS_PER_REQUEST, MAX_PROFILES_PER_PAGE, MAX_RECS_RESULTS, PROTOCOL_VERSION,
+    Envelope, ErrorBody, ErrorCode, HostSetting, LabelSource, Request, Response,
+    MAX_FRAME_FROM_BROWSER, MAX_IDS_PER_REQUEST, MAX_PROFILES_PER_PAGE, MAX_RECS_RESULTS,
+    PROTOCOL_VERSION,
 };
 
 use crate::fetch::Fetcher;
@@ -429,7 +430,7 @@ impl Session {
             Request::SettingsSet { values } => {
                 check_settings(&values)?;
                 let merged = self.store.merge_settings(&values).map_err(storage)?;
-                if values.contains_key("device") {
+                if values.contains_key(HostSetting::Device.name()) {
                     if let Some(w) = &self.worker {
                         w.device_changed();
                     }
@@ -640,27 +641,14 @@ fn check_settings(values: &Map<String, Value>) -> Result<(), ErrorBody> {
 
 /// What a setting the host reads must be, when `v` is not that (`null` clears any).
 fn known_setting_refuses(k: &str, v: &Value) -> Option<&'static str> {
-    if v.is_null() {
-        return None;
-    }
-    let num_in = |lo: f64, hi: f64| v.as_f64().is_some_and(|x| (lo..=hi).contains(&x));
-    let ok = match k {
-        "device" => v
-            .as_str()
-            .is_some_and(|s| swipy_models::Device::parse(s).is_some()),
-        "text_weight" | "image_weight" => num_in(0.0, 10.0),
-        "threshold" => num_in(0.0, 1.0),
-        "retrain_every" => v.as_u64().is_some_and(|n| n <= 1_000_000),
-        "train_on_matches" => v.is_boolean(),
-        _ => return None,
+    let setting = HostSetting::parse(k)?;
+    let device_known = || {
+        v.is_null()
+            || v.as_str()
+                .is_some_and(|s| swipy_models::Device::parse(s).is_some())
     };
-    (!ok).then_some(match k {
-        "device" => "one of \"cpu\", \"cuda\" (or \"gpu\"), \"auto\"",
-        "text_weight" | "image_weight" => "a number from 0 to 10",
-        "threshold" => "a number from 0 to 1",
-        "retrain_every" => "a whole number from 0 to 1000000",
-        _ => "true or false",
-    })
+    let ok = setting.accepts(v) && (setting != HostSetting::Device || device_known());
+    (!ok).then_some(setting.want())
 }
 
 /// How a serve loop ended.

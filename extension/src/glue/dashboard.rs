@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
-use swipy_shared::{Envelope, ProfileItem, Response};
+use swipy_shared::{Envelope, HostSetting, ProfileItem, Response};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlInputElement, HtmlSelectElement};
@@ -278,18 +278,26 @@ fn on_response(doc: &Document, tag: Option<Tag>, env: Envelope<Response>) {
     }
 }
 
+/// The host settings the form shows as number fields (`name` = the setting's wire name).
+const NUMBER_SETTINGS: [HostSetting; 3] = [
+    HostSetting::Threshold,
+    HostSetting::TextWeight,
+    HostSetting::ImageWeight,
+];
+
 fn fill_settings(doc: &Document, values: &Map<String, Value>) {
     let Ok(Some(form)) = doc.query_selector("#settings") else {
         return;
     };
-    for name in ["threshold", "text_weight", "image_weight"] {
+    for setting in NUMBER_SETTINGS {
+        let name = setting.name();
         if let (Ok(Some(e)), Some(v)) = (
             form.query_selector(&format!("[name=\"{name}\"]")),
             values.get(name).and_then(Value::as_f64),
         ) {
             if let Ok(i) = e.dyn_into::<HtmlInputElement>() {
                 // The threshold is shown to 3 decimals, as the popup shows it.
-                let shown = if name == "threshold" {
+                let shown = if setting == HostSetting::Threshold {
                     ((v * 1000.0).round() / 1000.0).to_string()
                 } else {
                     v.to_string()
@@ -303,7 +311,9 @@ fn fill_settings(doc: &Document, values: &Map<String, Value>) {
     }
     if let (Ok(Some(e)), Some(v)) = (
         form.query_selector("[name=\"device\"]"),
-        values.get("device").and_then(Value::as_str),
+        values
+            .get(HostSetting::Device.name())
+            .and_then(Value::as_str),
     ) {
         if let Ok(s) = e.dyn_into::<HtmlSelectElement>() {
             s.set_value(v);
@@ -311,7 +321,9 @@ fn fill_settings(doc: &Document, values: &Map<String, Value>) {
     }
     if let Ok(Some(e)) = form.query_selector("[name=\"train_on_matches\"]") {
         if let Ok(i) = e.dyn_into::<HtmlInputElement>() {
-            let on = values.get("train_on_matches").and_then(Value::as_bool);
+            let on = values
+                .get(HostSetting::TrainOnMatches.name())
+                .and_then(Value::as_bool);
             i.set_checked(on.unwrap_or(false));
         }
     }
@@ -322,7 +334,8 @@ fn save_settings(doc: &Document) {
         return;
     };
     let mut values = Map::new();
-    for name in ["threshold", "text_weight", "image_weight"] {
+    for setting in NUMBER_SETTINGS {
+        let name = setting.name();
         let Ok(Some(e)) = form.query_selector(&format!("[name=\"{name}\"]")) else {
             continue;
         };
@@ -333,7 +346,9 @@ fn save_settings(doc: &Document) {
         if raw.trim().is_empty() {
             continue;
         }
-        if name == "threshold" && i.get_attribute("data-filled").as_deref() == Some(raw.trim()) {
+        if setting == HostSetting::Threshold
+            && i.get_attribute("data-filled").as_deref() == Some(raw.trim())
+        {
             continue;
         }
         match raw.trim().parse::<f64>() {
@@ -352,12 +367,15 @@ fn save_settings(doc: &Document) {
     }
     if let Ok(Some(e)) = form.query_selector("[name=\"device\"]") {
         if let Ok(s) = e.dyn_into::<HtmlSelectElement>() {
-            values.insert("device".into(), json!(s.value()));
+            values.insert(HostSetting::Device.name().into(), json!(s.value()));
         }
     }
     if let Ok(Some(e)) = form.query_selector("[name=\"train_on_matches\"]") {
         if let Ok(i) = e.dyn_into::<HtmlInputElement>() {
-            values.insert("train_on_matches".into(), json!(i.checked()));
+            values.insert(
+                HostSetting::TrainOnMatches.name().into(),
+                json!(i.checked()),
+            );
         }
     }
     set_text(doc, "settings-status", "saving…");

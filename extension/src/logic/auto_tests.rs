@@ -1,5 +1,6 @@
 use super::*;
 use serde_json::json;
+use swipy_shared::ScoreState;
 
 #[test]
 fn popup_settings_merge_converts_whole_numbers_and_refuses_bad_input() {
@@ -100,7 +101,7 @@ fn a_score_not_yet_answered_is_pending_not_a_guess() {
         p_like: Some(0.4),
         parts: Default::default(),
         model_version: Some(1),
-        state: "ready".into(),
+        state: ScoreState::Ready,
     };
     assert_eq!(card_score(Some(&s)), CardScore::Known(0.4));
 }

@@ -83,7 +83,7 @@ pub(super) fn cmd_score(
                 .p_like
                 .map(|p| format!("{p:.3}"))
                 .unwrap_or_else(|| "-".into());
-            writeln!(out, "{}\t{p}\t{}", s.id, s.state)?;
+            writeln!(out, "{}\t{p}\t{}", s.id, s.state.as_str())?;
         }
     }
     Ok(())

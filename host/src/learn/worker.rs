@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 
-use swipy_shared::protocol::{ErrorBody, Response};
+use swipy_shared::protocol::{ErrorBody, HostSetting, Response, ScoreState};
 
 use super::{Engine, LearnError};
 use crate::outbox::Outbox;
@@ -247,7 +247,10 @@ fn handle(
             let started = std::time::Instant::now();
             match engine.scores(store, &ids) {
                 Ok(scores) => {
-                    let ready = scores.iter().filter(|s| s.state == "ready").count();
+                    let ready = scores
+                        .iter()
+                        .filter(|s| s.state == ScoreState::Ready)
+                        .count();
                     log::info!(
                         "scored {ready} of {} profile(s) in {} ms",
                         ids.len(),
@@ -292,7 +295,10 @@ fn handle(
             let every = store
                 .settings()
                 .ok()
-                .and_then(|s| s.get("retrain_every").and_then(serde_json::Value::as_u64))
+                .and_then(|s| {
+                    s.get(HostSetting::RetrainEvery.name())
+                        .and_then(serde_json::Value::as_u64)
+                })
                 .map(|n| n as u32)
                 .unwrap_or(DEFAULT_RETRAIN_EVERY);
             if every == 0 {

@@ -1,7 +1,9 @@
 use super::*;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
-use swipy_shared::protocol::{decode_response, Parts, Score, Verdict, MAX_FRAME_TO_BROWSER};
+use swipy_shared::protocol::{
+    decode_response, Parts, Score, ScoreState, Verdict, MAX_FRAME_TO_BROWSER,
+};
 
 fn session() -> (tempfile::TempDir, Session) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -315,7 +317,7 @@ fn scores_and_train_say_no_model_yet() {
     let Response::Scores { scores } = r.body else {
         panic!("{r:?}")
     };
-    assert_eq!(scores[0].state, "unknown", "not in the store");
+    assert_eq!(scores[0].state, ScoreState::Unknown, "not in the store");
     assert_eq!(scores[0].p_like, None);
     let r = one(
         &mut s,
@@ -346,7 +348,7 @@ fn oversized_scores_are_split_and_other_oversized_answers_refused() {
                 meta: Some(0.4),
             },
             model_version: Some(3),
-            state: "ready".into(),
+            state: ScoreState::Ready,
         })
         .collect();
     let whole = serde_json::to_vec(&scores).expect("json").len();

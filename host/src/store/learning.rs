@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use rusqlite::{params, OptionalExtension};
 use swipy_models::EmbeddingCache;
 use swipy_shared::protocol::{
-    DayCounts, History, LabelSource, MatchRates, Parts, ProfileItem, Score, ScoreHistogram, Verdict,
+    DayCounts, History, LabelSource, MatchRates, Parts, ProfileItem, Score, ScoreHistogram,
+    ScoreState, Verdict,
 };
 use swipy_shared::tinder::{FaceBox, Photo, Profile};
 
@@ -177,7 +178,7 @@ impl Store {
     pub fn save_scores(&mut self, scores: &[Score]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         let at = now_ms();
-        for s in scores.iter().filter(|s| s.state == "ready") {
+        for s in scores.iter().filter(|s| s.state == ScoreState::Ready) {
             tx.execute(
                 "INSERT INTO scores (profile_id, p_like, parts, model_version, at_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5)

@@ -1,5 +1,5 @@
 use sha2::{Digest, Sha256};
-use swipy_shared::protocol::{LabelSource, Metrics};
+use swipy_shared::protocol::{LabelSource, Metrics, ScoreState};
 use swipy_shared::tinder::{Photo, Profile};
 
 use super::*;
@@ -673,7 +673,7 @@ fn history_profiles_page_and_scores_for_the_dashboard() {
         p_like: Some(p),
         parts: Parts::default(),
         model_version: Some(1),
-        state: "ready".into(),
+        state: ScoreState::Ready,
     };
     s.save_scores(&[score("aaa1", 0.95), score("ccc3", 0.05)])
         .expect("scores");

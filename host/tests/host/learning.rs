@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use swipy_shared::protocol::{ErrorCode, Response};
+use swipy_shared::protocol::{ErrorCode, Response, ScoreState};
 
 use crate::common::{exe, jpeg_for, swipy, Cdn, Host, Reply};
 
@@ -313,7 +313,7 @@ fn train_and_score_follow_a_planted_bio_preference_in_english_and_german() {
     };
     assert_eq!(scores.len(), ids.len());
     for s in &scores {
-        assert_eq!(s.state, "ready", "{s:?}");
+        assert_eq!(s.state, ScoreState::Ready, "{s:?}");
         let cli = p[&s.id];
         let got = s.p_like.expect("p_like");
         assert!(
@@ -425,8 +425,8 @@ fn one_class_or_too_few_labels_is_a_clear_error() {
     let Response::Scores { scores } = r else {
         panic!("{r:?}")
     };
-    assert_eq!(scores[0].state, "no_model");
-    assert_eq!(scores[1].state, "unknown");
+    assert_eq!(scores[0].state, ScoreState::NoModel);
+    assert_eq!(scores[1].state, ScoreState::Unknown);
     let (code, _, err) = swipy(h, &["score"], &[]);
     assert_eq!(code, 6, "{err}");
     assert!(err.contains("no trained model"), "{err}");
@@ -480,7 +480,7 @@ fn a_served_recs_page_is_scored_once_its_photos_are_in() {
         "the top card first, alone; then the page in card order"
     );
     for s in &scores {
-        assert_eq!(s.state, "ready", "{s:?}");
+        assert_eq!(s.state, ScoreState::Ready, "{s:?}");
         assert!(s.p_like.is_some_and(|p| (0.0..=1.0).contains(&p)), "{s:?}");
         let has_photos = !s.id.ends_with("d04"); // the fixture's 4th profile has none
         assert_eq!(
@@ -759,7 +759,10 @@ fn a_panic_in_the_inference_thread_is_logged_and_the_host_keeps_serving() {
     match host.call("scores", ids) {
         Response::Scores { scores } => {
             assert_eq!(scores.len(), 2);
-            assert!(scores.iter().all(|s| s.state == "unknown"), "{scores:?}");
+            assert!(
+                scores.iter().all(|s| s.state == ScoreState::Unknown),
+                "{scores:?}"
+            );
         }
         other => panic!("scores after the panic: {other:?}"),
     }

@@ -258,3 +258,49 @@ fn dashboard_responses_have_documented_shape() {
     let back = decode_response(&serde_json::to_vec(&reply).expect("json")).expect("decode");
     assert_eq!(back, reply);
 }
+
+#[test]
+fn score_states_keep_their_wire_names_and_an_unknown_one_reads_as_unknown() {
+    for s in [
+        ScoreState::Ready,
+        ScoreState::NoModel,
+        ScoreState::Pending,
+        ScoreState::Unknown,
+    ] {
+        let wire = serde_json::to_value(s).expect("serialises");
+        assert_eq!(wire, json!(s.as_str()));
+        assert_eq!(
+            serde_json::from_value::<ScoreState>(wire).expect("reads"),
+            s
+        );
+    }
+    // A state a newer host adds is not an error: the profile is simply not scored here.
+    let score: Score = serde_json::from_value(json!({
+        "id": "a", "p_like": null, "parts": {}, "model_version": 3, "state": "queued"
+    }))
+    .expect("a score with a newer state");
+    assert_eq!(score.state, ScoreState::Unknown);
+}
+
+#[test]
+fn host_settings_parse_their_wire_names_and_check_type_and_range() {
+    for s in HostSetting::ALL {
+        assert_eq!(HostSetting::parse(s.name()), Some(s));
+        assert!(s.accepts(&Value::Null), "null clears {}", s.name());
+        assert!(!s.want().is_empty());
+    }
+    assert_eq!(HostSetting::parse("Threshold"), None);
+    assert_eq!(HostSetting::parse("retrain"), None);
+    let t = HostSetting::Threshold;
+    assert!(t.accepts(&json!(0.0)) && t.accepts(&json!(1)) && t.accepts(&json!(0.55)));
+    assert!(!t.accepts(&json!(1.01)) && !t.accepts(&json!("0.5")) && !t.accepts(&json!(-0.1)));
+    let r = HostSetting::RetrainEvery;
+    assert!(r.accepts(&json!(0)) && r.accepts(&json!(1_000_000)));
+    assert!(!r.accepts(&json!(1.5)) && !r.accepts(&json!(-1)) && !r.accepts(&json!(1_000_001)));
+    assert!(HostSetting::TrainOnMatches.accepts(&json!(true)));
+    assert!(!HostSetting::TrainOnMatches.accepts(&json!(1)));
+    assert!(HostSetting::TextWeight.accepts(&json!(10)));
+    assert!(!HostSetting::ImageWeight.accepts(&json!(10.5)));
+    assert!(HostSetting::Device.accepts(&json!("cpu")));
+    assert!(!HostSetting::Device.accepts(&json!(1)));
+}

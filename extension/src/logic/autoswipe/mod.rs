@@ -32,7 +32,7 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use swipy_shared::tinder::{parse_like_response, LikeOutcome};
-use swipy_shared::{Score, Verdict};
+use swipy_shared::{Score, ScoreState, Verdict};
 
 pub use super::dialogs::DialogKind;
 
@@ -74,9 +74,9 @@ pub enum CardScore {
 impl CardScore {
     /// From the host's [`Score`]: `ready` with a finite `p_like` is known.
     pub fn from_score(s: &Score) -> Self {
-        match (s.state.as_str(), s.p_like) {
-            ("ready", Some(p)) if p.is_finite() => CardScore::Known(p),
-            ("no_model", _) => CardScore::NoModel,
+        match (s.state, s.p_like) {
+            (ScoreState::Ready, Some(p)) if p.is_finite() => CardScore::Known(p),
+            (ScoreState::NoModel, _) => CardScore::NoModel,
             _ => CardScore::Pending,
         }
     }

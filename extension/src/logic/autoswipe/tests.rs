@@ -28,12 +28,13 @@ fn like_responses_and_scores_are_read() {
         }
     );
 
+    // From the wire names, as the host sends them.
     let score = |state: &str, p: Option<f64>| Score {
         id: "a".into(),
         p_like: p,
         parts: Default::default(),
         model_version: Some(1),
-        state: state.into(),
+        state: serde_json::from_value(serde_json::json!(state)).expect("a score state"),
     };
     assert_eq!(
         CardScore::from_score(&score("ready", Some(0.7))),

@@ -2,7 +2,7 @@
 //! come back to it.
 
 use serde_json::{json, Value};
-use swipy_shared::{Envelope, LabelSource, Request};
+use swipy_shared::{Envelope, HostSetting, LabelSource, Request};
 
 use super::{value, Action, Brain, Pending};
 
@@ -69,7 +69,10 @@ impl Brain {
         }
         if let Request::SettingsSet { values } = &request {
             // The dashboard's "Like threshold" is the auto-swipe threshold (the popup's too).
-            if let Some(t) = values.get("threshold").and_then(Value::as_f64) {
+            if let Some(t) = values
+                .get(HostSetting::Threshold.name())
+                .and_then(Value::as_f64)
+            {
                 let mut patch = serde_json::Map::new();
                 patch.insert("threshold".into(), json!(t));
                 let base = self.auto.machine.settings().clone();

@@ -3,7 +3,8 @@
 
 use serde_json::{json, Value};
 use swipy_shared::{
-    Envelope, ErrorBody, ErrorCode, Request, Response, Score, MAX_IDS_PER_REQUEST, PROTOCOL_VERSION,
+    Envelope, ErrorBody, ErrorCode, HostSetting, Request, Response, Score, ScoreState,
+    MAX_IDS_PER_REQUEST, PROTOCOL_VERSION,
 };
 
 use super::{value, Action, Brain, Pending, SCORE_RETRY_MS};
@@ -98,7 +99,7 @@ impl Brain {
                     .and_then(Value::as_object_mut)
                 {
                     values.insert(
-                        "threshold".into(),
+                        HostSetting::Threshold.name().into(),
                         json!(self.auto.machine.settings().threshold),
                     );
                 }
@@ -221,7 +222,7 @@ impl Brain {
                             p_like: None,
                             parts: Default::default(),
                             model_version: None,
-                            state: "no_model".into(),
+                            state: ScoreState::NoModel,
                         },
                     );
                 }

@@ -2,6 +2,7 @@
 //! status; asks for the scores the top cards need.
 
 use serde_json::json;
+use swipy_shared::ScoreState;
 
 use super::{value, Action, Brain, SCORE_RETRY_MS};
 use crate::logic::page::{BadgeView, LabelView, ToTab};
@@ -163,7 +164,7 @@ impl Brain {
                     model_version: s.model_version,
                 }
             }
-            Some(s) if s.state == "no_model" => BadgeView {
+            Some(s) if s.state == ScoreState::NoModel => BadgeView {
                 state: "learning",
                 text: "learning…".into(),
                 title: "No model yet: keep labelling, then train".into(),
