@@ -16,6 +16,7 @@
 //                               `message=1` list; default 0)
 //        [--demo]              (for `cargo xtask run --demo`: seed "demo", 600 profiles, longer photo
 //                               expiry, a match every 7th like, a rate-limit pseudo-user every 20th page)
+//        [--hold-file FILE]    (with `?hold=1` in the page URL, the page's load event waits until FILE exists)
 //        [--exit-with-stdin]   (exit when stdin closes: lets a test driver tie our life to its own)
 //        [--proxy-port N]      (also an HTTP CONNECT proxy on N, 0 = any free port, that tunnels
 //                               tinder.com:443 & co. to this server: for browsers without
@@ -85,8 +86,9 @@ function parseArgs(argv) {
       case '--recs-rate-limit': o.recsRateLimit = num(v(), a); break;
       case '--conversations': o.conversations = num(v(), a); break;
       case '--demo': o.demo = true; break;
+      case '--hold-file': o.holdFile = path.resolve(v()); break;
       case '-h': case '--help':
-        process.stderr.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 27).join('\n') + '\n');
+        process.stderr.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 28).join('\n') + '\n');
         process.exit(0);
         break;
       default: throw new Error(`unknown argument ${a} (try --help)`);
@@ -350,6 +352,9 @@ async function handleApp(req, res, url) {
   // Every other path is the SPA (like the real site's client-side routes: /app/recs, ...).
   let html = fs.readFileSync(path.join(APP_DIR, 'index.html'), 'utf8');
   html = html.replace('data-debug="0"', `data-debug="${config.debug ? 1 : 0}"`).replace('data-input="normal"', `data-input="${config.input}"`);
+  // `--hold-file` with `?hold=1`: the page's load event waits for that file (a headless
+  // screenshot of the demo is taken once the host has scored the first cards).
+  if (opts.holdFile && url.searchParams.get('hold') === '1') html = html.replace('</body>', '<img hidden alt="" src="/__mock/hold"></body>');
   return send(res, 200, html, { ...secHeaders, 'Content-Type': 'text/html; charset=utf-8' });
 }
 
@@ -359,6 +364,11 @@ async function handleMock(req, res, url) {
     case '/__mock/calls': {
       const since = Number(url.searchParams.get('since') || 0);
       return send(res, 200, { calls: state.calls.filter((c) => c.seq > since), swiped: Object.fromEntries(state.swiped), likes: state.likes, matches: state.matches.length }, noStore);
+    }
+    case '/__mock/hold': {
+      const until = Date.now() + 120000;
+      while (opts.holdFile && !fs.existsSync(opts.holdFile) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+      return send(res, 204, '', noStore);
     }
     case '/__mock/reset':
       if (req.method !== 'POST' && req.method !== 'GET') return send(res, 405, { error: 'use POST' });

@@ -108,7 +108,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ])
         .arg(&profile))?;
 
-    let mut mock: Option<Child> = None;
+    // Killed when `run` returns, on every path (an error must not leave the mock serving).
+    let mut mock: Option<Reaped> = None;
+    // A headless demo shot waits for the first scores: the mock holds the page's load event
+    // until this file exists, which a watcher of the host's log writes (see `hold_until_scored`).
+    let hold = run_dir.join("demo-hold");
+    let _ = std::fs::remove_file(&hold);
+    let shoot_demo = opts.demo && opts.screenshot.is_some();
     let mut url: String;
     let mut chromium_args: Vec<String> = vec![
         format!("--user-data-dir={}", profile.display()),
@@ -122,8 +128,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         chromium_args.push("--no-sandbox".into());
     }
     if opts.demo {
-        let (child, ca) = start_mock(&root)?;
-        mock = Some(child);
+        let (child, ca) = start_mock(&root, shoot_demo.then_some(hold.as_path()))?;
+        mock = Some(Reaped(child));
         let map = ["tinder.com", "api.gotinder.com", "images-ssl.gotinder.com"]
             .iter()
             .map(|h| format!("MAP {h} 127.0.0.1:{MOCK_PORT}"))
@@ -144,13 +150,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
         match demo_taste(&swipy, &data_args, &env, ca.as_deref(), &run_dir) {
             Ok(said) => eprintln!("xtask: {said}"),
-            Err(e) => {
-                if let Some(mut m) = mock.take() {
-                    let _ = m.kill();
-                    let _ = m.wait();
-                }
-                return Err(format!("the demo taste could not be trained: {e}"));
-            }
+            Err(e) => return Err(format!("the demo taste could not be trained: {e}")),
         }
         url = "https://tinder.com/".to_owned();
     } else {
@@ -161,16 +161,24 @@ pub fn run(args: &[String]) -> Result<(), String> {
         if opts.demo {
             // Nobody is there to tap the mock's "Log in": it logs in by itself.
             url.push_str("?autologin=1");
+            if shoot_demo {
+                url.push_str("&hold=1");
+                hold_until_scored(demo_log.clone(), log_start, hold.clone());
+            }
         }
         chromium_args.push("--headless=new".into());
         chromium_args.push("--disable-background-networking".into());
         let base_args = chromium_args.clone();
         chromium_args.push("--window-size=1280,900".into());
         if let Some(file) = &opts.screenshot {
+            if let Some(dir) = file.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
             chromium_args.push(format!("--screenshot={}", file.display()));
-            // Long enough for the host to fetch the first photos, load the encoders and
-            // score the top card on a small, busy machine.
-            chromium_args.push("--virtual-time-budget=30000".into());
+            // Time for the overlay to draw once the page has loaded (with `--demo`, the mock
+            // holds the load until the host has scored the first cards).
+            chromium_args.push("--virtual-time-budget=8000".into());
         }
         chromium_args.push(url);
         let mut r = sh(Command::new("chromium")
@@ -218,11 +226,53 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .args(&chromium_args)
             .envs(env.iter().cloned()))
     };
-    if let Some(mut m) = mock {
-        let _ = m.kill();
-        let _ = m.wait();
-    }
+    drop(mock);
     result
+}
+
+/// A child process killed and reaped when dropped.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Writes `hold` once the host's log (after `start`) says it scored a profile, or after
+/// 120 s: the mock then lets the demo page finish loading and Chromium takes its shot.
+fn hold_until_scored(log: PathBuf, start: u64, hold: PathBuf) {
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while Instant::now() < deadline {
+            let scored = std::fs::read(&log)
+                .map(|t| {
+                    scored_since(&String::from_utf8_lossy(
+                        t.get(start as usize..).unwrap_or(&t),
+                    ))
+                })
+                .unwrap_or(0);
+            if scored > 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        let _ = std::fs::write(&hold, b"scored\n");
+    });
+}
+
+/// The sum of the numbers that follow `marker` in the host's log lines.
+fn log_total(log: &str, marker: &str) -> u64 {
+    log.lines()
+        .filter_map(|l| l.split(marker).nth(1))
+        .filter_map(|r| r.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// Profiles the host's log says were scored.
+fn scored_since(log: &str) -> u64 {
+    log_total(log, " scored ")
 }
 
 /// The demo's bundled taste, so the first cards of a demo already show scores: profiles of
@@ -311,19 +361,22 @@ fn sibling(file: &Path, page: &str) -> PathBuf {
 }
 
 /// Start the mock tinder.com; returns the child and the CA file it announced, if any.
-fn start_mock(root: &Path) -> Result<(Child, Option<String>), String> {
+fn start_mock(root: &Path, hold: Option<&Path>) -> Result<(Child, Option<String>), String> {
     if !have("node") {
         return Err("the demo needs Node.js (`node`) for the mock tinder.com".into());
     }
     crate::test::ensure_node_modules()?;
-    let mut child = Command::new("node")
-        .current_dir(root)
-        .args([
-            "tests/mock/server.js",
-            "--demo",
-            "--port",
-            &MOCK_PORT.to_string(),
-        ])
+    let mut cmd = Command::new("node");
+    cmd.current_dir(root).args([
+        "tests/mock/server.js",
+        "--demo",
+        "--port",
+        &MOCK_PORT.to_string(),
+    ]);
+    if let Some(hold) = hold {
+        cmd.arg("--hold-file").arg(hold);
+    }
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -374,14 +427,7 @@ fn demo_check(log: &Path, start: u64, ext_id: &str) -> Result<String, String> {
             log.display()
         ));
     }
-    // The sum of the numbers that follow `marker` in the log lines.
-    let total = |marker: &str| -> u64 {
-        new.lines()
-            .filter_map(|l| l.split(marker).nth(1))
-            .filter_map(|r| r.split_whitespace().next()?.parse::<u64>().ok())
-            .sum()
-    };
-    let profiles = total(" recs: ");
+    let profiles = log_total(&new, " recs: ");
     if profiles == 0 {
         return Err(format!(
             "the extension connected but captured no profiles from the demo page (see {})",
@@ -389,7 +435,7 @@ fn demo_check(log: &Path, start: u64, ext_id: &str) -> Result<String, String> {
         ));
     }
     // The demo taste is trained before the browser starts: the host must have scored cards.
-    let scored = total(" scored ");
+    let scored = scored_since(&new);
     if scored == 0 {
         return Err(format!(
             "the demo captured {profiles} profiles but scored none: the first cards show no score (see {})",

