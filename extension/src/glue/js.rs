@@ -25,15 +25,25 @@ extern "C" {
     pub fn warn(s: &str);
 }
 
-/// Rust value → plain JS object (maps become objects, not `Map`s).
+/// Rust value → plain JS object, through JSON text (maps become objects; the one JSON
+/// implementation already in the module keeps the WebAssembly small).
 pub fn to_js<T: Serialize>(v: &T) -> JsValue {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+    serde_json::to_string(v)
+        .ok()
+        .and_then(|text| js_sys::JSON::parse(&text).ok())
         .unwrap_or(JsValue::NULL)
 }
 
-/// JS value → JSON value.
+/// JS value → JSON value (`undefined` is `null`; what JSON cannot hold is an error).
 pub fn from_js(v: JsValue) -> Result<serde_json::Value, String> {
-    serde_wasm_bindgen::from_value(v).map_err(|e| e.to_string())
+    if v.is_undefined() {
+        return Ok(serde_json::Value::Null);
+    }
+    let text = js_sys::JSON::stringify(&v)
+        .map_err(|e| error_text(&e))?
+        .as_string()
+        .ok_or("the value has no JSON form")?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
 }
 
 pub fn get(obj: &JsValue, name: &str) -> JsValue {

@@ -235,7 +235,9 @@ fn connect() {
     let on_msg = Closure::<dyn FnMut(JsValue)>::new(move |msg: JsValue| {
         match js::get(&msg, "kind").as_string().as_deref() {
             Some("status") => {
-                match serde_wasm_bindgen::from_value::<PopupView>(js::get(&msg, "view")) {
+                match js::from_js(js::get(&msg, "view"))
+                    .and_then(|v| serde_json::from_value::<PopupView>(v).map_err(|e| e.to_string()))
+                {
                     Ok(v) => render(&doc2, &v),
                     Err(e) => js::warn(&format!("swipy popup: bad status: {e}")),
                 }
