@@ -133,9 +133,37 @@
       if (!nameEl) continue;
       const name = (nameEl.textContent || '').trim();
       if (!name) continue;
-      const ageEl = el.querySelector('[itemprop="age"]');
-      const n = ageEl ? parseInt((ageEl.textContent || '').trim(), 10) : NaN;
-      return { el, name, age: Number.isFinite(n) ? n : null };
+      return { el, name, age: ageOf(el) };
+    }
+    // No card marked aria-hidden="false" (a page that marks only the cards below, or none):
+    // the card whose name is really on top where it is drawn.
+    for (const nameEl of root.querySelectorAll('[itemprop="name"]')) {
+      if (nameEl.closest('[aria-hidden="true"]') || !shown(nameEl)) continue;
+      const name = (nameEl.textContent || '').trim();
+      const el = cardOf(nameEl, root);
+      const r = nameEl.getBoundingClientRect();
+      if (!name || !el || !r.width || !r.height) continue;
+      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      if (hit && el.contains(hit)) return { el, name, age: ageOf(el) };
+    }
+    return null;
+  }
+
+  function ageOf(card) {
+    const ageEl = card.querySelector('[itemprop="age"]');
+    const n = ageEl ? parseInt((ageEl.textContent || '').trim(), 10) : NaN;
+    return Number.isFinite(n) ? n : null;
+  }
+
+  // The card a name belongs to: the stack's child holding it, else its nearest ancestor
+  // that holds a photo.
+  function cardOf(nameEl, root) {
+    if (root !== document) {
+      for (let el = nameEl; el && el !== root; el = el.parentElement) if (el.parentElement === root) return el;
+      return null;
+    }
+    for (let el = nameEl.parentElement; el && el !== document.body; el = el.parentElement) {
+      if (el.querySelector('[role="img"], img')) return el;
     }
     return null;
   }

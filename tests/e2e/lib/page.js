@@ -9,8 +9,10 @@ function topCard(driver) {
   return driver.eval(() => {
     const stack = document.querySelector('div.recsCardboard__cards');
     if (!stack) return null;
-    const tops = [...stack.children].filter((c) => c.getAttribute('aria-hidden') === 'false');
-    if (tops.length !== 1) return { error: `${tops.length} cards with aria-hidden="false"` };
+    // The mock's `?cards=unmarked` sets no aria-hidden: its top card has the class recCard--top.
+    const unmarked = ![...stack.children].some((c) => c.hasAttribute('aria-hidden'));
+    const tops = [...stack.children].filter((c) => (unmarked ? c.classList.contains('recCard--top') : c.getAttribute('aria-hidden') === 'false'));
+    if (tops.length !== 1) return { error: `${tops.length} top cards (${unmarked ? 'class recCard--top' : 'aria-hidden="false"'})` };
     const top = tops[0];
     const text = (sel) => {
       const el = top.querySelector(sel);

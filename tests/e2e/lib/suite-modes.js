@@ -4,7 +4,8 @@
 // data dir and the mock's input modes (tests/mock/README.md):
 //
 // - in each mode — `normal`, `lock` (presses ignored for 0.3 s after each swipe) and `nokeys`
-//   (synthetic key events ignored, only clicks work) — auto-swipe at its fastest preset keeps
+//   (synthetic key events ignored, only clicks work), and on `lock,nokeys` with cards that carry
+//   no aria-hidden (`?cards=unmarked`) — auto-swipe at its fastest preset keeps
 //   swiping: 8 swipes of the next cards, then the daily cap, no other stop;
 // - on `lock,nokeys` it stops, with no like/pass call afterwards, on a match, a dialog it does
 //   not know (a portal dialog without markers), a failed like/pass request (the connection
@@ -105,10 +106,10 @@ async function lastSeq(mock) {
 }
 
 /** Opens the page in `mode` and waits for a scored top card and scores of the next cards. */
-async function openPage(driver, mock, dataDir, mode) {
+async function openPage(driver, mock, dataDir, mode, cards = null) {
   if (await P.dialog(driver).catch(() => null)) await P.closeDialog(driver).catch(() => {});
   const loadSeq = await lastSeq(mock);
-  await driver.goto(`${APP}?autologin=1&input=${mode}`);
+  await driver.goto(`${APP}?autologin=1&input=${mode}${cards ? `&cards=${cards}` : ''}`);
   await P.waitTopCard(driver, { timeout: 30000 });
   const input = await driver.eval(() => new URLSearchParams(location.search).get('input'));
   U.assert(input === mode, `the page runs in input mode ${input}`);
@@ -146,9 +147,12 @@ async function modeChecks({ browser, driver, mock, dataDir, hook, baseMatches })
     }, { timeout: 20000, what: () => `swipy stats to count the 2 conversations as matches (${baseMatches} before, now ${st && st.matches})` });
     return `${baseMatches} → ${st.matches} matches`;
   });
-  for (const mode of ['normal', 'lock', 'nokeys']) {
-    await U.check(name(`auto-swipe at the fastest preset keeps swiping with input ${mode}: ${RUN} swipes of the next cards, then the daily cap`), async () => {
-      const next = await openPage(driver, mock, dataDir, mode);
+  // The last run: a page that marks no card with aria-hidden (only the top card's z-index
+  // shows which one is on top).
+  for (const [mode, cards] of [['normal', null], ['lock', null], ['nokeys', null], ['lock,nokeys', 'unmarked']]) {
+    const variant = cards ? ` and cards without aria-hidden` : '';
+    await U.check(name(`auto-swipe at the fastest preset keeps swiping with input ${mode}${variant}: ${RUN} swipes of the next cards, then the daily cap`), async () => {
+      const next = await openPage(driver, mock, dataDir, mode, cards);
       const since = await lastSeq(mock);
       const t0 = Date.now();
       await start(hook, (st0) => ({ swipes_per_24h: st0.swipes_24h + RUN, threshold: 0.5 }));

@@ -7,6 +7,8 @@
 //   normal  a swipe blocks input while its card leaves (120 ms)
 //   lock    input is ignored for 300 ms after each swipe, also once the next card is shown
 //   nokeys  synthetic key events (`isTrusted` false) are ignored; clicks of any kind work
+// Card marking (`?cards=`): by default the top card is `aria-hidden="false"` and the others
+// `"true"`; `unmarked` sets no `aria-hidden` on any card (only the top card's z-index shows it).
 (() => {
   'use strict';
 
@@ -17,6 +19,8 @@
   const params = new URLSearchParams(location.search);
   const inputModes = new Set(String(params.get('input') || document.documentElement.dataset.input || 'normal').split(','));
   const LOCK_MS = inputModes.has('lock') ? 300 : 0;
+  const unmarked = params.get('cards') === 'unmarked';
+  const isTopEl = (el) => (unmarked ? el.classList.contains('recCard--top') : el.getAttribute('aria-hidden') === 'false');
 
   const STRINGS = {
     en: {
@@ -244,7 +248,7 @@
       : null;
     const interests = ((((card.result.experiment_info || {}).user_interests || {}).selected_interests) || []).map((x) => x.name);
     const el = h('div', {
-      class: `recCard${expanded ? ' recCard--expanded' : ''}`, 'aria-hidden': 'true',
+      class: `recCard${expanded ? ' recCard--expanded' : ''}`, 'aria-hidden': unmarked ? null : 'true',
       'data-profile-id': debug ? u._id : null,
     },
     h('div', { class: 'recCard__photos', onclick: onPhotoClick },
@@ -264,7 +268,7 @@
 
   function onPhotoClick(ev) {
     const cardEl = ev.currentTarget.closest('.recCard');
-    if (!cardEl || cardEl.getAttribute('aria-hidden') !== 'false') return;
+    if (!cardEl || !isTopEl(cardEl)) return;
     const rect = ev.currentTarget.getBoundingClientRect();
     movePhoto(ev.clientX - rect.left > rect.width / 2 ? 1 : -1);
   }
@@ -291,7 +295,7 @@
     app.expanded = !app.expanded;
     const old = cardEls.get(top.user._id);
     const el = renderCard(top, app.expanded);
-    el.setAttribute('aria-hidden', 'false');
+    if (!unmarked) el.setAttribute('aria-hidden', 'false');
     el.classList.add('recCard--top');
     showPhoto(el, app.photoIndex);
     cardEls.set(top.user._id, el);
@@ -346,8 +350,8 @@
         cardEls.set(c.user._id, el);
       }
       const isTop = i === 0;
-      if (el.getAttribute('aria-hidden') !== (isTop ? 'false' : 'true')) {
-        el.setAttribute('aria-hidden', isTop ? 'false' : 'true');
+      if (isTopEl(el) !== isTop) {
+        if (!unmarked) el.setAttribute('aria-hidden', isTop ? 'false' : 'true');
         el.classList.toggle('recCard--top', isTop);
         if (isTop) showPhoto(el, app.photoIndex);
       }
