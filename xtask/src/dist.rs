@@ -609,23 +609,32 @@ pub fn check_linux_archive(archive: &Path, work: &Path) -> Result<(), String> {
     // does not download, so they are `pending`.
     let fixture = root().join("host/tests/fixtures/recs_core.json");
     ok(&["import-recs", &fixture.display().to_string(), "--no-photos"])?;
-    let pending = score_line(&ok(&["score", "5f1a2b3c4d5e6f7a8b9c0d01", "--json"])?)?;
-    if pending["state"] != "pending" {
-        return Err(format!("a profile without its photos scored: {pending}"));
+    let pending_id = "5f1a2b3c4d5e6f7a8b9c0d01";
+    let pending = score_lines(&ok(&["score", pending_id, "--json"])?, &[pending_id])?;
+    if pending[0]["state"] != "pending" {
+        return Err(format!(
+            "a profile without its photos scored: {}",
+            pending[0]
+        ));
     }
     // Two new text-only profiles: the outdoor bio scores above the sofa bio.
-    let fresh = work.join("fresh-recs.json");
-    write(&fresh, &recs_of(&fresh_profiles()).to_string())?;
-    ok(&["import-recs", &fresh.display().to_string(), "--no-photos"])?;
-    let outdoor = score_line(&ok(&["score", &fresh_profiles()[0].0, "--json"])?)?;
-    let sofa = score_line(&ok(&["score", &fresh_profiles()[1].0, "--json"])?)?;
+    let fresh = fresh_profiles();
+    let fresh_file = work.join("fresh-recs.json");
+    write(&fresh_file, &recs_of(&fresh).to_string())?;
+    ok(&[
+        "import-recs",
+        &fresh_file.display().to_string(),
+        "--no-photos",
+    ])?;
+    let ids = [fresh[0].0.as_str(), fresh[1].0.as_str()];
+    let lines = score_lines(&ok(&["score", ids[0], ids[1], "--json"])?, &ids)?;
     let p_of = |line: &Value| {
         line["p_like"]
             .as_f64()
             .filter(|p| (0.0..=1.0).contains(p))
             .ok_or_else(|| format!("a text-only profile got no probability: {line}"))
     };
-    let (p, p_sofa) = (p_of(&outdoor)?, p_of(&sofa)?);
+    let (p, p_sofa) = (p_of(&lines[0])?, p_of(&lines[1])?);
     if p <= p_sofa {
         return Err(format!(
             "the trained taste is not applied: outdoor bio {p:.3} <= sofa bio {p_sofa:.3}"
@@ -687,11 +696,21 @@ fn fresh_profiles() -> Vec<(String, String, bool)> {
     ]
 }
 
-/// The first JSON line `swipy score --json` printed.
-fn score_line(out: &str) -> Result<Value, String> {
-    out.lines()
-        .find_map(|l| serde_json::from_str(l).ok())
-        .ok_or_else(|| "`swipy score --json` printed no JSON line".to_owned())
+/// The JSON lines `swipy score --json` printed for `ids`, in that order.
+fn score_lines(out: &str, ids: &[&str]) -> Result<Vec<Value>, String> {
+    let lines: Vec<Value> = out
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    ids.iter()
+        .map(|id| {
+            lines
+                .iter()
+                .find(|l| l["id"] == *id)
+                .cloned()
+                .ok_or_else(|| format!("`swipy score --json` printed no line for {id}"))
+        })
+        .collect()
 }
 
 fn training_recs() -> Value {

@@ -246,13 +246,7 @@ fn hold_until_scored(log: PathBuf, start: u64, hold: PathBuf) {
     std::thread::spawn(move || {
         let deadline = Instant::now() + Duration::from_secs(120);
         while Instant::now() < deadline {
-            let scored = std::fs::read(&log)
-                .map(|t| {
-                    scored_since(&String::from_utf8_lossy(
-                        t.get(start as usize..).unwrap_or(&t),
-                    ))
-                })
-                .unwrap_or(0);
+            let scored = log_since(&log, start).map_or(0, |new| scored_since(&new));
             if scored > 0 {
                 break;
             }
@@ -260,6 +254,13 @@ fn hold_until_scored(log: PathBuf, start: u64, hold: PathBuf) {
         }
         let _ = std::fs::write(&hold, b"scored\n");
     });
+}
+
+/// The host's log after byte `start` (all of it when the log is shorter: it was started
+/// afresh).
+fn log_since(log: &Path, start: u64) -> std::io::Result<String> {
+    let text = std::fs::read(log)?;
+    Ok(String::from_utf8_lossy(text.get(start as usize..).unwrap_or(&text)).into_owned())
 }
 
 /// The sum of the numbers that follow `marker` in the host's log lines.
@@ -416,10 +417,8 @@ fn start_mock(root: &Path, hold: Option<&Path>) -> Result<(Child, Option<String>
 /// After a headless demo run: the host's log since `start` must show the extension
 /// connecting and the recs it captured (the screenshot alone cannot tell).
 fn demo_check(log: &Path, start: u64, ext_id: &str) -> Result<String, String> {
-    let text = std::fs::read(log)
+    let new = log_since(log, start)
         .map_err(|e| format!("the host wrote no log at {}: {e}", log.display()))?;
-    // A log shorter than before was started afresh (rotated): all of it is new.
-    let new = String::from_utf8_lossy(text.get(start as usize..).unwrap_or(&text));
     let hello = format!("hello from chrome-extension://{ext_id}/");
     if !new.contains(&hello) {
         return Err(format!(
