@@ -30,6 +30,7 @@ const { startMock } = require('./lib/mock');
 const { launchChromium, chromiumPath } = require('./lib/chromium');
 const { launchFirefox, firefoxPath } = require('./lib/firefox');
 const { extPrerequisites, waitLabels } = require('./lib/extchecks');
+const { openPopup } = require('./lib/extpage');
 const P = require('./lib/page');
 const H = require('./lib/host');
 
@@ -128,33 +129,6 @@ async function rowsFor(dataDir, ids) {
   return JSON.parse(stdout);
 }
 
-/**
- * The extension's popup in a tab beside tinder.com (which stays in front); `eval(fn)` runs
- * `fn` in the popup and returns its JSON result.
- */
-async function openPopup(driver, isChromium, pre) {
-  if (isChromium) {
-    const page = await driver.context.newPage();
-    await page.goto(`chrome-extension://${pre.chromeId}/popup.html`, { waitUntil: 'load', timeout: 15000 });
-    await driver.page.bringToFront();
-    return { eval: (fn) => page.evaluate(fn) };
-  }
-  const { bidi } = driver;
-  const tinder = (await bidi.send('browsingContext.getTree', {})).contexts[0].context;
-  const ctx = await driver.openExtensionPage('moz-extension://5d1f7a2e-3c4b-4e6f-9a8b-7c6d5e4f3a21/popup.html');
-  await bidi.send('browsingContext.activate', { context: tinder }).catch(() => {});
-  return {
-    async eval(fn) {
-      const r = await bidi.send('script.callFunction', {
-        functionDeclaration: `(async () => JSON.stringify(await (${fn.toString()})()))`,
-        awaitPromise: true, target: { context: ctx }, resultOwnership: 'none',
-      });
-      if (r.type === 'exception') throw new U.CheckError(`popup script failed: ${JSON.stringify(r.exceptionDetails).slice(0, 300)}`);
-      return r.result && r.result.type === 'string' ? JSON.parse(r.result.value) : undefined;
-    },
-  };
-}
-
 const CRASHES = 4;
 const CRASH_SWIPES = 12;
 const FORGED_SWIPE = 'f0f0f0f0f0f0f0f0f0f0f0f0';
@@ -214,7 +188,7 @@ async function crashLoopSuite(browser) {
   const watch = { seen: null, retried: false, done: false, error: null, polls: 0 };
   let watcher = Promise.resolve();
   await U.check(`${name}: the popup opens beside tinder.com`, async () => {
-    popup = await openPopup(driver, isChromium, pre);
+    popup = await openPopup(driver, browser, pre.chromeId);
   });
   const popupQuarantine = () => popup.eval(() => {
     const q = document.getElementById('quarantine');

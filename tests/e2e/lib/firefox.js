@@ -131,7 +131,8 @@ async function launchFirefox({ profileDir, extDir, env = {}, addonId = 'swipy@sw
   }
   const exe = firefoxPath();
   if (!exe) throw new CheckError('firefox-esr is not installed (apt-get install -y firefox-esr)');
-  writeUserJs(profileDir, { addonId, addonUuid: addonUuid || '4b5c6d7e-0000-4000-8000-000000000001', proxyPort });
+  const uuid = addonUuid || '4b5c6d7e-0000-4000-8000-000000000001';
+  writeUserJs(profileDir, { addonId, addonUuid: uuid, proxyPort });
   const port = await freePort();
   const child = spawnTracked(exe, ['--headless', '--no-remote', '--profile', profileDir, '--remote-debugging-port', String(port), '--width', '1100', '--height', '820',
     // The tests open the add-on's own pages in a tab through the browser window (BiDi refuses
@@ -239,12 +240,13 @@ async function launchFirefox({ profileDir, extDir, env = {}, addonId = 'swipy@sw
       await bidi.send('browsingContext.reload', { context, wait: 'complete' }, 30000);
     },
     /**
-     * Opens `url` (one of the add-on's pages) in a background tab, as a user would from the
-     * toolbar, and returns its browsing context. WebDriver BiDi refuses to navigate a tab to a
-     * moz-extension:// URL, so the browser window (system access) opens it.
+     * Opens `file` (one of the add-on's pages, e.g. `popup.html`) in a background tab, as a user
+     * would from the toolbar, and returns its browsing context. WebDriver BiDi refuses to
+     * navigate a tab to a moz-extension:// URL, so the browser window (system access) opens it.
      */
-    async openExtensionPage(url) {
+    async openExtensionPage(file) {
       if (!extDir) throw new CheckError('openExtensionPage: this Firefox has no add-on');
+      const url = `moz-extension://${uuid}/${file}`;
       const chrome = await bidi.send('browsingContext.getTree', { 'moz:scope': 'chrome' });
       const win = chrome.contexts.find((c) => c.url === 'chrome://browser/content/browser.xhtml');
       if (!win) throw new CheckError(`no browser window among ${JSON.stringify(chrome.contexts.map((c) => c.url))}`);

@@ -20,6 +20,7 @@ const H = require('./host');
 const P = require('./page');
 const { startMock, swipeCalls } = require('./mock');
 const { extPrerequisites } = require('./extchecks');
+const { openPopup } = require('./extpage');
 
 const APP = 'https://tinder.com/';
 const ADDON_ID = 'swipy@swipy.app';
@@ -32,35 +33,10 @@ function tries(calls) {
   return calls.filter((c) => ['like', 'pass', 'super'].includes(c.kind));
 }
 
-/** A hook channel to the extension: Chromium via an extension tab, Firefox via a moz-extension tab over BiDi. */
-async function hookChannel(driver, browser, extId) {
-  if (browser === 'chromium') {
-    const page = await driver.context.newPage();
-    await page.goto(`chrome-extension://${extId}/popup.html`, { waitUntil: 'load', timeout: 15000 });
-    await driver.page.bringToFront();
-    return async (msg) => {
-      const r = await page.evaluate((m) => new Promise((resolve) => {
-        chrome.runtime.sendMessage(m, (answer) => resolve({ answer, error: chrome.runtime.lastError ? chrome.runtime.lastError.message : null }));
-      }), msg);
-      if (r.error || r.answer === undefined || r.answer === null) throw new U.CheckError(`the extension did not answer ${JSON.stringify(msg)}: ${r.error || 'no answer'}`);
-      return r.answer;
-    };
-  }
-  const { bidi } = driver;
-  const tree = await bidi.send('browsingContext.getTree', {});
-  const tinder = tree.contexts[0].context;
-  const ctx = await driver.openExtensionPage(`moz-extension://${ADDON_UUID}/popup.html`);
-  await bidi.send('browsingContext.activate', { context: tinder }).catch(() => {});
-  return async (msg) => {
-    const r = await bidi.send('script.callFunction', {
-      functionDeclaration: '(async (m) => JSON.stringify(await browser.runtime.sendMessage(JSON.parse(m))))',
-      arguments: [{ type: 'string', value: JSON.stringify(msg) }], awaitPromise: true, target: { context: ctx }, resultOwnership: 'none',
-    });
-    if (r.type === 'exception' || !r.result || r.result.type !== 'string') throw new U.CheckError(`the extension did not answer ${JSON.stringify(msg)}: ${JSON.stringify(r).slice(0, 300)}`);
-    const answer = JSON.parse(r.result.value);
-    if (answer === undefined || answer === null) throw new U.CheckError(`the extension gave no answer to ${JSON.stringify(msg)}`);
-    return answer;
-  };
+/** A hook channel to the extension: the popup, open in a tab, sends the worker its messages. */
+async function hookChannel(driver, browser, chromeId) {
+  const popup = await openPopup(driver, browser, chromeId);
+  return (msg) => popup.send(msg);
 }
 
 async function waitStop(hook, want, timeout) {
