@@ -476,12 +476,20 @@ async function killSuite(opts) {
   });
 
   await U.check('fault: the extension outbox is empty afterwards (every entry acknowledged)', async () => {
+    let last = null;
     const left = await U.waitFor(async () => {
       const w = driver.extensionWorker(extId);
       if (!w) return null;
       const o = await w.evaluate(() => globalThis.swipy.outbox()).catch(() => null);
+      if (o) last = o;
       return o && o.length === 0 ? o : null;
-    }, { timeout: 30000, what: 'the outbox to drain' });
+    }, { timeout: 30000, what: 'the outbox to drain' }).catch((e) => {
+      // Say what waits, and why, so a failure can be read without a rerun.
+      const waiting = (last || []).map((x) => `${x.key} (host stopped ${x.crashes || 0} times with it in flight, ${x.sole_crashes || 0} alone)`);
+      const file = path.join(U.ensureArtifacts(), 'fault-worker-console.log');
+      fs.writeFileSync(file, driver.console.join('\n') + '\n');
+      throw new U.CheckError(`${e.message}; still waiting: ${waiting.join(', ') || 'unknown'} (the worker's console: ${path.relative(U.ROOT, file)})`);
+    });
     return `${left.length} entries left`;
   });
 

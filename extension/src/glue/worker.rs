@@ -245,21 +245,47 @@ async fn drain() {
         let Some(action) = next else { return };
         match action {
             Action::Store { key, value } => {
+                // Saves queued back to back go in one call (a host death or a worker start
+                // queues many); what comes after them still waits for all of them.
+                let mut items = vec![(key, value)];
+                while let Some(Some(Action::Store { key, value })) =
+                    with(|w| match w.queue.front() {
+                        Some(Action::Store { .. }) => w.queue.pop_front(),
+                        _ => None,
+                    })
+                {
+                    items.push((key, value));
+                }
                 let obj = js_sys::Object::new();
-                let _ = js_sys::Reflect::set(&obj, &JsValue::from_str(&key), &js::to_js(&value));
-                let r = await_storage(js::storage_set(&obj), &key).await;
+                for (key, value) in &items {
+                    let _ = js_sys::Reflect::set(&obj, &JsValue::from_str(key), &js::to_js(value));
+                }
+                let what = batch_name(items.iter().map(|(k, _)| k.as_str()), items.len());
+                let r = await_storage(js::storage_set(&obj), &what).await;
                 let now = js::now_ms();
                 // A failed save is the user's to know, not a log line only.
                 let actions = match r {
                     Ok(()) => with(|w| w.brain.storage_ok(now)),
-                    Err(e) => with(|w| w.brain.storage_failed(&key, &e, now)),
+                    Err(e) => with(|w| w.brain.storage_failed(&what, &e, now)),
                 };
                 if let Some(a) = actions {
                     run(a);
                 }
             }
             Action::Unstore { key } => {
-                let _ = await_storage(js::storage_remove(&JsValue::from_str(&key)), &key).await;
+                let mut keys = vec![key];
+                while let Some(Some(Action::Unstore { key })) = with(|w| match w.queue.front() {
+                    Some(Action::Unstore { .. }) => w.queue.pop_front(),
+                    _ => None,
+                }) {
+                    keys.push(key);
+                }
+                let list = js_sys::Array::new();
+                for k in &keys {
+                    list.push(&JsValue::from_str(k));
+                }
+                let what = batch_name(keys.iter().map(String::as_str), keys.len());
+                let _ = await_storage(js::storage_remove(&list), &what).await;
             }
             Action::OpenHost => open_host(),
             Action::CloseHost => {
@@ -288,6 +314,16 @@ async fn drain() {
             Action::AutoTickIn(ms) => schedule_auto_tick(ms),
             Action::Log(s) => js::warn(&format!("swipy: {s}")),
         }
+    }
+}
+
+/// How a batch of storage keys is named in messages: the first key, and how many more.
+fn batch_name<'a>(mut keys: impl Iterator<Item = &'a str>, n: usize) -> String {
+    let first = keys.next().unwrap_or_default();
+    if n > 1 {
+        format!("{first} and {} more", n - 1)
+    } else {
+        first.to_owned()
     }
 }
 

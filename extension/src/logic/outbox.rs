@@ -6,10 +6,12 @@
 //! again in order. Keys are idempotency keys: adding a key twice is a no-op here, and the
 //! host treats a replayed key as a no-op too.
 //!
-//! Faults: a label or swipe is never deleted by a guess. When the host dies while an entry
-//! is in flight, the entry counts it (in storage too); after [`QUARANTINE_AFTER`] deaths it
-//! is *quarantined*: still stored, shown in the popup, exportable, and retried alone with
-//! a growing delay ([`quarantine_delay_ms`]) instead of with every replay. Only a recs page
+//! Faults: a label or swipe is never deleted by a guess. When the host dies while handling
+//! an entry (the oldest request it had not answered: it answers in order; the entries
+//! queued behind it are not blamed), the entry counts it (in storage too); after
+//! [`QUARANTINE_AFTER`] deaths it is *quarantined*: still stored, shown in the popup,
+//! exportable, and retried alone with a growing delay ([`quarantine_delay_ms`]) instead of
+//! with every replay. Only a recs page
 //! (which the page fetches again) may be dropped, and only when it was the sole request in
 //! flight at [`DROP_RECS_AFTER`] deaths. Both kinds are bounded by bytes
 //! ([`MAX_RECS_WAITING_BYTES`], [`MAX_LABELS_WAITING_BYTES`]), never by counts.
@@ -30,7 +32,7 @@ pub const MAX_RECS_WAITING_BYTES: usize = 32 * 1024 * 1024;
 /// it is refused in words, never stored half.
 pub const MAX_LABELS_WAITING_BYTES: usize = 16 * 1024 * 1024;
 
-/// Host deaths with an entry in flight before it is quarantined (retried alone, later).
+/// Host deaths while handling an entry before it is quarantined (retried alone, later).
 pub const QUARANTINE_AFTER: u32 = 3;
 
 /// Deaths as the *only* request in flight after which a recs page is dropped.
@@ -67,7 +69,7 @@ pub struct Entry {
     pub created_ms: f64,
     /// The request as it goes on the wire.
     pub request: Request,
-    /// Host deaths while this entry was in flight.
+    /// Host deaths while the host was handling this entry.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub crashes: u32,
     /// Host deaths while this entry was the only request in flight.
@@ -292,8 +294,9 @@ impl Outbox {
         (self.recs_bytes, self.label_bytes)
     }
 
-    /// The host died with `in_flight` entries unacknowledged; `sole`: one of them was the
-    /// only request of any kind in flight. Counts the death on each, quarantines those at
+    /// The host died while handling the `in_flight` entries (the caller names the one it
+    /// was handling); `sole`: it was the only request of any kind in flight. Counts the
+    /// death on each, quarantines those at
     /// [`QUARANTINE_AFTER`] and drops a recs page that was the sole request at
     /// [`DROP_RECS_AFTER`] deaths. Labels are never dropped.
     pub fn host_died(&mut self, in_flight: &[String], sole: bool, now_ms: f64) -> Died {

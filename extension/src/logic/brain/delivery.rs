@@ -215,21 +215,30 @@ impl Brain {
         });
     }
 
-    /// The host died: every outbox entry in flight counts it; those in flight at
-    /// [`outbox::QUARANTINE_AFTER`] deaths are quarantined (kept, shown, retried alone and
+    /// The host died. It answers requests in the order they came, so the one it was
+    /// handling is the oldest it had not answered: only that one — if it is an outbox
+    /// entry — counts the death (the others waited behind it). One that counts
+    /// [`outbox::QUARANTINE_AFTER`] deaths is quarantined (kept, shown, retried alone and
     /// later). The host dies for reasons that have nothing to do with an entry (photo
-    /// fetch, model warm-up, training), so no label is ever dropped for it; only a recs page
-    /// that was the sole request in flight at each death is.
+    /// fetch, model warm-up, training, a kill), so no label is ever dropped for it; only a
+    /// recs page that was the sole request in flight at each death is.
     pub(super) fn count_death(&mut self, now_ms: f64, out: &mut Vec<Action>) {
-        let in_flight: Vec<String> = self
+        let handling = self
             .pending
-            .values()
-            .filter_map(|p| match p {
+            .keys()
+            .min()
+            .and_then(|id| match &self.pending[id] {
                 Pending::Outbox(k) => Some(k.clone()),
                 _ => None,
-            })
-            .collect();
+            });
+        let in_flight: Vec<String> = handling.into_iter().collect();
         let sole = self.pending.len() == 1;
+        if let Some(k) = in_flight.first() {
+            out.push(Action::Log(format!(
+                "the host stopped while handling {k} ({} request(s) in flight)",
+                self.pending.len()
+            )));
+        }
         let died = self.outbox.host_died(&in_flight, sole, now_ms);
         for e in &died.store {
             out.push(Action::Store {
@@ -239,7 +248,7 @@ impl Brain {
         }
         for k in &died.quarantined {
             out.push(Action::Log(format!(
-                "the host stopped {} times while {k} was in flight; it waits in quarantine and is retried alone",
+                "the host stopped {} times while handling {k}; it waits in quarantine and is retried alone",
                 outbox::QUARANTINE_AFTER
             )));
         }

@@ -325,8 +325,8 @@ fn a_recs_page_is_dropped_only_when_it_was_the_sole_request_at_each_host_death()
             assert!(sent.is_empty(), "{sent:?}");
         }
     }
-    // Deaths with a label in flight beside it do not count toward dropping: only the deaths
-    // after quarantine sent it alone do.
+    // Deaths with a label in flight beside it never count toward dropping: the page is
+    // quarantined (it was the one the host was handling), the label behind it not blamed.
     let (mut b, recs_key) = brain_with_recs_in_flight();
     b.port_message(
         TAB,
@@ -334,40 +334,29 @@ fn a_recs_page_is_dropped_only_when_it_was_the_sole_request_at_each_host_death()
         T0,
     );
     let mut now = T0;
-    let mut dropped_at = Vec::new();
     for death in 1..=8 {
         let a = b.host_lost("Native host has exited.", now);
-        for x in &a {
-            if let Action::Unstore { key } = x {
-                dropped_at.push((death, key.clone()));
-            }
-        }
+        assert!(
+            !a.iter().any(|x| matches!(x, Action::Unstore { .. })),
+            "death {death}: nothing dropped"
+        );
         now += 700_000.0;
         let sent = kinds(&reconnect(&mut b, now));
-        if death >= outbox::QUARANTINE_AFTER {
-            assert!(
-                sent.len() <= 1,
-                "death {death}: quarantined entries go alone: {sent:?}"
-            );
-        }
+        assert_eq!(sent, ["recs", "swipe_seen"], "death {death}");
     }
-    let shared = outbox::QUARANTINE_AFTER;
+    assert_eq!(b.outbox_keys().len(), 2, "both kept");
+    let export = b.waiting_export();
+    let label = &export["entries"][0];
     assert_eq!(
-        dropped_at,
-        [(
-            shared + outbox::DROP_RECS_AFTER,
-            format!("outbox:{recs_key}")
-        )],
-        "only the recs page, after {} deaths alone",
-        outbox::DROP_RECS_AFTER
+        label["host_stopped_times"], 0,
+        "the label was not blamed: {label}"
     );
-    assert_eq!(b.outbox_keys().len(), 1, "the label is kept");
+    assert!(b.outbox_keys().contains(&recs_key));
 }
 
 #[test]
-fn labels_in_flight_at_every_host_death_are_quarantined_never_deleted_and_all_arrive() {
+fn only_the_label_the_host_died_on_counts_and_is_quarantined_never_deleted_and_all_arrive() {
     let mut b = ready_brain();
-    b.port_connected(POPUP, PortKind::Popup, T0);
     let mut now = T0;
     let ids = ["aaa1", "bbb2", "ccc3"];
     for id in ids {
@@ -377,8 +366,9 @@ fn labels_in_flight_at_every_host_death_are_quarantined_never_deleted_and_all_ar
             now,
         );
     }
-    // The host dies on every label frame for its first 4 starts.
-    let mut stored_counts = Vec::new();
+    // The host dies on every label frame for its first 4 starts: each time on the first
+    // one it reads (it answers in order); the two behind it wait.
+    let mut stored = Vec::new();
     let mut in_flight = Vec::new();
     for start in 1..=4 {
         let a = b.host_lost("Native host has exited.", now);
@@ -389,69 +379,110 @@ fn labels_in_flight_at_every_host_death_are_quarantined_never_deleted_and_all_ar
         for x in &a {
             if let Action::Store { key, value } = x {
                 if key.starts_with("outbox:s-") {
-                    stored_counts.push(value["crashes"].as_u64().unwrap_or(0));
+                    let id = value["request"]["data"]["profile_id"]
+                        .as_str()
+                        .unwrap_or("");
+                    stored.push((id.to_owned(), value["crashes"].as_u64().unwrap_or(0)));
                 }
             }
         }
         assert_eq!(b.outbox_keys().len(), 3);
         now += 70_000.0;
         let sent = reconnect(&mut b, now);
-        let labels = kinds(&sent).iter().filter(|k| *k == "swipe_seen").count();
-        if start < outbox::QUARANTINE_AFTER {
-            assert_eq!(labels, 3, "start {start}: replayed together");
-        } else {
-            assert!(
-                labels <= 1,
-                "start {start}: quarantined ones go alone ({labels})"
-            );
-        }
+        let labels: Vec<&str> = sent
+            .iter()
+            .filter(|m| m["type"] == "swipe_seen")
+            .filter_map(|m| m["data"]["profile_id"].as_str())
+            .collect();
+        assert_eq!(labels, ids, "start {start}: replayed in order");
         in_flight = sent;
     }
-    assert!(
-        stored_counts.contains(&3),
-        "the death counts are stored: {stored_counts:?}"
+    let want: Vec<(String, u64)> = (1..=4).map(|n| ("aaa1".to_owned(), n)).collect();
+    assert_eq!(
+        stored, want,
+        "only the label the host was handling counts, stored each time"
     );
-    // The popup says so, with the count.
+    // The popup says which one waits, and why.
+    b.port_connected(POPUP, PortKind::Popup, now);
     let a = b.port_message(POPUP, &json!({"kind": "status"}), now);
     let view = popup_view(&a);
-    assert_eq!(view["quarantined"], 3);
+    assert_eq!(view["quarantined"], 1);
     assert_eq!(
         view["quarantine_text"],
-        "3 labels wait: the Swipy app stopped while saving them"
+        "1 label waits: the Swipy app stopped while saving them"
     );
-    // Export: every waiting label, with its request.
+    // Export: every waiting label, with its request and how often the host stopped on it.
     let a = b.port_message(POPUP, &json!({"kind": "export_waiting"}), now);
     let file = posts(&a, POPUP)
         .into_iter()
         .find(|m| m["kind"] == "waiting_export")
         .expect("export");
-    let exported: Vec<&str> = file["entries"]
+    let exported: Vec<(&str, u64)> = file["entries"]
         .as_array()
         .expect("entries")
         .iter()
-        .filter_map(|e| e["request"]["data"]["profile_id"].as_str())
+        .map(|e| {
+            (
+                e["request"]["data"]["profile_id"].as_str().unwrap_or(""),
+                e["host_stopped_times"].as_u64().unwrap_or(99),
+            )
+        })
         .collect();
-    assert_eq!(exported, ids);
-    // The host works now. Retry sends them one at a time, each after the last ack.
-    let a = b.port_message(POPUP, &json!({"kind": "retry_waiting"}), now);
-    let mut got = Vec::new();
-    let mut sent = in_flight;
-    sent.extend(to_host(&a));
-    sent.retain(|m| m["type"] == "swipe_seen");
-    while let Some(m) = sent.pop() {
-        assert!(sent.is_empty(), "one quarantined entry at a time");
-        got.push(m["data"]["profile_id"].as_str().unwrap_or("").to_owned());
-        let a = ack(&mut b, m["data"]["key"].as_str().unwrap_or(""));
-        sent = to_host(&a);
-        sent.retain(|m| m["type"] == "swipe_seen");
+    assert_eq!(exported, [("aaa1", 4), ("bbb2", 0), ("ccc3", 0)]);
+    // The host works now: each answer in turn empties the outbox and the popup's line.
+    for m in in_flight.iter().filter(|m| m["type"] == "swipe_seen") {
+        ack(&mut b, m["data"]["key"].as_str().unwrap_or(""));
     }
-    got.sort();
-    assert_eq!(got, ids);
     assert!(b.outbox_keys().is_empty());
     let a = b.port_message(POPUP, &json!({"kind": "status"}), now);
     let view = popup_view(&a);
     assert_eq!(view["quarantined"], 0);
     assert!(view["quarantine_text"].is_null());
+}
+
+#[test]
+fn a_long_backlog_through_many_host_deaths_blames_no_label_the_host_never_reached() {
+    // The fault run's shape: hundreds of labels replayed after each start, the host killed
+    // while it works through them. Only the one it was handling at each death counts.
+    let mut b = ready_brain();
+    let mut now = T0;
+    b.host_lost("Native host has exited.", now);
+    for i in 0..300 {
+        b.port_message(
+            TAB,
+            &json!({"kind": "swipe", "profile_id": format!("p{i:04}"), "verdict": "like", "at_ms": now}),
+            now,
+        );
+    }
+    for death in 0..40 {
+        now += 70_000.0;
+        let sent = reconnect(&mut b, now);
+        assert_eq!(sent.len(), 300 - death * 3, "death {death}: all replayed");
+        // The host answers the first few it reads, in order, then is killed.
+        for m in sent.iter().take(3) {
+            b.host_message(
+                &json!({"v": 1, "id": 901, "re": m["id"], "type": "ack", "data": {"key": m["data"]["key"]}}),
+                now,
+            );
+        }
+        b.host_lost("Native host has exited.", now);
+    }
+    let export = b.waiting_export();
+    let entries = export["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 300 - 40 * 3, "every unanswered label waits");
+    let blamed: Vec<u64> = entries
+        .iter()
+        .map(|e| e["host_stopped_times"].as_u64().unwrap_or(0))
+        .filter(|&n| n > 0)
+        .collect();
+    assert!(
+        blamed.len() <= 1,
+        "at most the head of the line is blamed: {blamed:?}"
+    );
+    assert!(
+        entries.iter().all(|e| e["quarantined"] == false),
+        "no label is quarantined for deaths it waited behind"
+    );
 }
 
 #[test]
@@ -478,4 +509,67 @@ fn a_quarantined_label_is_retried_by_itself_after_its_backoff() {
     let early = kinds(&to_host(&b.tick(now + wait - 10.0)));
     assert!(early.iter().all(|k| k != "swipe_seen"), "{early:?}");
     assert_eq!(kinds(&to_host(&b.tick(now + wait))), ["swipe_seen"]);
+}
+
+#[test]
+fn quarantined_labels_kept_in_storage_wait_in_the_popup_and_retry_sends_them_one_at_a_time() {
+    // Three labels the host stopped on three times each, as a restarted worker reads them.
+    let mut b = ready_brain();
+    b.host_lost("Native host has exited.", T0);
+    let ids = ["aaa1", "bbb2", "ccc3"];
+    let mut stored = Vec::new();
+    for id in ids {
+        let a = b.port_message(
+            TAB,
+            &json!({"kind": "swipe", "profile_id": id, "verdict": "like", "at_ms": T0}),
+            T0,
+        );
+        for x in a {
+            if let Action::Store { key, mut value } = x {
+                if key.starts_with("outbox:s-") {
+                    value["crashes"] = json!(outbox::QUARANTINE_AFTER);
+                    stored.push(value);
+                }
+            }
+        }
+    }
+    assert_eq!(stored.len(), 3);
+    let now = T0 + 60_000.0;
+    let mut b = Brain::new("chrome", 7);
+    b.start(stored, now);
+    let hello = to_host(&b.host_opened(now)).remove(0);
+    let sent = to_host(&answer_hello(&mut b, &hello));
+    assert!(
+        sent.iter().filter(|m| m["type"] == "swipe_seen").count() <= 1,
+        "quarantined ones go one at a time: {sent:?}"
+    );
+    b.port_connected(POPUP, PortKind::Popup, now);
+    let view = popup_view(&b.port_message(POPUP, &json!({"kind": "status"}), now));
+    assert_eq!(view["quarantined"], 3);
+    assert_eq!(
+        view["quarantine_text"],
+        "3 labels wait: the Swipy app stopped while saving them"
+    );
+    // Retry: one at a time, each after the last one's answer.
+    let a = b.port_message(POPUP, &json!({"kind": "retry_waiting"}), now);
+    let mut next: Vec<Value> = sent;
+    next.extend(to_host(&a));
+    next.retain(|m| m["type"] == "swipe_seen");
+    let mut got = Vec::new();
+    while let Some(m) = next.pop() {
+        assert!(next.is_empty(), "one quarantined entry at a time");
+        got.push(m["data"]["profile_id"].as_str().unwrap_or("").to_owned());
+        let a = b.host_message(
+            &json!({"v": 1, "id": 901, "re": m["id"], "type": "ack", "data": {"key": m["data"]["key"]}}),
+            now,
+        );
+        next = to_host(&a);
+        next.retain(|m| m["type"] == "swipe_seen");
+    }
+    got.sort();
+    assert_eq!(got, ids);
+    assert!(b.outbox_keys().is_empty());
+    let view = popup_view(&b.port_message(POPUP, &json!({"kind": "status"}), now));
+    assert_eq!(view["quarantined"], 0);
+    assert!(view["quarantine_text"].is_null());
 }
