@@ -34,13 +34,13 @@ pub const TEXT_MODEL: &str = "e5-small";
 pub const DETECTOR_MODEL: &str = "yunet";
 pub const FACE_MODEL: &str = "sface";
 pub const PHOTO_MODEL: &str = "open-nsfw";
-/// Photos per whole-photo inference call (8: the speed of 16, a smaller ONNX Runtime arena).
+/// Photos per whole-photo inference call (8: the speed of 16, smaller activations).
 pub const PHOTO_BATCH: usize = 8;
 /// Faces per SFace inference call (where the model takes a batch).
 pub const FACE_BATCH: usize = 8;
-/// Idle time after which the whole-photo encoder's session, and with it its ONNX Runtime
-/// arena (the largest share of the host's memory after a page), is dropped; the next photo
-/// loads it again (about a second).
+/// Idle time after which the whole-photo encoder's session (its weights and buffers, about
+/// 90 MiB) is dropped; the next photo loads it again (about a second). Its activations live in
+/// the image models' shared arena, which the face models keep using.
 pub const PHOTO_IDLE_RELEASE: Duration = Duration::from_secs(600);
 
 /// How photos go through the encoders (same models, same outputs within float rounding).

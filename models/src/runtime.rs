@@ -242,18 +242,28 @@ pub(crate) fn create_session(
     threads: usize,
     what: &str,
 ) -> Result<(Session, &'static str)> {
-    create_session_with(src, device, threads, what, true)
+    create_session_with(src, device, threads, what, SessionMemory::OwnArena)
 }
 
-/// [`create_session`]; `arena: false` gives the session no CPU memory arena (ONNX Runtime
-/// keeps an arena at its high-water mark, grown in powers of two; without one, the image
-/// models' large activations go back to the system after each run) and no memory pattern.
+/// Where a session's activations live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SessionMemory {
+    /// Its own arena, kept at its high-water mark, grown in powers of two (the text model).
+    OwnArena,
+    /// One arena on the environment shared by the sessions that ask for it (the image
+    /// models), no memory pattern: grown by exactly what a run asks and reused across runs
+    /// and sessions. With no arena at all, each face worker's detector runs left about
+    /// 200 MiB of freed activations in the process (models/README.md).
+    Shared,
+}
+
+/// [`create_session`] with the session's memory chosen (see [`SessionMemory`]).
 pub(crate) fn create_session_with(
     src: ModelSource<'_>,
     device: Device,
     threads: usize,
     what: &str,
-    arena: bool,
+    memory: SessionMemory,
 ) -> Result<(Session, &'static str)> {
     let env = environment()?;
     let commit = |b: ort::session::builder::SessionBuilder| -> Result<Session> {
@@ -272,11 +282,19 @@ pub(crate) fn create_session_with(
         let mut b = b
             .with_intra_threads(threads.max(1))
             .map_err(|e| Error::ort("session threads", e))?;
-        if !arena {
+        if memory != SessionMemory::OwnArena {
             b = b
                 .with_memory_pattern(false)
                 .map_err(|e| Error::ort("session memory pattern", e))?;
-            disable_cpu_arena(&mut b)?;
+        }
+        match memory {
+            SessionMemory::OwnArena => {}
+            SessionMemory::Shared => {
+                shared_arena(env)?;
+                b = b
+                    .with_env_allocators()
+                    .map_err(|e| Error::ort("session env allocators", e))?;
+            }
         }
         Ok(b)
     };
@@ -304,26 +322,55 @@ pub(crate) fn create_session_with(
     }
 }
 
-/// Turns ONNX Runtime's CPU memory arena off for sessions built from `b`.
+/// Registers (once) the environment's CPU arena that [`SessionMemory::Shared`] sessions use:
+/// `arena_extend_strategy` 1 (`kSameAsRequested`): it grows by exactly what a run asks,
+/// never to the next power of two.
 #[allow(unsafe_code)]
-fn disable_cpu_arena(b: &mut ort::session::builder::SessionBuilder) -> Result<()> {
-    use ort::AsPointer;
-    let api = ort::api();
-    // SAFETY: `b` owns a valid OrtSessionOptions for the whole call; DisableCpuMemArena only
-    // clears a flag on it. A non-null status is read and then released exactly once.
-    unsafe {
-        let status = (api.DisableCpuMemArena)(b.ptr_mut());
-        if !status.0.is_null() {
-            let msg = std::ffi::CStr::from_ptr((api.GetErrorMessage)(status.0))
-                .to_string_lossy()
-                .into_owned();
-            (api.ReleaseStatus)(status.0);
-            return Err(Error::Runtime(format!(
-                "cannot turn the CPU memory arena off: {msg}"
-            )));
+fn shared_arena(env: &Environment) -> Result<()> {
+    static DONE: std::sync::OnceLock<std::result::Result<(), String>> = std::sync::OnceLock::new();
+    DONE.get_or_init(|| {
+        use ort::AsPointer;
+        let api = ort::api();
+        // SAFETY: every pointer passed is valid for the call; the config and memory info are
+        // released once after registration (the environment copies what it needs).
+        unsafe {
+            let check = |st: ort::sys::OrtStatusPtr| -> std::result::Result<(), String> {
+                if st.0.is_null() {
+                    return Ok(());
+                }
+                let msg = std::ffi::CStr::from_ptr((api.GetErrorMessage)(st.0))
+                    .to_string_lossy()
+                    .into_owned();
+                (api.ReleaseStatus)(st.0);
+                Err(msg)
+            };
+            let keys = [c"arena_extend_strategy".as_ptr()];
+            let values = [1usize];
+            let mut cfg = std::ptr::null_mut();
+            check((api.CreateArenaCfgV2)(
+                keys.as_ptr(),
+                values.as_ptr(),
+                1,
+                &mut cfg,
+            ))?;
+            let mut mi = std::ptr::null_mut();
+            check((api.CreateCpuMemoryInfo)(
+                ort::sys::OrtAllocatorType::OrtArenaAllocator,
+                ort::sys::OrtMemType::OrtMemTypeDefault,
+                &mut mi,
+            ))?;
+            let r = check((api.CreateAndRegisterAllocator)(
+                env.ptr().cast_mut(),
+                mi,
+                cfg,
+            ));
+            (api.ReleaseMemoryInfo)(mi);
+            (api.ReleaseArenaCfg)(cfg);
+            r
         }
-    }
-    Ok(())
+    })
+    .clone()
+    .map_err(|m| Error::Runtime(format!("cannot register the shared CPU arena: {m}")))
 }
 
 #[cfg(feature = "cuda")]

@@ -15,7 +15,7 @@ use super::{
     TEXT_MODEL,
 };
 use crate::error::{Error, Result};
-use crate::runtime::{create_session_with, Device, ModelSource};
+use crate::runtime::{create_session_with, Device, ModelSource, SessionMemory};
 use crate::text::{pick_output, TextEncoder};
 
 /// Why a part is missing, logged and kept in `info`.
@@ -49,14 +49,14 @@ fn load_images(
                 opts.device,
                 th,
                 "face detector",
-                false,
+                SessionMemory::Shared,
             )?;
             let (s, _) = create_session_with(
                 ModelSource::File(&sface_path),
                 opts.device,
                 th,
                 "face embedding",
-                false,
+                SessionMemory::Shared,
             )?;
             provider = p1;
             detectors.push(d);
@@ -114,7 +114,7 @@ fn load_images(
             opts.device,
             th,
             "photo encoder",
-            false,
+            SessionMemory::Shared,
         )?;
         let input = s
             .inputs()

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use super::{Encoders, Pipeline, PHOTO_BATCH};
 use crate::error::{Error, Result};
 use crate::imaging;
-use crate::runtime::{create_session_with, Device, ModelSource};
+use crate::runtime::{create_session_with, Device, ModelSource, SessionMemory};
 use crate::stats::{self, Stage};
 use crate::text::l2_normalize;
 
@@ -122,7 +122,7 @@ impl Encoders {
                         pm.slot.device,
                         pm.slot.threads,
                         "photo encoder",
-                        false,
+                        SessionMemory::Shared,
                     )?;
                     log::info!("photo encoder loaded again");
                     guard.insert(s)
