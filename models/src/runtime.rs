@@ -331,8 +331,8 @@ fn shared_arena(env: &Environment) -> Result<()> {
     DONE.get_or_init(|| {
         use ort::AsPointer;
         let api = ort::api();
-        // SAFETY: every pointer passed is valid for the call; the config and memory info are
-        // released once after registration (the environment copies what it needs).
+        // SAFETY: every pointer passed is valid for the call; the config and the memory info
+        // are released exactly once, on every path (the environment copies what it needs).
         unsafe {
             let check = |st: ort::sys::OrtStatusPtr| -> std::result::Result<(), String> {
                 if st.0.is_null() {
@@ -354,17 +354,20 @@ fn shared_arena(env: &Environment) -> Result<()> {
                 &mut cfg,
             ))?;
             let mut mi = std::ptr::null_mut();
-            check((api.CreateCpuMemoryInfo)(
+            let r = check((api.CreateCpuMemoryInfo)(
                 ort::sys::OrtAllocatorType::OrtArenaAllocator,
                 ort::sys::OrtMemType::OrtMemTypeDefault,
                 &mut mi,
-            ))?;
-            let r = check((api.CreateAndRegisterAllocator)(
-                env.ptr().cast_mut(),
-                mi,
-                cfg,
-            ));
-            (api.ReleaseMemoryInfo)(mi);
+            ))
+            .and_then(|()| {
+                let r = check((api.CreateAndRegisterAllocator)(
+                    env.ptr().cast_mut(),
+                    mi,
+                    cfg,
+                ));
+                (api.ReleaseMemoryInfo)(mi);
+                r
+            });
             (api.ReleaseArenaCfg)(cfg);
             r
         }

@@ -485,7 +485,7 @@ async function killSuite(opts) {
       return o && o.length === 0 ? o : null;
     }, { timeout: 30000, what: 'the outbox to drain' }).catch((e) => {
       // Say what waits, and why, so a failure can be read without a rerun.
-      const waiting = (last || []).map((x) => `${x.key} (host stopped ${x.crashes || 0} times with it in flight, ${x.sole_crashes || 0} alone)`);
+      const waiting = (last || []).map((x) => `${x.key} (host stopped ${x.crashes || 0} times while handling it, ${x.sole_crashes || 0} with it alone in flight)`);
       const file = path.join(U.ensureArtifacts(), 'fault-worker-console.log');
       fs.writeFileSync(file, driver.console.join('\n') + '\n');
       throw new U.CheckError(`${e.message}; still waiting: ${waiting.join(', ') || 'unknown'} (the worker's console: ${path.relative(U.ROOT, file)})`);

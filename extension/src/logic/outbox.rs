@@ -294,36 +294,34 @@ impl Outbox {
         (self.recs_bytes, self.label_bytes)
     }
 
-    /// The host died while handling the `in_flight` entries (the caller names the one it
-    /// was handling); `sole`: it was the only request of any kind in flight. Counts the
-    /// death on each, quarantines those at
-    /// [`QUARANTINE_AFTER`] and drops a recs page that was the sole request at
-    /// [`DROP_RECS_AFTER`] deaths. Labels are never dropped.
-    pub fn host_died(&mut self, in_flight: &[String], sole: bool, now_ms: f64) -> Died {
+    /// The host died while handling `key`; `sole`: it was the only request of any kind in
+    /// flight. Counts the death on it, quarantines it at [`QUARANTINE_AFTER`] and drops it
+    /// if it is a recs page that was the sole request at [`DROP_RECS_AFTER`] deaths. Labels
+    /// are never dropped.
+    pub fn host_died(&mut self, key: &str, sole: bool, now_ms: f64) -> Died {
         let mut died = Died::default();
-        let sole = sole && in_flight.len() == 1;
-        for key in in_flight {
-            let Some(e) = self.get_mut(key) else { continue };
-            let was = e.is_quarantined();
-            e.crashes = e.crashes.saturating_add(1);
-            if sole {
-                e.sole_crashes = e.sole_crashes.saturating_add(1);
-            }
-            let e = e.clone();
-            if e.is_recs() && e.sole_crashes >= DROP_RECS_AFTER {
-                self.remove(key);
-                died.dropped.push(key.clone());
-                continue;
-            }
-            if e.is_quarantined() {
-                self.retry_at
-                    .insert(key.clone(), now_ms + quarantine_delay_ms(e.crashes));
-                if !was {
-                    died.quarantined.push(key.clone());
-                }
-            }
-            died.store.push(e);
+        let Some(e) = self.get_mut(key) else {
+            return died;
+        };
+        let was = e.is_quarantined();
+        e.crashes = e.crashes.saturating_add(1);
+        if sole {
+            e.sole_crashes = e.sole_crashes.saturating_add(1);
         }
+        let e = e.clone();
+        if e.is_recs() && e.sole_crashes >= DROP_RECS_AFTER {
+            self.remove(key);
+            died.dropped.push(key.to_owned());
+            return died;
+        }
+        if e.is_quarantined() {
+            self.retry_at
+                .insert(key.to_owned(), now_ms + quarantine_delay_ms(e.crashes));
+            if !was {
+                died.quarantined.push(key.to_owned());
+            }
+        }
+        died.store.push(e);
         died
     }
 

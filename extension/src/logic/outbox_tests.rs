@@ -139,7 +139,7 @@ fn a_label_in_flight_at_host_deaths_is_quarantined_with_growing_delays_and_never
     o.add("k".into(), label("p", "k"), 0.0);
     for n in 1..=10u32 {
         // Alone in flight each time: a label is still never dropped.
-        let died = o.host_died(&["k".into()], true, 1_000.0);
+        let died = o.host_died("k", true, 1_000.0);
         assert!(died.dropped.is_empty(), "death {n}");
         assert_eq!(died.store.len(), 1);
         assert_eq!(died.store[0].crashes, n);
@@ -177,14 +177,14 @@ fn a_recs_page_is_dropped_only_after_deaths_as_the_sole_request() {
     let mut o = Outbox::new();
     o.add("r".into(), recs(1), 0.0);
     o.add("k".into(), label("p", "k"), 0.0);
-    // In flight with a label: counted, never dropped.
+    // Handled with a label in flight beside it: counted, never dropped.
     for _ in 0..5 {
-        let died = o.host_died(&["r".into(), "k".into()], false, 0.0);
+        let died = o.host_died("r", false, 0.0);
         assert!(died.dropped.is_empty());
     }
     assert!(o.contains("r"));
     for n in 1..=DROP_RECS_AFTER {
-        let died = o.host_died(&["r".into()], true, 0.0);
+        let died = o.host_died("r", true, 0.0);
         assert_eq!(
             died.dropped.is_empty(),
             n < DROP_RECS_AFTER,

@@ -223,23 +223,17 @@ impl Brain {
     /// fetch, model warm-up, training, a kill), so no label is ever dropped for it; only a
     /// recs page that was the sole request in flight at each death is.
     pub(super) fn count_death(&mut self, now_ms: f64, out: &mut Vec<Action>) {
-        let handling = self
-            .pending
-            .keys()
-            .min()
-            .and_then(|id| match &self.pending[id] {
-                Pending::Outbox(k) => Some(k.clone()),
-                _ => None,
-            });
-        let in_flight: Vec<String> = handling.into_iter().collect();
+        let Some(Pending::Outbox(key)) = self.pending.keys().min().map(|id| &self.pending[id])
+        else {
+            return;
+        };
+        let key = key.clone();
         let sole = self.pending.len() == 1;
-        if let Some(k) = in_flight.first() {
-            out.push(Action::Log(format!(
-                "the host stopped while handling {k} ({} request(s) in flight)",
-                self.pending.len()
-            )));
-        }
-        let died = self.outbox.host_died(&in_flight, sole, now_ms);
+        out.push(Action::Log(format!(
+            "the host stopped while handling {key} ({} request(s) in flight)",
+            self.pending.len()
+        )));
+        let died = self.outbox.host_died(&key, sole, now_ms);
         for e in &died.store {
             out.push(Action::Store {
                 key: outbox::storage_key(&e.key),
