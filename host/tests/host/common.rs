@@ -152,7 +152,19 @@ impl Host {
     }
 
     /// Closes stdin and waits for the exit code (at most 60 s).
-    pub fn close(mut self) -> (i32, String, Vec<Vec<u8>>) {
+    pub fn close(self) -> (i32, String, Vec<Vec<u8>>) {
+        let (status, stderr, rest) = self.close_full();
+        (status.code().unwrap_or(-1), stderr, rest)
+    }
+
+    /// Closes stdin and waits for the exit (at most 60 s): how it ended (a signal
+    /// included) and its stderr.
+    pub fn close_status(self) -> (std::process::ExitStatus, String) {
+        let (status, stderr, _) = self.close_full();
+        (status, stderr)
+    }
+
+    fn close_full(mut self) -> (std::process::ExitStatus, String, Vec<Vec<u8>>) {
         drop(self.stdin.take());
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         let status = loop {
@@ -170,7 +182,7 @@ impl Host {
         };
         std::thread::sleep(Duration::from_millis(50));
         let rest: Vec<Vec<u8>> = self.frames.try_iter().collect();
-        (status.code().unwrap_or(-1), self.stderr_text(), rest)
+        (status, self.stderr_text(), rest)
     }
 
     pub fn stderr_text(&self) -> String {

@@ -88,13 +88,14 @@ impl Proc {
         let _ = self.child.wait();
     }
 
-    /// Closes stdin and waits for a clean exit.
+    /// Closes stdin and waits for the exit; a signal is reported as `-signal`.
     fn close(mut self) -> i32 {
+        use std::os::unix::process::ExitStatusExt;
         drop(self.stdin.take());
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(s) = self.child.try_wait().expect("wait") {
-                return s.code().unwrap_or(-1);
+                return s.code().or(s.signal().map(|n| -n)).unwrap_or(i32::MIN);
             }
             assert!(Instant::now() < deadline, "the host did not exit after EOF");
             std::thread::sleep(Duration::from_millis(20));
@@ -117,6 +118,13 @@ fn kill9(pid: u32) {
         .status()
         .expect("kill");
     let _ = status;
+}
+
+/// The last lines of the host's log (every start appends to it).
+fn log_tail(home: &Path) -> String {
+    let log = std::fs::read_to_string(home.join("logs/swipy.log")).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(30)..].join("\n")
 }
 
 fn integrity_ok(home: &Path) {
@@ -341,7 +349,8 @@ fn a_thousand_labels_survive_random_sigkills_with_outbox_replay() {
                 );
             }
         } else if alive {
-            assert_eq!(host.close(), 0);
+            let code = host.close();
+            assert_eq!(code, 0, "the host's exit at the end of its input (negative: the signal that ended it); its log ends with:\n{}", log_tail(home.path()));
         }
     }
     eprintln!(

@@ -180,6 +180,15 @@ fn import_seed(h: &Path, n: usize, unseen: &[(String, &str)], photos: bool) -> u
     distinct
 }
 
+/// A data dir with `n` imported seed profiles and a model trained on them by `swipy train`.
+fn home_with_a_model(n: usize, photos: bool) -> tempfile::TempDir {
+    let home = tempfile::tempdir().expect("home");
+    import_seed(home.path(), n, &[], photos);
+    let (code, out, err) = swipy(home.path(), &["train"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    home
+}
+
 fn metric(out: &str, name: &str) -> f64 {
     out.lines()
         .find_map(|l| l.strip_prefix(name))
@@ -438,12 +447,9 @@ fn a_served_recs_page_is_scored_once_its_photos_are_in() {
     if !real_models_or_skip("auto-scoring") {
         return;
     }
-    let home = tempfile::tempdir().expect("home");
-    let h = home.path();
     // A model trained with photos, so photo features are part of the head.
-    import_seed(h, 40, &[], true);
-    let (code, out, err) = swipy(h, &["train"], &[]);
-    assert_eq!(code, 0, "{out}{err}");
+    let home = home_with_a_model(40, true);
+    let h = home.path();
 
     let cdn = Cdn::start(Arc::new(|path: &str, _| {
         Reply::new(200, jpeg_for(path, 64, 80))
@@ -511,11 +517,8 @@ fn labels_from_the_port_retrain_in_the_background_after_retrain_every() {
     if !real_models_or_skip("background retraining") {
         return;
     }
-    let home = tempfile::tempdir().expect("home");
+    let home = home_with_a_model(30, false);
     let h = home.path();
-    import_seed(h, 30, &[], false);
-    let (code, out, err) = swipy(h, &["train"], &[]);
-    assert_eq!(code, 0, "{out}{err}");
     let mut host = Host::chromium(h, &[]);
     host.hello();
     host.call("settings_set", json!({"values": {"retrain_every": 3}}));
@@ -839,4 +842,35 @@ fn a_panic_in_a_photo_download_is_logged_and_the_host_keeps_serving() {
         "the panic is in the log file:\n{}",
         log_file(h)
     );
+}
+
+/// The browser closes the port (EOF) while the host loads its models in the background
+/// (the warm-up after `hello`) or trains: the host ends with exit code 0 every time, never
+/// with a signal. Loading or training threads still running are abandoned as a kill would
+/// (the store and the model files are built for that), and nothing at exit tears the
+/// runtime down under them (that crashed about one exit in forty).
+#[test]
+fn the_port_closing_while_models_load_or_a_training_runs_is_a_clean_exit() {
+    use std::os::unix::process::ExitStatusExt;
+    if !real_models_or_skip("exit while loading") {
+        return;
+    }
+    let home = home_with_a_model(30, false);
+    let h = home.path();
+    // Close at points spread over the warm-up's load (about a second here) and beyond.
+    for (i, delay_ms) in (0u64..30).map(|k| k * 40).enumerate() {
+        let mut host = Host::chromium(h, &[]);
+        host.hello();
+        if i % 2 == 1 {
+            // A training too: its thread loads its own copy of the encoders.
+            host.send("train", json!({}));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let (status, stderr) = host.close_status();
+        assert!(
+            status.success(),
+            "closed {delay_ms} ms after hello: {status:?} (signal {:?}); its log:\n{stderr}",
+            status.signal(),
+        );
+    }
 }
