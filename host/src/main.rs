@@ -13,8 +13,8 @@ fn main() {
 ///
 /// When the browser closes the port, `swipy serve` returns while background threads may
 /// still load models or train inside ONNX Runtime. A normal `exit` runs the C/C++ exit
-/// handlers, and ONNX Runtime's tear its state down under those threads: a crash (SIGSEGV
-/// or SIGABRT) in about one exit in forty. Everything the host promised is durable before
+/// handlers, and ONNX Runtime's handlers tear its state down under those threads: a crash
+/// (SIGSEGV or SIGABRT) in about one exit in forty under load. Everything the host promised is durable before
 /// it is acknowledged (labels are committed, models are renamed into place whole), so
 /// ending without the exit handlers loses nothing; only our own buffered output is flushed
 /// first. Test: `learning::the_port_closing_while_models_load_or_a_training_runs_is_a_clean_exit`.
