@@ -646,17 +646,25 @@ fn sigkill_during_training_keeps_the_previous_model() {
     // where a kill can land.
     let (code, out, err) = swipy(home.path(), &["train"], &[("SWIPY_LOG", "info")]);
     assert_eq!(code, 0, "second `swipy train` (exit {code}): {out}{err}");
-    let steps = err.lines().filter(|l| l.contains("train: ")).count();
+    let progress: Vec<&str> = err.lines().filter(|l| l.contains("train: ")).collect();
+    let steps = progress.len();
     assert!(
         steps >= 2,
         "`swipy train` logs its progress on stderr:\n{err}"
     );
+    // The line that opens cross-validation, the longest stage: a kill sent when it is read
+    // lands while the run trains (after the later lines only the export and the commit are
+    // left, which a kill often misses).
+    let cv_start = progress
+        .iter()
+        .position(|l| l.contains("train: cv 0/"))
+        .map_or(1, |i| i + 1);
     let mut v1 = active_model(home.path()).expect("a model after training");
 
     // Train again and kill it at a random progress line, several times.
     let mut rng = fastrand::Rng::new();
     let mut killed_midway = 0;
-    for _ in 0..4 {
+    for attempt in 0..4 {
         let mut child = Command::new(exe())
             .arg("--data-dir")
             .arg(home.path())
@@ -680,7 +688,12 @@ fn sigkill_during_training_keeps_the_previous_model() {
                 }
             }
         });
-        let kill_at = rng.usize(1..steps);
+        // The first kill at the start of cross-validation, the others at random lines.
+        let kill_at = if attempt == 0 {
+            cv_start
+        } else {
+            rng.usize(1..steps)
+        };
         let mut seen = 0;
         let mut committed = false;
         let mut exported = false;
