@@ -601,9 +601,8 @@ fn likes_that_matched_count_double_in_training_when_switched_on() {
     if !real_models_or_skip("train_on_matches") {
         return;
     }
-    let home = tempfile::tempdir().expect("home");
+    let home = home_with_a_model(40, false);
     let h = home.path();
-    import_seed(h, 40, &[], false);
     let liked: Vec<String> = (0..40).filter(|i| i % 2 == 0).map(id).collect();
     let p_like = |h: &Path| -> HashMap<String, f64> {
         let mut args = vec!["score", "--json"];
@@ -618,8 +617,6 @@ fn likes_that_matched_count_double_in_training_when_switched_on() {
             })
             .collect()
     };
-    let (code, out, err) = swipy(h, &["train"], &[]);
-    assert_eq!(code, 0, "{out}{err}");
     let before = p_like(h);
     // The three likes the model is least sure of became matches.
     let mut hard = liked.clone();
