@@ -68,9 +68,33 @@ fn axpy_plain(a: f32, x: &[f32], y: &mut [f32]) {
     }
 }
 
+/// `out[r] = dot(row r, v)` for the rows of a row-major matrix `width` wide.
+#[inline(always)]
+fn mat_vec_plain(mat: &[f32], width: usize, v: &[f32], out: &mut [f32]) {
+    for (o, row) in out.iter_mut().zip(mat.chunks_exact(width)) {
+        *o = dot_lanes(row, v);
+    }
+}
+
+/// `out += Σ_r g[r] · row r` (`out += matᵀ g`), rows in order.
+#[inline(always)]
+fn mat_t_vec_add_plain(mat: &[f32], width: usize, g: &[f32], out: &mut [f32]) {
+    for (&gr, row) in g.iter().zip(mat.chunks_exact(width)) {
+        axpy_plain(gr, row, out);
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx2 {
+    #[target_feature(enable = "avx2")]
+    pub(super) fn mat_vec(mat: &[f32], width: usize, v: &[f32], out: &mut [f32]) {
+        super::mat_vec_plain(mat, width, v, out)
+    }
+    #[target_feature(enable = "avx2")]
+    pub(super) fn mat_t_vec_add(mat: &[f32], width: usize, g: &[f32], out: &mut [f32]) {
+        super::mat_t_vec_add_plain(mat, width, g, out)
+    }
     #[target_feature(enable = "avx2")]
     pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
         super::dot_lanes(a, b)
@@ -109,6 +133,38 @@ pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
         return unsafe { avx2::axpy(a, x, y) };
     }
     axpy_plain(a, x, y)
+}
+
+/// `out[r] = dot(row r, v)` over the rows of the row-major matrix `mat`, `width` wide:
+/// the same sums as [`dot`] per row, without a call per row (short rows are dominated by
+/// it).
+pub fn mat_vec(mat: &[f32], width: usize, v: &[f32], out: &mut [f32]) {
+    if width == 0 {
+        out.iter_mut().for_each(|o| *o = 0.0);
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU supports AVX2 (checked at run time just above).
+        #[allow(unsafe_code)]
+        return unsafe { avx2::mat_vec(mat, width, v, out) };
+    }
+    mat_vec_plain(mat, width, v, out)
+}
+
+/// `out += matᵀ g` for the row-major matrix `mat`, `width` wide: [`axpy`] of each row
+/// in order, without a call per row.
+pub fn mat_t_vec_add(mat: &[f32], width: usize, g: &[f32], out: &mut [f32]) {
+    if width == 0 {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU supports AVX2 (checked at run time just above).
+        #[allow(unsafe_code)]
+        return unsafe { avx2::mat_t_vec_add(mat, width, g, out) };
+    }
+    mat_t_vec_add_plain(mat, width, g, out)
 }
 
 pub fn sigmoid(x: f64) -> f64 {
@@ -153,6 +209,27 @@ mod tests {
             for ((yi, ai), bi) in y.iter().zip(&a).zip(&b) {
                 assert_eq!(*yi, bi + 0.5 * ai);
             }
+        }
+    }
+
+    #[test]
+    fn matrix_vector_products_are_the_same_sums_as_a_dot_or_axpy_per_row() {
+        let mut rng = Rng::new(4);
+        for (rows, width) in [(0usize, 5usize), (3, 1), (17, 33), (40, 128), (9, 384)] {
+            let mat: Vec<f32> = (0..rows * width).map(|_| rng.normal() as f32).collect();
+            let v: Vec<f32> = (0..width).map(|_| rng.normal() as f32).collect();
+            let g: Vec<f32> = (0..rows).map(|_| rng.normal() as f32).collect();
+            let mut out = vec![f32::NAN; rows];
+            mat_vec(&mat, width, &v, &mut out);
+            let per_row: Vec<f32> = mat.chunks_exact(width).map(|r| dot(r, &v)).collect();
+            assert_eq!(out, per_row, "{rows}×{width}");
+            let mut acc = v.clone();
+            mat_t_vec_add(&mat, width, &g, &mut acc);
+            let mut expected = v.clone();
+            for (r, &gr) in mat.chunks_exact(width).zip(&g) {
+                axpy(gr, r, &mut expected);
+            }
+            assert_eq!(acc, expected, "{rows}×{width}");
         }
     }
 }

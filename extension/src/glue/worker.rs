@@ -387,7 +387,7 @@ fn open_host() {
     });
     HOST.with(|h| *h.borrow_mut() = Some(port.clone()));
     let on_msg = Closure::<dyn FnMut(JsValue)>::new(move |msg: JsValue| {
-        let value: Result<Value, String> = js::from_js(msg);
+        let value: Result<Value, String> = js::from_js_walked(&msg);
         if HOST_GEN.with(Cell::get) != gen {
             return;
         }

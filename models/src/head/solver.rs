@@ -1,12 +1,12 @@
 //! The part heads' solver: class-balanced L2 logistic regression by accelerated gradient
-//! descent, in the primal (rows × columns) or, with more columns than rows, the dual
-//! (Gram matrix) parametrisation; stratified fold assignment and the per-fold designs.
+//! descent, in the primal (rows × columns) or, with more columns than rows, the dual (Gram
+//! matrix) parametrisation; stratified fold assignment and the per-fold designs.
 
 use std::ops::Range;
 
 use rayon::prelude::*;
 
-use crate::linalg::{axpy, dot, sigmoid, Rng};
+use crate::linalg::{dot, mat_t_vec_add, mat_vec, sigmoid, Rng};
 
 /// How features are presented to one fit.
 pub(super) enum Design<'a> {
@@ -51,7 +51,19 @@ pub(super) struct FoldDesign {
 }
 
 impl FoldDesign {
+    /// The design of `train`, with the largest eigenvalue estimated on it.
     pub(super) fn new(design: &Design<'_>, train: &[usize]) -> Self {
+        Self::build(design, train, None)
+    }
+
+    /// The design of `train` ⊆ the rows of `all`: `all`'s eigenvalue bounds `train`'s
+    /// (a subset of rows, or a principal submatrix of the Gram matrix, has no larger
+    /// eigenvalue), so it is used as is instead of estimating again.
+    pub(super) fn subset(design: &Design<'_>, train: &[usize], all: &FoldDesign) -> Self {
+        Self::build(design, train, Some(all.lmax))
+    }
+
+    fn build(design: &Design<'_>, train: &[usize], lmax: Option<f64>) -> Self {
         let m = train.len();
         let (mat, width) = match design {
             Design::Primal { z, d, cols } => {
@@ -73,7 +85,7 @@ impl FoldDesign {
         };
         let primal = matches!(design, Design::Primal { .. });
         // Largest eigenvalue by power iteration, with a safety margin.
-        let lmax = {
+        let lmax = lmax.unwrap_or_else(|| {
             let mut v = vec![1f32; width];
             let mut est = 0f64;
             let mut tmp = vec![0f32; m];
@@ -82,22 +94,16 @@ impl FoldDesign {
                 v.iter_mut().for_each(|x| *x /= nv);
                 let mut nvv = vec![0f32; width];
                 if primal {
-                    for (r, t) in tmp.iter_mut().enumerate() {
-                        *t = dot(&mat[r * width..(r + 1) * width], &v);
-                    }
-                    for (r, t) in tmp.iter().enumerate() {
-                        axpy(*t, &mat[r * width..(r + 1) * width], &mut nvv);
-                    }
+                    mat_vec(&mat, width, &v, &mut tmp);
+                    mat_t_vec_add(&mat, width, &tmp, &mut nvv);
                 } else {
-                    for (r, o) in nvv.iter_mut().enumerate() {
-                        *o = dot(&mat[r * width..(r + 1) * width], &v);
-                    }
+                    mat_vec(&mat, width, &v, &mut nvv);
                 }
                 est = f64::from(dot(&nvv, &v));
                 v = nvv;
             }
             est.max(0.0) * 1.25 + 1e-9
-        };
+        });
         Self {
             mat,
             width,
@@ -132,6 +138,7 @@ pub(super) fn fit(
     let mut theta_prev = theta.clone();
     let mut b_prev = b;
     let mut f = vec![0f64; m];
+    let mut f32_logits = vec![0f32; m];
     let mut g = vec![0f32; m];
     let mut phi = vec![0f32; width];
     let mut f_prev = vec![f64::NAN; m];
@@ -141,8 +148,9 @@ pub(super) fn fit(
             *p = t + mom * (t - tp);
         }
         let beta = b + f64::from(mom) * (b - b_prev);
-        for (r, fr) in f.iter_mut().enumerate() {
-            *fr = f64::from(dot(&mat[r * width..(r + 1) * width], &phi)) + beta;
+        mat_vec(mat, width, &phi, &mut f32_logits);
+        for (fr, &v) in f.iter_mut().zip(&f32_logits) {
+            *fr = f64::from(v) + beta;
         }
         // Converged: no training logit moved by more than STOP_LOGIT_CHANGE in a step
         // (the same test in the primal and the dual, whose logits are the same; strong
@@ -164,9 +172,7 @@ pub(super) fn fit(
         }
         let mut dir = vec![0f32; width];
         if primal {
-            for r in 0..m {
-                axpy(g[r], &mat[r * width..(r + 1) * width], &mut dir);
-            }
+            mat_t_vec_add(mat, width, &g, &mut dir);
             let lam32 = lam as f32;
             for (dv, p) in dir.iter_mut().zip(&phi) {
                 *dv += lam32 * p;
@@ -246,28 +252,43 @@ pub(super) fn weights_of(
     }
 }
 
-/// Symmetric Gram matrix over `cols` of the standardised rows (rows in parallel).
+/// Rows of the Gram matrix computed per parallel task.
+const GRAM_ROWS_PER_TASK: usize = 64;
+
+/// Symmetric Gram matrix over `cols` of the standardised rows: each block of rows against
+/// the rows up to it by a blocked SIMD matrix product (`matrixmultiply` through
+/// `ndarray`), the blocks in parallel, then the lower triangle mirrored.
 pub(super) fn gram(z: &[f32], n: usize, d: usize, cols: &Range<usize>) -> Vec<f32> {
+    use ndarray::{s, ArrayView2, ArrayViewMut2};
     let w = cols.len();
     let mut block = Vec::with_capacity(n * w);
     for i in 0..n {
         block.extend_from_slice(&z[i * d + cols.start..i * d + cols.end]);
     }
-    let block = &block;
-    let rows: Vec<Vec<f32>> = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let ri = &block[i * w..(i + 1) * w];
-            (0..=i)
-                .map(|j| dot(ri, &block[j * w..(j + 1) * w]))
-                .collect()
-        })
-        .collect();
     let mut k = vec![0f32; n * n];
-    for (i, row) in rows.into_iter().enumerate() {
-        for (j, v) in row.into_iter().enumerate() {
-            k[i * n + j] = v;
-            k[j * n + i] = v;
+    if n == 0 || w == 0 {
+        return k;
+    }
+    let b = ArrayView2::from_shape((n, w), &block).expect("n×w rows");
+    k.par_chunks_mut(GRAM_ROWS_PER_TASK * n)
+        .enumerate()
+        .for_each(|(t, out)| {
+            let r0 = t * GRAM_ROWS_PER_TASK;
+            let r = out.len() / n;
+            // The lower triangle only (columns up to the block's last row).
+            let upto = r0 + r;
+            let mut o = ArrayViewMut2::from_shape((r, n), out).expect("r×n block");
+            ndarray::linalg::general_mat_mul(
+                1.0,
+                &b.slice(s![r0..upto, ..]),
+                &b.slice(s![..upto, ..]).t(),
+                0.0,
+                &mut o.slice_mut(s![.., ..upto]),
+            );
+        });
+    for i in 0..n {
+        for j in 0..i {
+            k[j * n + i] = k[i * n + j];
         }
     }
     k

@@ -125,6 +125,36 @@ fn too_few_labels_or_one_class_is_a_typed_error() {
 }
 
 #[test]
+fn the_gram_matrix_is_exactly_symmetric_and_equals_the_row_dot_products() {
+    let mut rng = Rng::new(6);
+    // Rows across several parallel blocks, columns a sub-range of wider rows.
+    for (n, d, cols) in [
+        (1usize, 8usize, 2..6),
+        (150, 70, 3..67),
+        (200, 1040, 16..1040),
+    ] {
+        let z: Vec<f32> = (0..n * d).map(|_| rng.normal() as f32).collect();
+        let k = gram(&z, n, d, &cols);
+        for i in 0..n {
+            for j in 0..n {
+                assert_eq!(k[i * n + j], k[j * n + i], "({i}, {j}) of {n}");
+                let row = |r: usize| &z[r * d + cols.start..r * d + cols.end];
+                let exact: f64 = row(i)
+                    .iter()
+                    .zip(row(j))
+                    .map(|(a, b)| f64::from(*a) * f64::from(*b))
+                    .sum();
+                assert!(
+                    (f64::from(k[i * n + j]) - exact).abs() < 1e-3 * (1.0 + exact.abs()),
+                    "({i}, {j}): {} vs {exact}",
+                    k[i * n + j]
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn dual_and_primal_fits_agree() {
     // More features than rows: the dual path; compare with the primal iterates.
     let n = 40;

@@ -69,12 +69,20 @@ fn train_head(
         }
         g
     };
-    // OOF logits per grid value.
-    let mut oof = vec![vec![0f64; rows.len()]; grid.len()];
-    // Folds in parallel; per fold, per grid value: (row position, OOF logit).
-    type FoldOof = (usize, Vec<Vec<(usize, f64)>>);
+    // The design of all the head's rows (the final fit); its eigenvalue bound serves
+    // every fold, whose rows are a subset.
+    let all = FoldDesign::new(&design, rows);
+    // Per fold: training rows (ids), held-out positions and ids, design, and the fit at
+    // the previous L2 (the warm start of the next).
+    struct FoldState {
+        train: Vec<usize>,
+        held: Vec<usize>,
+        held_ids: Vec<usize>,
+        fd: FoldDesign,
+        warm: Option<Fit>,
+    }
     let design_ref = &design;
-    let results: Vec<FoldOof> = (0..folds)
+    let mut states: Vec<FoldState> = (0..folds)
         .into_par_iter()
         .map(|f| {
             let train: Vec<usize> = (0..rows.len())
@@ -82,68 +90,69 @@ fn train_head(
                 .map(|i| rows[i])
                 .collect();
             let held: Vec<usize> = (0..rows.len()).filter(|&i| fold[i] == f).collect();
-            let held_ids: Vec<usize> = held.iter().map(|&i| rows[i]).collect();
-            let fd = FoldDesign::new(design_ref, &train);
-            let mut per_grid = Vec::with_capacity(grid.len());
-            let mut warm: Option<Fit> = None;
-            for &l2 in &grid {
+            let held_ids = held.iter().map(|&i| rows[i]).collect();
+            let fd = FoldDesign::subset(design_ref, &train, &all);
+            FoldState {
+                train,
+                held,
+                held_ids,
+                fd,
+                warm: None,
+            }
+        })
+        .collect();
+    let yr: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
+    let cr: Vec<f64> = rows.iter().map(|&i| c[i]).collect();
+    // Walk the L2 path from the strongest penalty, the folds of each value in parallel,
+    // and keep the value with the lowest class-weighted out-of-fold log-loss. The loss
+    // along the path has one minimum in practice: the walk stops at the first value that
+    // does not improve on the best, and the weaker (slowest) fits past it are not run.
+    let mut best: Option<(usize, f64, Vec<f64>)> = None;
+    for (gi, &l2) in grid.iter().enumerate() {
+        let per_fold: Vec<(Fit, Vec<f64>)> = states
+            .par_iter()
+            .map(|st| {
                 // Warm-started fits along the path need fewer steps.
-                let iters = if warm.is_some() {
+                let iters = if st.warm.is_some() {
                     cfg.max_iter.div_ceil(2)
                 } else {
                     cfg.max_iter
                 };
-                let fitted = fit(&fd, &train, y, c, l2, iters, warm.as_ref());
-                let logits = predict_rows(design_ref, &fitted, &train, &held_ids);
-                per_grid.push(held.iter().copied().zip(logits).collect::<Vec<_>>());
-                warm = Some(fitted);
+                let fitted = fit(&st.fd, &st.train, y, c, l2, iters, st.warm.as_ref());
+                let logits = predict_rows(design_ref, &fitted, &st.train, &st.held_ids);
+                (fitted, logits)
+            })
+            .collect();
+        let mut oof = vec![0f64; rows.len()];
+        for (st, (fitted, logits)) in states.iter_mut().zip(per_fold) {
+            for (&i, v) in st.held.iter().zip(logits) {
+                oof[i] = v;
             }
-            (f, per_grid)
-        })
-        .collect();
-    for (_, per_grid) in results {
-        for (gi, pairs) in per_grid.into_iter().enumerate() {
-            for (i, v) in pairs {
-                oof[gi][i] = v;
-            }
+            st.warm = Some(fitted);
         }
-    }
-    // Choose the L2 with the lowest class-weighted OOF log-loss.
-    let yr: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
-    let cr: Vec<f64> = rows.iter().map(|&i| c[i]).collect();
-    let mut best = 0;
-    let mut best_loss = f64::INFINITY;
-    for (gi, s) in oof.iter().enumerate() {
-        let loss: f64 = s
+        let loss: f64 = oof
             .iter()
             .zip(&yr)
             .zip(&cr)
             .map(|((&si, &yi), &ci)| ci * (softplus(si) - yi * si))
             .sum();
-        if loss < best_loss - 1e-9 {
-            best_loss = loss;
-            best = gi;
+        match &best {
+            Some((_, best_loss, _)) if loss >= best_loss - 1e-9 => break,
+            _ => best = Some((gi, loss, oof)),
         }
     }
+    let (best, _, oof_best) = best.expect("the grid has at least one value");
     let l2 = grid[best];
-    let (a, pb) = platt(&oof[best], &yr);
-    let auc = roc_auc(&oof[best], &yr);
+    let (a, pb) = platt(&oof_best, &yr);
+    let auc = roc_auc(&oof_best, &yr);
     // Final fit on all rows.
-    let fitted = fit(
-        &FoldDesign::new(&design, rows),
-        rows,
-        y,
-        c,
-        l2,
-        cfg.max_iter * 2,
-        None,
-    );
+    let fitted = fit(&all, rows, y, c, l2, cfg.max_iter * 2, None);
     let w = weights_of(&design, z, d, &cols, &fitted, rows);
     HeadResult {
         w,
         b: fitted.b,
         platt: (a, pb),
-        oof_logit: oof.swap_remove(best),
+        oof_logit: oof_best,
         l2,
         auc,
     }
@@ -223,30 +232,51 @@ pub fn train_weighted(
         })
         .collect();
     // Standardise each column over the rows where its part is present; missing → 0.
+    // Row by row (the matrix is row-major): sums, then sums of squared deviations.
     let mut mu = vec![0f64; d];
     let mut sd = vec![1f64; d];
     for part in PARTS {
-        let rows: Vec<usize> = (0..n).filter(|&i| part.present(feats[i])).collect();
-        for col in layout.block(part) {
-            if rows.is_empty() {
-                continue;
-            }
-            let m: f64 =
-                rows.iter().map(|&i| f64::from(z[i * d + col])).sum::<f64>() / rows.len() as f64;
-            let v: f64 = rows
-                .iter()
-                .map(|&i| (f64::from(z[i * d + col]) - m).powi(2))
-                .sum::<f64>()
-                / rows.len() as f64;
-            mu[col] = m;
-            sd[col] = if v.sqrt() > 1e-6 { v.sqrt() } else { 1.0 };
+        let block = layout.block(part);
+        if block.is_empty() {
+            continue;
         }
         let present: Vec<bool> = (0..n).map(|i| part.present(feats[i])).collect();
+        let count = present.iter().filter(|&&p| p).count();
+        let rows_present = || (0..n).filter(|&i| present[i]);
+        if count > 0 {
+            let mut sum = vec![0f64; block.len()];
+            for i in rows_present() {
+                for (s, &v) in sum
+                    .iter_mut()
+                    .zip(&z[i * d + block.start..i * d + block.end])
+                {
+                    *s += f64::from(v);
+                }
+            }
+            for (m, s) in mu[block.clone()].iter_mut().zip(&sum) {
+                *m = s / count as f64;
+            }
+            let mut var = vec![0f64; block.len()];
+            for i in rows_present() {
+                let row = &z[i * d + block.start..i * d + block.end];
+                for ((v, &x), &m) in var.iter_mut().zip(row).zip(&mu[block.clone()]) {
+                    *v += (f64::from(x) - m).powi(2);
+                }
+            }
+            for (s, v) in sd[block.clone()].iter_mut().zip(&var) {
+                let root = (v / count as f64).sqrt();
+                *s = if root > 1e-6 { root } else { 1.0 };
+            }
+        }
         for (i, &p) in present.iter().enumerate() {
-            for col in layout.block(part) {
-                let v = &mut z[i * d + col];
+            let row = &mut z[i * d + block.start..i * d + block.end];
+            for ((v, &m), &s) in row
+                .iter_mut()
+                .zip(&mu[block.clone()])
+                .zip(&sd[block.clone()])
+            {
                 *v = if p {
-                    ((f64::from(*v) - mu[col]) / sd[col]) as f32
+                    ((f64::from(*v) - m) / s) as f32
                 } else {
                     0.0
                 };
