@@ -96,12 +96,61 @@ mod avx2 {
         super::mat_t_vec_add_plain(mat, width, g, out)
     }
     #[target_feature(enable = "avx2")]
+    pub(super) fn sym_packed_mat_vec(packed: &[f32], n: usize, v: &[f32], out: &mut [f32]) {
+        super::sym_packed_mat_vec_plain(packed, n, v, out)
+    }
+    #[target_feature(enable = "avx2")]
     pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
         super::dot_lanes(a, b)
     }
     #[target_feature(enable = "avx2")]
     pub(super) fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
         super::axpy_plain(a, x, y)
+    }
+}
+
+/// `out = S v` for the symmetric `n×n` matrix `S` stored as its packed lower triangle
+/// (row `i` holds `S[i][0..=i]`): each stored entry is read once and serves both its row's
+/// sum and its column's, so a step reads half the memory of the full matrix.
+pub fn sym_packed_mat_vec(packed: &[f32], n: usize, v: &[f32], out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU supports AVX2 (checked at run time just above).
+        #[allow(unsafe_code)]
+        return unsafe { avx2::sym_packed_mat_vec(packed, n, v, out) };
+    }
+    sym_packed_mat_vec_plain(packed, n, v, out)
+}
+
+const SYM_LANES: usize = 16;
+
+#[inline(always)]
+fn sym_packed_mat_vec_plain(packed: &[f32], n: usize, v: &[f32], out: &mut [f32]) {
+    out[..n].iter_mut().for_each(|o| *o = 0.0);
+    let mut start = 0;
+    for i in 0..n {
+        let row = &packed[start..start + i + 1];
+        start += i + 1;
+        let (off, diag) = (&row[..i], row[i]);
+        let vi = v[i];
+        let whole = i / SYM_LANES * SYM_LANES;
+        let mut acc = [0f32; SYM_LANES];
+        for ((oc, sc), xc) in out[..whole]
+            .chunks_exact_mut(SYM_LANES)
+            .zip(off[..whole].chunks_exact(SYM_LANES))
+            .zip(v[..whole].chunks_exact(SYM_LANES))
+        {
+            for l in 0..SYM_LANES {
+                oc[l] += sc[l] * vi;
+                acc[l] += sc[l] * xc[l];
+            }
+        }
+        let mut sum: f32 = acc.iter().sum();
+        for j in whole..i {
+            out[j] += off[j] * vi;
+            sum += off[j] * v[j];
+        }
+        out[i] += sum + diag * vi;
     }
 }
 
@@ -230,6 +279,39 @@ mod tests {
                 axpy(gr, r, &mut expected);
             }
             assert_eq!(acc, expected, "{rows}×{width}");
+        }
+    }
+
+    #[test]
+    fn the_packed_symmetric_product_equals_the_full_matrix_product() {
+        let mut rng = Rng::new(5);
+        for n in [0usize, 1, 2, 15, 16, 17, 33, 100, 257] {
+            let z: Vec<f64> = (0..n * 8).map(|_| rng.normal()).collect();
+            let full: Vec<f64> = (0..n * n)
+                .map(|ij| {
+                    let (i, j) = (ij / n, ij % n);
+                    (0..8).map(|k| z[i * 8 + k] * z[j * 8 + k]).sum()
+                })
+                .collect();
+            let mut packed = Vec::new();
+            for i in 0..n {
+                packed.extend(full[i * n..=i * n + i].iter().map(|&x| x as f32));
+            }
+            assert_eq!(packed.len(), n * (n + 1) / 2);
+            let v: Vec<f32> = (0..n).map(|_| rng.normal() as f32).collect();
+            let mut out = vec![f32::NAN; n];
+            sym_packed_mat_vec(&packed, n, &v, &mut out);
+            for i in 0..n {
+                let exact: f64 = (0..n).map(|j| full[i * n + j] * f64::from(v[j])).sum();
+                let scale: f64 = (0..n)
+                    .map(|j| (full[i * n + j] * f64::from(v[j])).abs())
+                    .sum();
+                assert!(
+                    (f64::from(out[i]) - exact).abs() <= 1e-5 * (1.0 + scale),
+                    "n {n}, row {i}: {} vs {exact}",
+                    out[i]
+                );
+            }
         }
     }
 }

@@ -37,6 +37,50 @@ fn dot64(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// The average of the folds' fits as a fit on all of `rows`: primal weights averaged; dual
+/// coefficients placed at each training row's position in `rows` and averaged over the
+/// folds (zero where a fold held the row out), which averages the folds' functions.
+fn average_of_folds(
+    design: &Design<'_>,
+    trains: &[&[usize]],
+    fits: &[(Vec<f32>, f64)],
+    rows: &[usize],
+    ids: usize,
+) -> Option<Fit> {
+    if fits.is_empty() || fits.len() != trains.len() {
+        return None;
+    }
+    let k = fits.len() as f32;
+    let b = fits.iter().map(|(_, b)| b).sum::<f64>() / fits.len() as f64;
+    let theta = match design {
+        Design::Primal { cols, .. } => {
+            let mut t = vec![0f32; cols.len()];
+            for (theta, _) in fits {
+                for (ti, v) in t.iter_mut().zip(theta) {
+                    *ti += v / k;
+                }
+            }
+            t
+        }
+        Design::Dual { .. } => {
+            let mut at = vec![usize::MAX; ids];
+            for (p, &i) in rows.iter().enumerate() {
+                at[i] = p;
+            }
+            let mut t = vec![0f32; rows.len()];
+            for (train, (theta, _)) in trains.iter().zip(fits) {
+                for (&i, v) in train.iter().zip(theta) {
+                    if let Some(slot) = t.get_mut(at[i]) {
+                        *slot += v / k;
+                    }
+                }
+            }
+            t
+        }
+    };
+    Some(Fit { theta, b })
+}
+
 /// Trains one head on `rows` (ids into the data) over `cols`.
 #[allow(clippy::too_many_arguments)]
 fn train_head(
@@ -108,6 +152,8 @@ fn train_head(
     // along the path has one minimum in practice: the walk stops at the first value that
     // does not improve on the best, and the weaker (slowest) fits past it are not run.
     let mut best: Option<(usize, f64, Vec<f64>)> = None;
+    // The folds' fits at the best value so far: their average starts the final fit.
+    let mut best_fits: Vec<(Vec<f32>, f64)> = Vec::new();
     for (gi, &l2) in grid.iter().enumerate() {
         let per_fold: Vec<(Fit, Vec<f64>)> = states
             .par_iter()
@@ -138,15 +184,24 @@ fn train_head(
             .sum();
         match &best {
             Some((_, best_loss, _)) if loss >= best_loss - 1e-9 => break,
-            _ => best = Some((gi, loss, oof)),
+            _ => {
+                best = Some((gi, loss, oof));
+                best_fits = states
+                    .iter()
+                    .filter_map(|st| st.warm.as_ref().map(|f| (f.theta.clone(), f.b)))
+                    .collect();
+            }
         }
     }
     let (best, _, oof_best) = best.expect("the grid has at least one value");
     let l2 = grid[best];
     let (a, pb) = platt(&oof_best, &yr);
     let auc = roc_auc(&oof_best, &yr);
-    // Final fit on all rows.
-    let fitted = fit(&all, rows, y, c, l2, cfg.max_iter * 2, None);
+    // Final fit on all rows, from the folds' average at that L2 (the same model fitted on
+    // four fifths of the rows each: most of the way there already).
+    let trains: Vec<&[usize]> = states.iter().map(|st| st.train.as_slice()).collect();
+    let start = average_of_folds(&design, &trains, &best_fits, rows, y.len());
+    let fitted = fit(&all, rows, y, c, l2, cfg.max_iter * 2, start.as_ref());
     let w = weights_of(&design, z, d, &cols, &fitted, rows);
     HeadResult {
         w,
