@@ -34,8 +34,8 @@ pub const TEXT_MODEL: &str = "e5-small";
 pub const DETECTOR_MODEL: &str = "yunet";
 pub const FACE_MODEL: &str = "sface";
 pub const PHOTO_MODEL: &str = "open-nsfw";
-/// Photos per whole-photo inference call (2: the speed of 8 and 16, about 55 MiB less peak
-/// memory than 8 on Tinder-shaped pages, models/README.md).
+/// Photos per whole-photo inference call (2: the speed of 8, about 40 MiB less peak memory
+/// on Tinder-shaped pages in the bench, models/README.md).
 pub const PHOTO_BATCH: usize = 2;
 /// Faces per SFace inference call (where the model takes a batch).
 pub const FACE_BATCH: usize = 8;

@@ -68,14 +68,6 @@ fn axpy_plain(a: f32, x: &[f32], y: &mut [f32]) {
     }
 }
 
-/// `out[r] = dot(row r, v)` for the rows of a row-major matrix `width` wide.
-#[inline(always)]
-fn mat_vec_plain(mat: &[f32], width: usize, v: &[f32], out: &mut [f32]) {
-    for (o, row) in out.iter_mut().zip(mat.chunks_exact(width)) {
-        *o = dot_lanes(row, v);
-    }
-}
-
 /// `out += Σ_r g[r] · row r` (`out += matᵀ g`), rows in order.
 #[inline(always)]
 fn mat_t_vec_add_plain(mat: &[f32], width: usize, g: &[f32], out: &mut [f32]) {
@@ -87,10 +79,6 @@ fn mat_t_vec_add_plain(mat: &[f32], width: usize, g: &[f32], out: &mut [f32]) {
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx2 {
-    #[target_feature(enable = "avx2")]
-    pub(super) fn mat_vec(mat: &[f32], width: usize, v: &[f32], out: &mut [f32]) {
-        super::mat_vec_plain(mat, width, v, out)
-    }
     #[target_feature(enable = "avx2")]
     pub(super) fn mat_t_vec_add(mat: &[f32], width: usize, g: &[f32], out: &mut [f32]) {
         super::mat_t_vec_add_plain(mat, width, g, out)
@@ -184,23 +172,6 @@ pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
     axpy_plain(a, x, y)
 }
 
-/// `out[r] = dot(row r, v)` over the rows of the row-major matrix `mat`, `width` wide:
-/// the same sums as [`dot`] per row, without a call per row (short rows are dominated by
-/// it).
-pub fn mat_vec(mat: &[f32], width: usize, v: &[f32], out: &mut [f32]) {
-    if width == 0 {
-        out.iter_mut().for_each(|o| *o = 0.0);
-        return;
-    }
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU supports AVX2 (checked at run time just above).
-        #[allow(unsafe_code)]
-        return unsafe { avx2::mat_vec(mat, width, v, out) };
-    }
-    mat_vec_plain(mat, width, v, out)
-}
-
 /// `out += matᵀ g` for the row-major matrix `mat`, `width` wide: [`axpy`] of each row
 /// in order, without a call per row.
 pub fn mat_t_vec_add(mat: &[f32], width: usize, g: &[f32], out: &mut [f32]) {
@@ -262,16 +233,12 @@ mod tests {
     }
 
     #[test]
-    fn matrix_vector_products_are_the_same_sums_as_a_dot_or_axpy_per_row() {
+    fn the_transposed_product_is_the_same_sums_as_an_axpy_per_row() {
         let mut rng = Rng::new(4);
         for (rows, width) in [(0usize, 5usize), (3, 1), (17, 33), (40, 128), (9, 384)] {
             let mat: Vec<f32> = (0..rows * width).map(|_| rng.normal() as f32).collect();
             let v: Vec<f32> = (0..width).map(|_| rng.normal() as f32).collect();
             let g: Vec<f32> = (0..rows).map(|_| rng.normal() as f32).collect();
-            let mut out = vec![f32::NAN; rows];
-            mat_vec(&mat, width, &v, &mut out);
-            let per_row: Vec<f32> = mat.chunks_exact(width).map(|r| dot(r, &v)).collect();
-            assert_eq!(out, per_row, "{rows}×{width}");
             let mut acc = v.clone();
             mat_t_vec_add(&mat, width, &g, &mut acc);
             let mut expected = v.clone();
